@@ -1,0 +1,46 @@
+/* The `clock` module: monotonic time, and a sleep that yields in a task. */
+#include "lhttp.h"
+#include "sched.h"
+
+#include <lauxlib.h>
+
+static int lclock_now(lua_State *L)
+{
+    lua_pushnumber(L, sched_now());
+    return 1;
+}
+
+static int sleep_k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)L;
+    (void)status;
+    (void)ctx;
+    return 0;
+}
+
+static int lclock_sleep(lua_State *L)
+{
+    lua_Number s = luaL_checknumber(L, 1);
+    luaL_argcheck(L, s >= 0 && s < 1e9, 1, "must be a number of seconds >= 0");
+    double until = sched_now() + s;
+    struct ds_task *t = sched_task_of(L);
+    if (t && lua_isyieldable(L)) {
+        sched_sleep_until(t, until);
+        return lua_yieldk(L, 0, 0, sleep_k);
+    }
+    /* Blocking, but transfers in flight keep moving. */
+    while (sched_now() < until)
+        sched_poll(until);
+    return 0;
+}
+
+int luaopen_clock(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        {"now", lclock_now},
+        {"sleep", lclock_sleep},
+        {NULL, NULL},
+    };
+    luaL_newlib(L, fns);
+    return 1;
+}

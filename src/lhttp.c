@@ -1,0 +1,77 @@
+/* The `http` module: one request primitive that blocks, or yields when it
+ * runs in a task of http.gather. */
+#include "lhttp.h"
+#include "sched.h"
+#include "xfer.h"
+
+#include <lauxlib.h>
+
+static int request_done(lua_State *L, int xi)
+{
+    struct ds_xfer *x = lua_touserdata(L, xi);
+    int n = xfer_push_result(L, x);
+    xfer_release(x);
+    return n;
+}
+
+static int request_k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    struct ds_xfer *x = lua_touserdata(L, (int)ctx);
+    struct ds_task *t = sched_task_of(L);
+    if (!x->done) /* resumed by a stray coroutine.resume: keep waiting */
+        return lua_yieldk(L, 0, ctx, request_k);
+    if (t)
+        t->xfer = NULL;
+    return request_done(L, (int)ctx);
+}
+
+static int request(lua_State *L, const char *method, int urli, int optsi)
+{
+    const char *url = luaL_checkstring(L, urli);
+    struct ds_xfer *x = xfer_new(L, method, url, optsi);
+    int xi = lua_gettop(L);
+    struct ds_task *t = sched_task_of(L);
+    int yield = t && lua_isyieldable(L);
+    CURLMcode rc = xfer_start(x, yield ? t : NULL);
+    if (rc != CURLM_OK)
+        return luaL_error(L, "%s %s: %s", x->method, x->url, curl_multi_strerror(rc));
+    if (yield) {
+        t->xfer = x;
+        t->state = DS_TASK_WAITING;
+        return lua_yieldk(L, 0, xi, request_k);
+    }
+    /* Not in a task (or not yieldable): drive the same multi until this
+     * transfer is done. Other tasks' transfers progress meanwhile. */
+    while (!x->done)
+        sched_poll(-1);
+    return request_done(L, xi);
+}
+
+/* http.request(method, url [, opts]) */
+static int lhttp_request(lua_State *L)
+{
+    const char *method = luaL_checkstring(L, 1);
+    luaL_argcheck(L, *method && lua_rawlen(L, 1) < 16, 1, "not an HTTP method");
+    return request(L, method, 2, 3);
+}
+
+/* http.get(url [, opts]) */
+static int lhttp_get(lua_State *L)
+{
+    return request(L, "GET", 1, 2);
+}
+
+int luaopen_http(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        {"get", lhttp_get},
+        {"request", lhttp_request},
+        {"gather", lhttp_gather},
+        {"map", lhttp_map},
+        {NULL, NULL},
+    };
+    luaopen_xfer(L);
+    luaL_newlib(L, fns);
+    return 1;
+}

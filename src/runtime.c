@@ -1,0 +1,181 @@
+/* The Lua host: builds the state, runs a script under lua_pcall with a
+ * traceback, and reports failures the way lua(1) does. */
+#include "runtime.h"
+#include "lhttp.h"
+#include "lserver.h"
+#include "sched.h"
+
+#include <lauxlib.h>
+#include <lua-cjson.h>
+#include <lualib.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int has_exe_dir(const char *dir)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return 0;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    return strcmp(exe, dir) == 0;
+}
+
+const char *rt_scripts_dir(void)
+{
+    const char *env = getenv("DOCKSCRIPT_SCRIPTS");
+    if (env && *env)
+        return env;
+    /* A binary in its build tree uses the source tree's scripts, so that
+     * editing scripts/ needs no install step. */
+    return has_exe_dir(DS_BUILD_DIR) ? DS_SOURCE_SCRIPTS : DS_INSTALL_SCRIPTS;
+}
+
+static void open_module(lua_State *L, const char *name, lua_CFunction open, const char *global)
+{
+    luaL_requiref(L, name, open, 0);
+    lua_setglobal(L, global);
+}
+
+lua_State *rt_new(void)
+{
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        fprintf(stderr, "dockscript: cannot create the Lua state: out of memory\n");
+        return NULL;
+    }
+    /* New threads copy the main thread's extra space: NULL marks them as
+     * not being scheduler tasks. */
+    sched_bind(L, NULL);
+    luaL_openlibs(L);
+    open_module(L, "cjson", luaopen_cjson, "json");
+    open_module(L, "http", luaopen_http, "http");
+    open_module(L, "clock", luaopen_clock, "clock");
+    open_module(L, "server", luaopen_server, "server");
+    return L;
+}
+
+void rt_free(lua_State *L)
+{
+    if (L)
+        lua_close(L);
+}
+
+static int traceback(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+static void report(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "dockscript: %s\n", msg ? msg : "(error object is not a string)");
+    fflush(stderr);
+    lua_pop(L, 1);
+}
+
+/* Prepends the script's directory and the bundled scripts to package.path,
+ * so `require "docking"` finds scripts/docking.lua from bench.lua. */
+static void set_path(lua_State *L, const char *script)
+{
+    lua_getglobal(L, "package");
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    if (script) {
+        const char *slash = strrchr(script, '/');
+        if (slash) {
+            luaL_addlstring(&b, script, (size_t)(slash - script));
+            luaL_addstring(&b, "/?.lua;");
+        } else {
+            luaL_addstring(&b, "./?.lua;");
+        }
+    }
+    luaL_addstring(&b, rt_scripts_dir());
+    luaL_addstring(&b, "/?.lua;");
+    lua_getfield(L, -2, "path");
+    luaL_addvalue(&b);
+    luaL_pushresult(&b);
+    lua_setfield(L, -2, "path");
+    lua_pop(L, 1);
+}
+
+/* `arg` as lua(1) builds it: arg[0] the script, arg[1..] its arguments. */
+static void set_arg(lua_State *L, const char *arg0, int argc, char **argv)
+{
+    lua_createtable(L, argc, 2);
+    lua_pushstring(L, "dockscript");
+    lua_rawseti(L, -2, -1);
+    lua_pushstring(L, arg0);
+    lua_rawseti(L, -2, 0);
+    for (int i = 0; i < argc; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setglobal(L, "arg");
+}
+
+/* Calls the loaded chunk at the top with argv as `...`. */
+static int call_chunk(lua_State *L, int argc, char **argv)
+{
+    int base = lua_gettop(L);
+    lua_pushcfunction(L, traceback);
+    lua_insert(L, base);
+    luaL_checkstack(L, argc, "too many arguments");
+    for (int i = 0; i < argc; i++)
+        lua_pushstring(L, argv[i]);
+    int status = lua_pcall(L, argc, 0, base);
+    lua_remove(L, base);
+    if (status != LUA_OK) {
+        report(L);
+        return 1;
+    }
+    return 0;
+}
+
+static int file_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+int rt_run_script(lua_State *L, const char *script, int argc, char **argv)
+{
+    const char *path = script;
+    if (strcmp(script, "-") == 0) {
+        path = NULL; /* stdin */
+    } else if (!file_exists(script) && !strchr(script, '/')) {
+        lua_pushfstring(L, "%s/%s", rt_scripts_dir(), script);
+        if (file_exists(lua_tostring(L, -1)))
+            path = lua_tostring(L, -1); /* anchored until lua_close */
+    }
+    set_path(L, path);
+    set_arg(L, script, argc, argv);
+    if (luaL_loadfile(L, path) != LUA_OK) {
+        report(L); /* "cannot open x.lua" or the syntax error, one line */
+        return 1;
+    }
+    return call_chunk(L, argc, argv);
+}
+
+int rt_run_chunk(lua_State *L, const char *code, int argc, char **argv)
+{
+    set_path(L, NULL);
+    set_arg(L, "-e", argc, argv);
+    if (luaL_loadbuffer(L, code, strlen(code), "=(command line)") != LUA_OK) {
+        report(L);
+        return 1;
+    }
+    return call_chunk(L, argc, argv);
+}

@@ -1,0 +1,305 @@
+/* The one scheduler. curl_multi_socket_action driven by epoll and curl's
+ * own timer, so the cost of a wake-up depends on the sockets that are ready,
+ * not on how many transfers exist (10,000 is a normal load). */
+#include "sched.h"
+#include "xfer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_EVENTS 512
+
+static struct {
+    CURLM *multi;
+    int epfd;
+    double timer_at;          /* curl's timer, absolute; < 0 none */
+    size_t active;            /* transfers in the multi */
+    struct ds_tasklist ready;
+    struct ds_task **heap;    /* sleepers, 1-based min-heap on wake_at */
+    size_t heap_len, heap_cap;
+} S = { .epfd = -1, .timer_at = -1 };
+
+/* ---- task lists ---- */
+
+void tasklist_init(struct ds_tasklist *l) { l->head.prev = l->head.next = &l->head; }
+int tasklist_empty(const struct ds_tasklist *l) { return l->head.next == &l->head; }
+
+void tasklist_push(struct ds_tasklist *l, struct ds_task *t)
+{
+    t->prev = l->head.prev;
+    t->next = &l->head;
+    l->head.prev->next = t;
+    l->head.prev = t;
+}
+
+void tasklist_unlink(struct ds_task *t)
+{
+    if (!t->next)
+        return;
+    t->prev->next = t->next;
+    t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+}
+
+struct ds_task *tasklist_pop(struct ds_tasklist *l)
+{
+    if (tasklist_empty(l))
+        return NULL;
+    struct ds_task *t = l->head.next;
+    tasklist_unlink(t);
+    return t;
+}
+
+void tasklist_splice(struct ds_tasklist *dst, struct ds_tasklist *src)
+{
+    struct ds_task *t;
+    while ((t = tasklist_pop(src)))
+        tasklist_push(dst, t);
+}
+
+/* ---- clock ---- */
+
+double sched_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- sleep heap ---- */
+
+static void heap_set(size_t i, struct ds_task *t)
+{
+    S.heap[i] = t;
+    t->heap_pos = i;
+}
+
+static void heap_up(size_t i)
+{
+    struct ds_task *t = S.heap[i];
+    while (i > 1 && S.heap[i / 2]->wake_at > t->wake_at) {
+        heap_set(i, S.heap[i / 2]);
+        i /= 2;
+    }
+    heap_set(i, t);
+}
+
+static void heap_down(size_t i)
+{
+    struct ds_task *t = S.heap[i];
+    for (;;) {
+        size_t c = 2 * i;
+        if (c > S.heap_len)
+            break;
+        if (c < S.heap_len && S.heap[c + 1]->wake_at < S.heap[c]->wake_at)
+            c++;
+        if (S.heap[c]->wake_at >= t->wake_at)
+            break;
+        heap_set(i, S.heap[c]);
+        i = c;
+    }
+    heap_set(i, t);
+}
+
+static void heap_remove(struct ds_task *t)
+{
+    size_t i = t->heap_pos;
+    if (!i)
+        return;
+    t->heap_pos = 0;
+    struct ds_task *last = S.heap[S.heap_len--];
+    if (last == t)
+        return;
+    heap_set(i, last);
+    heap_up(i);
+    heap_down(last->heap_pos);
+}
+
+void sched_sleep_until(struct ds_task *t, double when)
+{
+    if (S.heap_len + 1 >= S.heap_cap) {
+        size_t cap = S.heap_cap ? S.heap_cap * 2 : 64;
+        struct ds_task **h = realloc(S.heap, cap * sizeof *h);
+        if (!h)
+            abort(); /* the Lua allocator would have failed first */
+        S.heap = h;
+        S.heap_cap = cap;
+    }
+    t->wake_at = when;
+    t->state = DS_TASK_WAITING;
+    S.heap[++S.heap_len] = t;
+    heap_up(S.heap_len);
+}
+
+static void wake_sleepers(double now)
+{
+    while (S.heap_len && S.heap[1]->wake_at <= now) {
+        struct ds_task *t = S.heap[1];
+        heap_remove(t);
+        sched_make_ready(t);
+    }
+}
+
+/* ---- tasks ---- */
+
+struct ds_task *sched_task_of(lua_State *L)
+{
+    return *(struct ds_task **)lua_getextraspace(L);
+}
+
+void sched_bind(lua_State *co, struct ds_task *t)
+{
+    *(struct ds_task **)lua_getextraspace(co) = t;
+}
+
+void sched_make_ready(struct ds_task *t)
+{
+    if (t->state == DS_TASK_DONE || t->state == DS_TASK_READY)
+        return;
+    t->state = DS_TASK_READY;
+    tasklist_push(&S.ready, t);
+}
+
+struct ds_tasklist *sched_ready(void) { return &S.ready; }
+
+void sched_cancel_wait(struct ds_task *t)
+{
+    heap_remove(t);
+    tasklist_unlink(t);
+    if (t->xfer) {
+        xfer_release(t->xfer);
+        t->xfer = NULL;
+    }
+}
+
+/* ---- curl callbacks: only record; never run Lua from here ---- */
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    (void)userp;
+    struct epoll_event ev = {0};
+    ev.data.fd = s;
+    if (what == CURL_POLL_REMOVE) {
+        if (socketp)
+            epoll_ctl(S.epfd, EPOLL_CTL_DEL, s, NULL);
+        curl_multi_assign(S.multi, s, NULL);
+        return 0;
+    }
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(S.epfd, op, s, &ev) < 0 && errno == EEXIST)
+        epoll_ctl(S.epfd, EPOLL_CTL_MOD, s, &ev);
+    if (!socketp)
+        curl_multi_assign(S.multi, s, (void *)1);
+    return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    (void)userp;
+    S.timer_at = timeout_ms < 0 ? -1 : sched_now() + (double)timeout_ms / 1000.0;
+    return 0;
+}
+
+int sched_init(char *err, size_t errlen)
+{
+    tasklist_init(&S.ready);
+    S.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (S.epfd < 0) {
+        snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+        return -1;
+    }
+    S.multi = curl_multi_init();
+    if (!S.multi) {
+        snprintf(err, errlen, "curl_multi_init failed");
+        return -1;
+    }
+    curl_multi_setopt(S.multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(S.multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    return 0;
+}
+
+void sched_free(void)
+{
+    if (S.multi)
+        curl_multi_cleanup(S.multi);
+    S.multi = NULL;
+    if (S.epfd >= 0)
+        close(S.epfd);
+    S.epfd = -1;
+    free(S.heap);
+    S.heap = NULL;
+    S.heap_len = S.heap_cap = 0;
+    xfer_pool_free();
+}
+
+CURLMcode sched_add(CURL *easy)
+{
+    CURLMcode rc = curl_multi_add_handle(S.multi, easy);
+    if (rc == CURLM_OK)
+        S.active++;
+    return rc;
+}
+
+void sched_remove(CURL *easy)
+{
+    curl_multi_remove_handle(S.multi, easy);
+    S.active--;
+}
+
+size_t sched_active(void) { return S.active; }
+
+static void drain_done(void)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(S.multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        struct ds_xfer *x = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        CURLcode result = m->data.result; /* m is invalid after removal */
+        if (x)
+            xfer_complete(x, result);
+    }
+}
+
+static int wait_ms(double deadline, double now)
+{
+    double until = deadline;
+    if (S.timer_at >= 0 && (until < 0 || S.timer_at < until))
+        until = S.timer_at;
+    if (S.heap_len && (until < 0 || S.heap[1]->wake_at < until))
+        until = S.heap[1]->wake_at;
+    if (until < 0)
+        return 1000; /* nothing scheduled: wake up now and then anyway */
+    double ms = ceil((until - now) * 1000.0);
+    return ms <= 0 ? 0 : ms > 1000 ? 1000 : (int)ms;
+}
+
+void sched_poll(double deadline)
+{
+    struct epoll_event evs[MAX_EVENTS];
+    int running;
+    int n = epoll_wait(S.epfd, evs, MAX_EVENTS, wait_ms(deadline, sched_now()));
+    for (int i = 0; i < n; i++) {
+        int mask = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                   (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                   (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(S.multi, evs[i].data.fd, mask, &running);
+    }
+    double now = sched_now();
+    if (S.timer_at >= 0 && S.timer_at <= now) {
+        S.timer_at = -1;
+        curl_multi_socket_action(S.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    drain_done();
+    wake_sleepers(sched_now());
+}

@@ -1,0 +1,423 @@
+/* HTTP transfers on the shared multi: building the request from Lua options,
+ * collecting the response, turning it into a Lua table. */
+#include "xfer.h"
+#include "sched.h"
+
+#include <ctype.h>
+#include <lauxlib.h>
+#include <lua-cjson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POOL_MAX 1024
+#define RESPONSE_MT "dockscript.response"
+
+/* Idle easy handles: curl_easy_init costs more than a reset, and a batch of
+ * lookups creates thousands of transfers. */
+static struct { CURL *h[POOL_MAX]; int n; } pool;
+
+static CURL *easy_get(void)
+{
+    if (pool.n)
+        return pool.h[--pool.n];
+    return curl_easy_init();
+}
+
+static void easy_put(CURL *e)
+{
+    if (pool.n == POOL_MAX) {
+        curl_easy_cleanup(e);
+        return;
+    }
+    curl_easy_reset(e);
+    pool.h[pool.n++] = e;
+}
+
+void xfer_pool_free(void)
+{
+    while (pool.n)
+        curl_easy_cleanup(pool.h[--pool.n]);
+}
+
+static int buf_add(struct ds_buf *b, const char *p, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q)
+            return -1;
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static void buf_free(struct ds_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    struct ds_xfer *x = ud;
+    return buf_add(&x->body, p, size * n) ? 0 : size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    struct ds_xfer *x = ud;
+    /* A new status line starts a new response (100 Continue, redirects):
+     * keep only the last one's headers. */
+    if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+        x->head.len = 0;
+        x->body.len = 0;
+    }
+    return buf_add(&x->head, p, size * n) ? 0 : size * n;
+}
+
+void xfer_release(struct ds_xfer *x)
+{
+    if (x->easy) {
+        if (x->in_multi)
+            sched_remove(x->easy);
+        x->in_multi = 0;
+        easy_put(x->easy);
+        x->easy = NULL;
+    }
+    curl_slist_free_all(x->hdrs);
+    x->hdrs = NULL;
+    buf_free(&x->body);
+    buf_free(&x->head);
+    free(x->url);
+    x->url = NULL;
+    x->task = NULL;
+}
+
+static int xfer_gc(lua_State *L)
+{
+    xfer_release(luaL_checkudata(L, 1, DS_XFER_MT));
+    return 0;
+}
+
+/* ---- building the request ---- */
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Appends key=value, escaped by curl; returns the type name on a bad value. */
+static const char *add_param(lua_State *L, struct ds_buf *q, CURL *e, const char *key, int vidx)
+{
+    if (lua_isboolean(L, vidx))
+        lua_pushstring(L, lua_toboolean(L, vidx) ? "true" : "false");
+    else if (lua_type(L, vidx) == LUA_TSTRING || lua_type(L, vidx) == LUA_TNUMBER)
+        lua_pushvalue(L, vidx);
+    else
+        return luaL_typename(L, vidx);
+    size_t vn;
+    const char *v = lua_tolstring(L, -1, &vn);
+    char *ek = curl_easy_escape(e, key, 0);
+    char *ev = curl_easy_escape(e, v, (int)vn);
+    lua_pop(L, 1);
+    int bad = !ek || !ev;
+    if (!bad)
+        bad = (q->len && buf_add(q, "&", 1)) || buf_add(q, ek, strlen(ek)) ||
+              buf_add(q, "=", 1) || buf_add(q, ev, strlen(ev));
+    curl_free(ek);
+    curl_free(ev);
+    return bad ? "(out of memory)" : NULL;
+}
+
+/* Appends params (table at index p) to the URL at the top of the stack,
+ * keys sorted so that the same call always makes the same URL. */
+static void build_query(lua_State *L, int p, CURL *e)
+{
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, p)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "opts.params: keys must be strings");
+        n++;
+        lua_pop(L, 1);
+    }
+    if (!n)
+        return;
+    const char **keys = lua_newuserdatauv(L, (size_t)n * sizeof *keys, 0);
+    int k = 0;
+    lua_pushnil(L);
+    while (lua_next(L, p)) {
+        keys[k++] = lua_tostring(L, -2); /* anchored by the params table */
+        lua_pop(L, 1);
+    }
+    qsort(keys, (size_t)n, sizeof *keys, cmp_keys);
+    struct ds_buf q = {0};
+    const char *bad = NULL, *badkey = NULL;
+    for (int i = 0; i < n && !bad; i++) {
+        badkey = keys[i];
+        lua_getfield(L, p, keys[i]);
+        if (lua_istable(L, -1)) { /* a list: key=v1&key=v2 */
+            lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+            for (lua_Integer j = 1; j <= len && !bad; j++) {
+                lua_rawgeti(L, -1, j);
+                bad = add_param(L, &q, e, keys[i], lua_gettop(L));
+                lua_pop(L, 1);
+            }
+        } else {
+            bad = add_param(L, &q, e, keys[i], lua_gettop(L));
+        }
+        lua_pop(L, 1);
+    }
+    if (bad) {
+        buf_free(&q);
+        luaL_error(L, "opts.params.%s: expected a string, number, boolean or list, got %s",
+                   badkey, bad);
+    }
+    const char *url = lua_tostring(L, -2);
+    lua_pushstring(L, url);
+    lua_pushstring(L, strchr(url, '?') ? "&" : "?");
+    lua_pushlstring(L, q.p, q.len);
+    buf_free(&q);
+    lua_concat(L, 3);
+    lua_replace(L, -3); /* over the old URL */
+    lua_pop(L, 1);      /* the keys array */
+}
+
+static void set_headers(lua_State *L, struct ds_xfer *x, int opts)
+{
+    x->hdrs = curl_slist_append(NULL, "Expect:"); /* no 1 s wait on big bodies */
+    if (lua_getfield(L, opts, "headers") == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            const char *k = lua_tostring(L, -2), *v = lua_tostring(L, -1);
+            if (lua_type(L, -2) != LUA_TSTRING || !v)
+                luaL_error(L, "headers: names and values must be strings");
+            lua_pushfstring(L, "%s: %s", k, v);
+            struct curl_slist *n = curl_slist_append(x->hdrs, lua_tostring(L, -1));
+            if (!n)
+                luaL_error(L, "out of memory");
+            x->hdrs = n;
+            lua_pop(L, 2);
+        }
+    } else if (!lua_isnil(L, -1)) {
+        luaL_error(L, "opts.headers: expected a table, got %s", luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+}
+
+static double opt_number(lua_State *L, int opts, const char *name, double dflt)
+{
+    int t = opts ? lua_getfield(L, opts, name) : LUA_TNIL;
+    double v = dflt;
+    if (t == LUA_TNUMBER)
+        v = lua_tonumber(L, -1);
+    else if (t != LUA_TNIL)
+        luaL_error(L, "opts.%s: expected a number, got %s", name, luaL_typename(L, -1));
+    if (opts)
+        lua_pop(L, 1);
+    return v;
+}
+
+static void set_method(lua_State *L, struct ds_xfer *x, int opts)
+{
+    CURL *e = x->easy;
+    if (strcmp(x->method, "HEAD") == 0)
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    else if (strcmp(x->method, "GET") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
+    if (!opts || lua_getfield(L, opts, "body") == LUA_TNIL) {
+        if (opts)
+            lua_pop(L, 1);
+        return;
+    }
+    size_t n;
+    const char *body = lua_tolstring(L, -1, &n);
+    if (!body)
+        luaL_error(L, "opts.body: expected a string, got %s", luaL_typename(L, -1));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+    curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
+    if (strcmp(x->method, "POST") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
+    lua_pop(L, 1);
+}
+
+struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int opts)
+{
+    if (opts && !lua_isnoneornil(L, opts))
+        luaL_checktype(L, opts, LUA_TTABLE);
+    else
+        opts = 0;
+    double timeout = opt_number(L, opts, "timeout", 30.0);
+    if (!(timeout > 0))
+        luaL_error(L, "opts.timeout: must be a positive number of seconds");
+    struct ds_xfer *x = lua_newuserdatauv(L, sizeof *x, 0);
+    memset(x, 0, sizeof *x);
+    luaL_setmetatable(L, DS_XFER_MT);
+    int xi = lua_gettop(L);
+    snprintf(x->method, sizeof x->method, "%s", method);
+    for (char *c = x->method; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    x->easy = easy_get();
+    if (!x->easy)
+        luaL_error(L, "curl_easy_init failed");
+
+    lua_pushstring(L, url);
+    if (opts && lua_getfield(L, opts, "params") != LUA_TNIL) {
+        luaL_checktype(L, -1, LUA_TTABLE);
+        lua_insert(L, -2); /* params, url */
+        build_query(L, lua_gettop(L) - 1, x->easy);
+        lua_remove(L, -2);
+    } else if (opts) {
+        lua_pop(L, 1);
+    }
+    x->url = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (!x->url)
+        luaL_error(L, "out of memory");
+
+    CURL *e = x->easy;
+    curl_easy_setopt(e, CURLOPT_URL, x->url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000.0 + 0.5));
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "dockscript/" DS_VERSION);
+    if (opts) {
+        lua_getfield(L, opts, "follow");
+        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, lua_toboolean(L, -1) ? 1L : 0L);
+        lua_pop(L, 1);
+        set_headers(L, x, opts);
+    }
+    set_method(L, x, opts);
+    lua_settop(L, xi);
+    return x;
+}
+
+CURLMcode xfer_start(struct ds_xfer *x, struct ds_task *t)
+{
+    x->task = t;
+    x->started = sched_now();
+    CURLMcode rc = sched_add(x->easy);
+    x->in_multi = rc == CURLM_OK;
+    return rc;
+}
+
+void xfer_complete(struct ds_xfer *x, CURLcode result)
+{
+    x->result = result;
+    x->done = 1;
+    x->elapsed = sched_now() - x->started;
+    if (x->in_multi)
+        sched_remove(x->easy);
+    x->in_multi = 0;
+    if (x->task)
+        sched_make_ready(x->task);
+}
+
+/* ---- the response ---- */
+
+static void push_headers(lua_State *L, const struct ds_buf *h)
+{
+    lua_newtable(L);
+    const char *p = h->p, *end = h->p + h->len;
+    while (p && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *next = eol ? eol + 1 : end;
+        const char *colon = memchr(p, ':', (size_t)((eol ? eol : end) - p));
+        if (colon && memcmp(p, "HTTP/", 5) != 0) {
+            const char *v = colon + 1, *ve = eol ? eol : end;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            luaL_Buffer name;
+            luaL_buffinit(L, &name);
+            for (const char *c = p; c < colon; c++)
+                luaL_addchar(&name, (char)tolower((unsigned char)*c));
+            luaL_pushresult(&name);
+            lua_pushvalue(L, -1);
+            if (lua_rawget(L, -3) == LUA_TSTRING) { /* repeated: join like RFC 9110 */
+                lua_pushliteral(L, ", ");
+                lua_pushlstring(L, v, (size_t)(ve - v));
+                lua_concat(L, 3);
+            } else {
+                lua_pop(L, 1);
+                lua_pushlstring(L, v, (size_t)(ve - v));
+            }
+            lua_rawset(L, -3);
+        }
+        p = next;
+    }
+}
+
+int xfer_push_result(lua_State *L, struct ds_xfer *x)
+{
+    if (x->result != CURLE_OK) {
+        const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
+        return luaL_error(L, "%s %s: %s", x->method, x->url, why);
+    }
+    long status = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, status);
+    lua_setfield(L, -2, "status");
+    lua_pushlstring(L, x->body.p ? x->body.p : "", x->body.len);
+    lua_setfield(L, -2, "body");
+    push_headers(L, &x->head);
+    lua_setfield(L, -2, "headers");
+    lua_pushnumber(L, x->elapsed);
+    lua_setfield(L, -2, "elapsed");
+    lua_pushstring(L, x->url);
+    lua_setfield(L, -2, "url");
+    lua_pushstring(L, x->method);
+    lua_setfield(L, -2, "method");
+    luaL_setmetatable(L, RESPONSE_MT);
+    return 1;
+}
+
+/* r:json(): the body decoded by lua-cjson; the error names the URL. */
+static int response_json(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, LUA_REGISTRYINDEX, "dockscript.cjson_decode");
+    lua_getfield(L, 1, "body");
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK)
+        return 1;
+    lua_getfield(L, 1, "method");
+    lua_getfield(L, 1, "url");
+    return luaL_error(L, "%s %s: response is not JSON: %s", luaL_optstring(L, -2, "GET"),
+                      luaL_optstring(L, -1, "?"), lua_tostring(L, -3));
+}
+
+int luaopen_xfer(lua_State *L)
+{
+    luaL_newmetatable(L, DS_XFER_MT);
+    lua_pushcfunction(L, xfer_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, RESPONSE_MT);
+    lua_newtable(L);
+    lua_pushcfunction(L, response_json);
+    lua_setfield(L, -2, "json");
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+
+    luaL_requiref(L, "cjson", luaopen_cjson, 0);
+    lua_getfield(L, -1, "decode");
+    lua_setfield(L, LUA_REGISTRYINDEX, "dockscript.cjson_decode");
+    lua_pop(L, 1);
+    return 0;
+}

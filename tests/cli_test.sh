@@ -1,0 +1,79 @@
+#!/bin/sh
+# The command line: exit codes, messages, `arg`, package.path.
+# usage: cli_test.sh DOCKSCRIPT
+set -u
+ds=$(realpath "$1")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+n=0
+
+# check NAME WANT_CODE PATTERN(stdout+stderr, grep -E) COMMAND...
+check() {
+    name=$1 want=$2 pattern=$3
+    shift 3
+    n=$((n + 1))
+    out=$(timeout 30 "$@" 2>&1)
+    code=$?
+    if [ "$code" -ne "$want" ]; then
+        echo "FAIL $name: exit $code, want $want; output: $out"
+        fails=$((fails + 1))
+    elif ! printf '%s\n' "$out" | grep -Eq -- "$pattern"; then
+        echo "FAIL $name: output does not match /$pattern/: $out"
+        fails=$((fails + 1))
+    else
+        echo "ok   $name"
+    fi
+}
+
+# lines NAME COUNT COMMAND...: the command's stderr has exactly COUNT lines
+lines() {
+    name=$1 want=$2
+    shift 2
+    n=$((n + 1))
+    got=$(timeout 30 "$@" 2>&1 >/dev/null | wc -l)
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL $name: $got stderr lines, want $want"
+        fails=$((fails + 1))
+    else
+        echo "ok   $name"
+    fi
+}
+
+printf 'local x = \n' >"$tmp/syntax.lua"
+printf 'local function f() error("kaput") end\nf()\n' >"$tmp/runtime.lua"
+printf 'print(#arg, arg[0], arg[1], arg[2], select("#", ...), ...)\n' >"$tmp/args.lua"
+printf 'return {answer = 42}\n' >"$tmp/helper.lua"
+printf 'print(require("helper").answer)\n' >"$tmp/usehelper.lua"
+printf 'os.exit(7)\n' >"$tmp/exit7.lua"
+
+check "no arguments is a usage error" 2 "usage: dockscript" "$ds"
+check "--help prints usage, exit 0" 0 "usage: dockscript SCRIPT.lua" "$ds" --help
+check "--version" 0 "^dockscript [0-9]+\.[0-9]+\.[0-9]+ \(Lua 5\.4" "$ds" --version
+check "unknown option is a usage error" 2 "unknown option '--frobnicate'" "$ds" --frobnicate
+check "-e without code is a usage error" 2 "-e needs" "$ds" -e
+check "missing script: one clear line, exit 1" 1 "^dockscript: cannot open nope/missing\.lua" "$ds" nope/missing.lua
+lines "missing script: no traceback" 1 "$ds" nope/missing.lua
+check "syntax error: exit 1 naming file and line" 1 "syntax\.lua:2: unexpected symbol near <eof>" "$ds" "$tmp/syntax.lua"
+lines "syntax error: one line" 1 "$ds" "$tmp/syntax.lua"
+check "runtime error: exit 1 with message" 1 "^dockscript: .*runtime\.lua:1: kaput" "$ds" "$tmp/runtime.lua"
+check "runtime error: traceback" 1 "stack traceback:" "$ds" "$tmp/runtime.lua"
+check "script args in arg and ..." 0 "^2	.*args\.lua	a b	c	2	a b	c$" "$ds" "$tmp/args.lua" "a b" c
+check "-e args in arg and ..." 0 "^x	y	2$" "$ds" -e 'print(arg[1], arg[2], select("#", ...))' x y
+check "-e runtime error exit 1" 1 "command line\):1: oops" "$ds" -e 'error("oops")'
+check "script dir is on package.path" 0 "^42$" sh -c "cd / && '$ds' '$tmp/usehelper.lua'"
+check "os.exit code passes through" 7 "" "$ds" "$tmp/exit7.lua"
+mkdir "$tmp/bundled"
+printf 'return {where = "bundled"}\n' >"$tmp/bundled/bmod.lua"
+printf 'print("bundled script", require("bmod").where)\n' >"$tmp/bundled/bscript.lua"
+check "bundled scripts dir is on package.path" 0 "^bundled$" \
+    env DOCKSCRIPT_SCRIPTS="$tmp/bundled" "$ds" -e 'print(require("bmod").where)'
+check "a script that is not a file is looked up in the bundled dir" 0 "^bundled script	bundled$" \
+    sh -c "cd / && DOCKSCRIPT_SCRIPTS='$tmp/bundled' '$ds' bscript.lua"
+check "the build-tree binary finds the source tree's bench.lua" 0 "/scripts$" "$ds" --help
+check "stdin script" 0 "^from stdin$" sh -c "echo 'print(\"from stdin\")' | '$ds' -"
+check "globals http json clock server exist" 0 "^table	table	table	table$" \
+    "$ds" -e 'print(type(http), type(json), type(clock), type(server))'
+
+echo "$((n - fails)) passed, $fails failed"
+[ "$fails" -eq 0 ]

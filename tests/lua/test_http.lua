@@ -1,0 +1,117 @@
+-- http.get / http.request against the fixture server on 127.0.0.1.
+local T = require "testlib"
+local base = T.fixture()
+
+T.test("status, body and headers round trip", function()
+  local r = http.get(base .. "/echo", { headers = { ["X-Test"] = "hello" } })
+  T.eq(r.status, 200, "status")
+  T.eq(r.headers["content-type"], "application/json", "content-type")
+  T.eq(r.headers["x-multi"], "a, b", "repeated header joined")
+  local e = r:json()
+  T.eq(e.method, "GET", "method")
+  T.eq(e.headers["x-test"], "hello", "request header")
+  T.eq(r.url, base .. "/echo", "url")
+  T.ok(r.elapsed > 0 and r.elapsed < 5, "elapsed in seconds")
+end)
+
+T.test("params: spaces, & and = and non-ASCII are escaped, keys sorted", function()
+  local r = http.get(base .. "/echo", { params = { z = "a b", a = "x&y=z", m = "Jörg ü", n = 5 } })
+  T.eq(r.url, base .. "/echo?a=x%26y%3Dz&m=J%C3%B6rg%20%C3%BC&n=5&z=a%20b", "url")
+  local q = r:json().query
+  T.eq(q.z[1], "a b", "space")
+  T.eq(q.a[1], "x&y=z", "& and =")
+  T.eq(q.m[1], "Jörg ü", "non-ASCII")
+  T.eq(q.n[1], "5", "number")
+end)
+
+T.test("params append to an existing query; lists repeat the key", function()
+  local r = http.get(base .. "/echo?x=1", { params = { id = { 1, 2 } } })
+  T.eq(r:json().rawquery, "x=1&id=1&id=2", "query")
+end)
+
+T.test("request: method and body", function()
+  local r = http.request("post", base .. "/echo", { body = "a=1\0b", headers = { ["Content-Type"] = "text/plain" } })
+  local e = r:json()
+  T.eq(e.method, "POST", "method")
+  T.eq(e.body, "a=1\0b", "body with NUL")
+  T.eq(http.request("PUT", base .. "/echo", { body = "x" }):json().method, "PUT", "PUT")
+  T.eq(http.request("DELETE", base .. "/echo"):json().method, "DELETE", "DELETE")
+  local h = http.request("HEAD", base .. "/echo")
+  T.eq(h.status, 200, "HEAD status")
+  T.eq(h.body, "", "HEAD has no body")
+end)
+
+T.test("HTTP error statuses do not raise", function()
+  T.eq(http.get(base .. "/status/404").status, 404, "404")
+  T.eq(http.get(base .. "/status/500").status, 500, "500")
+  T.eq(http.get(base .. "/status/404"):json().status, 404, "404 body")
+end)
+
+T.test("refused connection raises an error naming method, URL and reason", function()
+  T.raises(function() http.get("http://127.0.0.1:1/x") end,
+    "GET http://127.0.0.1:1/x", "Couldn't connect")
+end)
+
+T.test("a server that never answers times out, naming the URL", function()
+  local t0 = clock.now()
+  T.raises(function() http.get(base .. "/hang", { timeout = 0.3 }) end,
+    "GET " .. base .. "/hang", "imed out")
+  T.lt(clock.now() - t0, 5, "time to fail")
+end)
+
+T.test("bad URL and unsupported scheme raise", function()
+  T.raises(function() http.get("ftp://127.0.0.1/") end, "GET ftp://127.0.0.1/", "not supported")
+  T.raises(function() http.get("http://[::1") end, "GET http://[::1")
+end)
+
+T.test("a 10 MB body comes back intact", function()
+  local n = 10 * 1024 * 1024
+  local r = http.get(base .. "/big", { params = { bytes = n } })
+  T.eq(#r.body, n, "length")
+  local pattern = {}
+  for i = 0, 255 do pattern[#pattern + 1] = string.char(i) end
+  pattern = table.concat(pattern)
+  T.eq(r.body:sub(1, 256), pattern, "first block")
+  T.eq(r.body:sub(n - 255, n), pattern, "last block")
+end)
+
+T.test("a body with NUL bytes comes back intact", function()
+  T.eq(http.get(base .. "/nul").body, "a\0b\0\0c\255", "body")
+end)
+
+T.test("200 sequential GETs reuse one connection", function()
+  local before = http.get(base .. "/conns"):json().accepted
+  for _ = 1, 200 do T.eq(http.get(base .. "/echo").status, 200, "status") end
+  local after = http.get(base .. "/conns"):json().accepted
+  T.eq(after - before, 0, "new connections")
+end)
+
+T.test("r:json() on a body that is not JSON raises naming the URL", function()
+  local r = http.get(base .. "/notjson")
+  T.raises(function() r:json() end, "GET " .. base .. "/notjson", "not JSON")
+end)
+
+T.test("argument errors are luaL_check style", function()
+  T.raises(function() http.get() end, "bad argument #1 to 'get'")
+  T.raises(function() http.get(base, 5) end, "bad argument #2 to 'get'")
+  T.raises(function() http.get(base, { timeout = "x" }) end, "opts.timeout")
+  T.raises(function() http.get(base, { timeout = -1 }) end, "opts.timeout")
+  T.raises(function() http.get(base, { params = { a = {} , b = function() end } }) end, "opts.params.b")
+  T.raises(function() http.get(base, { headers = 1 }) end, "opts.headers")
+  T.raises(function() http.request(nil, base) end, "bad argument #1 to 'request'")
+end)
+
+T.test("json and cjson are the same lua-cjson module", function()
+  T.ok(json == require "cjson", "json global")
+  T.eq(json.encode({ a = 1 }), '{"a":1}', "encode")
+end)
+
+T.test("clock.now is monotonic seconds and clock.sleep blocks outside tasks", function()
+  local t0 = clock.now()
+  clock.sleep(0.05)
+  local dt = clock.now() - t0
+  T.ok(dt >= 0.05 and dt < 2, "slept about 0.05 s, got " .. dt)
+  T.raises(function() clock.sleep(-1) end, "bad argument #1 to 'sleep'")
+end)
+
+T.done()
