@@ -1,0 +1,79 @@
+#!/bin/sh
+# scripts/bench.lua end to end at a small delay, on the bundled server.
+# usage: bench_test.sh DOCKSCRIPT
+set -u
+ds=$(realpath "$1")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+n=0
+ok() { n=$((n + 1)); echo "ok   $1"; }
+fail() { n=$((n + 1)); fails=$((fails + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/  /'; }
+
+# An N=8 run at delay 0.05: every line there and parseable.
+out=$(cd / && timeout 60 "$ds" bench.lua --names 8 --delay 0.05 --quiet --json "$tmp/run.json" 2>&1)
+code=$?
+[ $code -eq 0 ] && ok "bench.lua exits 0" || fail "bench.lua exits 0 (got $code)" "$out"
+for pattern in \
+    '^Started the bundled Docking API server at http://127\.0\.0\.1:[0-9]+ \(delay 0\.05s, unlimited workers\)$' \
+    '^Timing for synchronous method in multiple calls\.\.\.$' \
+    '^Synchronous method takes: [0-9]+\.[0-9]{3}s$' \
+    '^Timing for asynchronous method in multiple calls\.\.\.$' \
+    '^Asynchronous method takes: [0-9]+\.[0-9]{3}s$' \
+    '^Results identical: yes$' \
+    '^Speedup: [0-9]+\.[0-9]{2}x$' \
+    '^Synchronous:  [0-9.]+s, ideal 0\.800s \(8 names x 2 requests x 0\.05s\), efficiency [0-9.]+%$' \
+    '^Asynchronous: [0-9.]+s, ideal 0\.100s \(2 chained requests x 0\.05s\), efficiency [0-9.]+%$'; do
+    printf '%s\n' "$out" | grep -Eq "$pattern" && ok "line /$pattern/" || fail "line /$pattern/" "$out"
+done
+
+# The printed figures agree with the model, with wide margins for a noisy machine.
+check_json() { # name lua-condition-on-r (r = runs[1], j = the whole file)
+    n=$((n + 1))
+    res=$("$ds" -e '
+        local j = json.decode(io.open(arg[1]):read("a"))
+        local r = j.runs[1]
+        local f = assert(load("local j, r = ...; return " .. arg[2]))
+        print(f(j, r) and "yes" or "no")' "$tmp/run.json" "$2" 2>&1)
+    if [ "$res" = yes ]; then echo "ok   json: $1"; else fails=$((fails + 1)); echo "FAIL json: $1 ($2): $res"; cat "$tmp/run.json"; fi
+}
+check_json "every field" 'j.delay == 0.05 and j.workers == 0 and j.seed == 42 and j.bundled_server == true
+    and type(j.url) == "string" and type(j.date) == "string" and r.names == 8 and r.identical == true
+    and #r.sync == 1 and #r.async == 1 and r.ideal_sync == 0.8 and r.ideal_async == 0.1
+    and r.sync_median and r.async_median and r.speedup and r.sync_efficiency and r.async_efficiency'
+check_json "sync at least its ideal, at most 3x" 'r.sync_median >= 0.8 and r.sync_median < 2.4'
+check_json "async at least its ideal, well under sync" 'r.async_median >= 0.1 and r.async_median < r.sync_median / 2'
+
+# --workers 2: 8 lookups = 16 requests on 2 slots take 8 rounds of the delay.
+out=$(timeout 60 "$ds" bench.lua --names 8 --delay 0.05 --workers 2 --quiet --json "$tmp/w.json" 2>&1)
+printf '%s\n' "$out" | grep -Eq '^Asynchronous: .* ideal 0\.400s \(8 names on 2 server slots, 0\.05s each\)' &&
+    ok "--workers 2: the ideal follows the slot model" || fail "--workers 2 ideal" "$out"
+res=$("$ds" -e 'local r = json.decode(io.open(arg[1]):read("a")).runs[1]
+    print(r.async_median >= 0.4 and r.async_median < 1.2 and "yes" or r.async_median)' "$tmp/w.json")
+[ "$res" = yes ] && ok "--workers 2: async takes about 8 x delay" || fail "--workers 2 async time: $res"
+
+# --sweep and --repeat.
+out=$(timeout 120 "$ds" bench.lua --sweep 1,4,40 --delay 0.02 --repeat 3 --sync-max 1 --quiet --json "$tmp/s.json" 2>&1)
+printf '%s\n' "$out" | grep -Eq '^ +40 +- +1\.600s +[0-9.]+s +0\.040s' && ok "--sweep: a row per N, sync skipped above --sync-max" ||
+    fail "--sweep table" "$out"
+printf '%s\n' "$out" | grep -q 'sync skipped for N = 40' && ok "--sweep says what it skipped" || fail "--sweep skip note" "$out"
+res=$("$ds" -e 'local j = json.decode(io.open(arg[1]):read("a"))
+    print(#j.runs == 3 and #j.runs[2].async == 3 and j.runs[3].sync == nil and j.runs[3].sync_skipped and "yes" or "no")' "$tmp/s.json")
+[ "$res" = yes ] && ok "--repeat 3 keeps every run in the JSON" || fail "--repeat json: $res"
+
+# Errors.
+out=$(timeout 30 "$ds" bench.lua --url http://127.0.0.1:1 2>&1)
+code=$?
+[ $code -eq 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+    printf '%s\n' "$out" | grep -q "cannot reach the Docking API at http://127.0.0.1:1: .*Couldn't connect" &&
+    ok "unreachable --url: one line, exit 1" || fail "unreachable --url (exit $code)" "$out"
+for bad in "--names 0" "--names x" "--bogus" "--delay" "--sweep ," "--url ftp://x"; do
+    out=$(timeout 30 "$ds" bench.lua $bad 2>&1)
+    code=$?
+    [ $code -eq 2 ] && printf '%s\n' "$out" | grep -q "^usage: dockscript bench.lua" &&
+        ok "bad option '$bad': exit 2 with usage" || fail "bad option '$bad' (exit $code)" "$out"
+done
+"$ds" bench.lua --help | grep -q -- "--sweep LIST" && ok "--help" || fail "--help"
+
+echo "$((n - fails)) passed, $fails failed"
+[ "$fails" -eq 0 ]
