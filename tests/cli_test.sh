@@ -75,5 +75,15 @@ check "stdin script" 0 "^from stdin$" sh -c "echo 'print(\"from stdin\")' | '$ds
 check "globals http json clock server exist" 0 "^table	table	table	table$" \
     "$ds" -e 'print(type(http), type(json), type(clock), type(server))'
 
+gather600='local t = {} for i = 1, 600 do t[i] = function() return i end end
+local lim = tonumber(arg[1]) print(#http.gather(t, {limit = lim}))'
+check "a gather needing more descriptors than the hard limit fails up front" 1 \
+    "600 concurrent tasks need about 600 open files, but only [0-9]+ of the limit of 300 are free" \
+    sh -c "ulimit -n 300 && exec '$ds' -e '$gather600' 0"
+check "the same gather with opts.limit under the limit runs" 0 "^600$" \
+    sh -c "ulimit -n 300 && exec '$ds' -e '$gather600' 100"
+check "the soft limit is raised to the hard limit at start" 0 "^4000$" \
+    sh -c "ulimit -S -n 256 && ulimit -H -n 4000 && exec '$ds' -e 'local p = io.popen(\"ulimit -S -n\") print(p:read(\"l\")) p:close()'"
+
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]
