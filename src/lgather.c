@@ -325,8 +325,10 @@ static int gather_run(lua_State *L, struct ds_group *g, int gi)
         g->over = 1;
         return push_results(L, g);
     }
-    for (int i = 0; i < g->n; i++)
+    for (int i = 0; i < g->n; i++) {
         g->tasks[i].ref = LUA_NOREF;
+        g->tasks[i].shard = -1;
+    }
     struct ds_task *self = sched_task_of(L);
     if (self && lua_isyieldable(L)) {
         g->parent = self;

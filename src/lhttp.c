@@ -33,9 +33,8 @@ static int request(lua_State *L, const char *method, int urli, int optsi)
     int xi = lua_gettop(L);
     struct ds_task *t = sched_task_of(L);
     int yield = t && lua_isyieldable(L);
-    CURLMcode rc = xfer_start(x, yield ? t : NULL);
-    if (rc != CURLM_OK)
-        return luaL_error(L, "%s %s: %s", x->method, x->url, curl_multi_strerror(rc));
+    if (xfer_start(x, yield ? t : NULL) != 0)
+        return luaL_error(L, "%s %s: cannot add the transfer to the scheduler", x->method, x->url);
     if (yield) {
         t->xfer = x;
         t->state = DS_TASK_WAITING;

@@ -1,11 +1,20 @@
 /* The one scheduler. curl_multi_socket_action driven by epoll and curl's
- * own timer, so the cost of a wake-up depends on the sockets that are ready,
- * not on how many transfers exist (10,000 is a normal load). */
+ * own timers, so the cost of a wake-up depends on the sockets that are
+ * ready, not on how many transfers exist (10,000 is a normal load).
+ *
+ * The multi is split into shards of at most SHARD_CAP transfers, each with
+ * its own connection cache. libcurl 7.88 (Debian 12) walks a host's whole
+ * connection list to find a reusable connection for every new transfer, and
+ * the whole cache again in curl_multi_remove_handle: O(N) per transfer, so
+ * 10,000 transfers on one multi cost seconds of CPU. Shards bound N. Blocking
+ * calls always use shard 0 and a task keeps using the shard of its previous
+ * transfer, so keep-alive works as it would with one cache. */
 #include "sched.h"
 #include "xfer.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -13,16 +22,24 @@
 #include <unistd.h>
 
 #define MAX_EVENTS 512
+#define SHARD_CAP 256
+#define MAX_SHARDS 1024 /* 262,144 transfers: beyond any open-file limit */
+
+struct shard {
+    CURLM *multi;
+    double timer_at; /* curl's timer, absolute; < 0 none */
+    int active;      /* transfers in this multi */
+};
 
 static struct {
-    CURLM *multi;
+    struct shard *shards;
+    int nshards;
     int epfd;
-    double timer_at;          /* curl's timer, absolute; < 0 none */
-    size_t active;            /* transfers in the multi */
+    size_t active;            /* transfers in all shards */
     struct ds_tasklist ready;
     struct ds_task **heap;    /* sleepers, 1-based min-heap on wake_at */
     size_t heap_len, heap_cap;
-} S = { .epfd = -1, .timer_at = -1 };
+} S = { .epfd = -1 };
 
 /* ---- task lists ---- */
 
@@ -179,16 +196,23 @@ void sched_cancel_wait(struct ds_task *t)
 
 /* ---- curl callbacks: only record; never run Lua from here ---- */
 
+/* epoll's data names the shard and the socket. */
+static uint64_t ev_key(int shard, curl_socket_t s)
+{
+    return (uint64_t)(uint32_t)shard << 32 | (uint32_t)s;
+}
+
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     (void)easy;
-    (void)userp;
+    int shard = (int)(intptr_t)userp;
+    CURLM *multi = S.shards[shard].multi;
     struct epoll_event ev = {0};
-    ev.data.fd = s;
+    ev.data.u64 = ev_key(shard, s);
     if (what == CURL_POLL_REMOVE) {
         if (socketp)
             epoll_ctl(S.epfd, EPOLL_CTL_DEL, s, NULL);
-        curl_multi_assign(S.multi, s, NULL);
+        curl_multi_assign(multi, s, NULL);
         return 0;
     }
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
@@ -196,16 +220,49 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     if (epoll_ctl(S.epfd, op, s, &ev) < 0 && errno == EEXIST)
         epoll_ctl(S.epfd, EPOLL_CTL_MOD, s, &ev);
     if (!socketp)
-        curl_multi_assign(S.multi, s, (void *)1);
+        curl_multi_assign(multi, s, (void *)1);
     return 0;
 }
 
 static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
-    (void)userp;
-    S.timer_at = timeout_ms < 0 ? -1 : sched_now() + (double)timeout_ms / 1000.0;
+    struct shard *sh = &S.shards[(int)(intptr_t)userp];
+    sh->timer_at = timeout_ms < 0 ? -1 : sched_now() + (double)timeout_ms / 1000.0;
     return 0;
+}
+
+static int shard_new(void)
+{
+    if (S.nshards == MAX_SHARDS)
+        return -1;
+    struct shard *sh = &S.shards[S.nshards];
+    sh->multi = curl_multi_init();
+    if (!sh->multi)
+        return -1;
+    sh->timer_at = -1;
+    sh->active = 0;
+    void *id = (void *)(intptr_t)S.nshards;
+    curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, id);
+    curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, id);
+    /* Room for one idle connection per transfer the shard can hold; curl's
+     * default (4 x handles added) shrinks as handles leave and then walks the
+     * cache to close the oldest. */
+    curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, (long)SHARD_CAP);
+    return S.nshards++;
+}
+
+/* The task's previous shard if it has room, else the first shard with room. */
+static int shard_pick(int preferred)
+{
+    if (preferred >= 0 && preferred < S.nshards && S.shards[preferred].active < SHARD_CAP)
+        return preferred;
+    for (int i = 0; i < S.nshards; i++)
+        if (S.shards[i].active < SHARD_CAP)
+            return i;
+    return shard_new();
 }
 
 int sched_init(char *err, size_t errlen)
@@ -216,21 +273,21 @@ int sched_init(char *err, size_t errlen)
         snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
         return -1;
     }
-    S.multi = curl_multi_init();
-    if (!S.multi) {
+    S.shards = calloc(MAX_SHARDS, sizeof *S.shards);
+    if (!S.shards || shard_new() != 0) {
         snprintf(err, errlen, "curl_multi_init failed");
         return -1;
     }
-    curl_multi_setopt(S.multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(S.multi, CURLMOPT_TIMERFUNCTION, on_timer);
     return 0;
 }
 
 void sched_free(void)
 {
-    if (S.multi)
-        curl_multi_cleanup(S.multi);
-    S.multi = NULL;
+    for (int i = 0; i < S.nshards; i++)
+        curl_multi_cleanup(S.shards[i].multi);
+    free(S.shards);
+    S.shards = NULL;
+    S.nshards = 0;
     if (S.epfd >= 0)
         close(S.epfd);
     S.epfd = -1;
@@ -240,27 +297,32 @@ void sched_free(void)
     xfer_pool_free();
 }
 
-CURLMcode sched_add(CURL *easy)
+int sched_add(CURL *easy, int preferred)
 {
-    CURLMcode rc = curl_multi_add_handle(S.multi, easy);
-    if (rc == CURLM_OK)
-        S.active++;
-    return rc;
+    int shard = shard_pick(preferred);
+    if (shard < 0)
+        return -1;
+    if (curl_multi_add_handle(S.shards[shard].multi, easy) != CURLM_OK)
+        return -1;
+    S.shards[shard].active++;
+    S.active++;
+    return shard;
 }
 
-void sched_remove(CURL *easy)
+void sched_remove(CURL *easy, int shard)
 {
-    curl_multi_remove_handle(S.multi, easy);
+    curl_multi_remove_handle(S.shards[shard].multi, easy);
+    S.shards[shard].active--;
     S.active--;
 }
 
 size_t sched_active(void) { return S.active; }
 
-static void drain_done(void)
+static void drain_done(CURLM *multi)
 {
     CURLMsg *m;
     int left;
-    while ((m = curl_multi_info_read(S.multi, &left))) {
+    while ((m = curl_multi_info_read(multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
         struct ds_xfer *x = NULL;
@@ -274,8 +336,11 @@ static void drain_done(void)
 static int wait_ms(double deadline, double now)
 {
     double until = deadline;
-    if (S.timer_at >= 0 && (until < 0 || S.timer_at < until))
-        until = S.timer_at;
+    for (int i = 0; i < S.nshards; i++) {
+        double t = S.shards[i].timer_at;
+        if (t >= 0 && (until < 0 || t < until))
+            until = t;
+    }
     if (S.heap_len && (until < 0 || S.heap[1]->wake_at < until))
         until = S.heap[1]->wake_at;
     if (until < 0)
@@ -293,13 +358,19 @@ void sched_poll(double deadline)
         int mask = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
                    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-        curl_multi_socket_action(S.multi, evs[i].data.fd, mask, &running);
+        int shard = (int)(evs[i].data.u64 >> 32);
+        curl_socket_t fd = (curl_socket_t)(evs[i].data.u64 & 0xffffffffu);
+        curl_multi_socket_action(S.shards[shard].multi, fd, mask, &running);
     }
     double now = sched_now();
-    if (S.timer_at >= 0 && S.timer_at <= now) {
-        S.timer_at = -1;
-        curl_multi_socket_action(S.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    for (int i = 0; i < S.nshards; i++) {
+        struct shard *sh = &S.shards[i];
+        if (sh->timer_at >= 0 && sh->timer_at <= now) {
+            sh->timer_at = -1;
+            curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
     }
-    drain_done();
+    for (int i = 0; i < S.nshards; i++)
+        drain_done(S.shards[i].multi);
     wake_sleepers(sched_now());
 }

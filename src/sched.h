@@ -25,6 +25,7 @@ struct ds_task {
     size_t heap_pos;          /* 0 = not in the sleep heap */
     struct ds_xfer *xfer;     /* transfer it waits for */
     struct ds_group *child;   /* nested gather it waits for */
+    int shard;                /* of its previous transfer, for keep-alive */
 };
 
 /* A circular list of tasks with a sentinel node. */
@@ -41,9 +42,12 @@ int sched_init(char *err, size_t errlen);
 void sched_free(void);
 double sched_now(void);
 
-/* Transfers. A finished transfer is marked done and its task made ready. */
-CURLMcode sched_add(CURL *easy);
-void sched_remove(CURL *easy);
+/* Transfers. Returns the shard the transfer went to (keep it for
+ * sched_remove), or -1; `preferred` is the shard of the caller's previous
+ * transfer, or -1. A finished transfer is marked done and its task made
+ * ready. */
+int sched_add(CURL *easy, int preferred);
+void sched_remove(CURL *easy, int shard);
 size_t sched_active(void);
 
 /* The task a Lua thread runs, or NULL for threads the scheduler did not

@@ -18,6 +18,7 @@ struct ds_xfer {
     char *url;
     char method[16];
     int in_multi, done;
+    int shard;                /* scheduler shard while in_multi */
     CURLcode result;
     struct ds_task *task;     /* woken when done; NULL for a blocking call */
     double started, elapsed;
@@ -29,7 +30,8 @@ struct ds_xfer {
 /* Pushes a new userdata; raises a Lua error on a bad option. opts at index
  * `opts` may be absent (0). */
 struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int opts);
-CURLMcode xfer_start(struct ds_xfer *x, struct ds_task *t);
+/* Adds the transfer to the scheduler; -1 if it could not. */
+int xfer_start(struct ds_xfer *x, struct ds_task *t);
 /* Called by the scheduler when curl reports the transfer finished. */
 void xfer_complete(struct ds_xfer *x, CURLcode result);
 /* Detaches from the multi and frees the handle; safe to call twice. */

@@ -51,6 +51,25 @@ T.test("random_salespersons is reproducible for a seed and draws only salesperso
   for _, n in ipairs(a) do T.ok(n == "John Liu" or n == "William Ott", "a salesperson: " .. n) end
 end)
 
+T.test("1,000 concurrent lookups on a delaying server equal the sequential ones", function()
+  local slow = server.start({ port = 0, delay = 0.2 })
+  local names = docking.random_salespersons(slow.url, 1000, 3)
+  local sync = {}
+  for i = 1, 4 do sync[i] = docking.customers_of(seed.url, names[i]) end
+  local t0 = clock.now()
+  -- no limit: 1,000 transfers in flight span several scheduler shards
+  local res = http.map(function(n) return docking.customers_of(slow.url, n) end, names)
+  local dt = clock.now() - t0
+  slow:stop()
+  T.eq(#res, 1000, "results")
+  for i = 1, 4 do T.ok(T.deepeq(res[i], sync[i]), "same as sync " .. i) end
+  for i = 1, 1000 do
+    local want = names[i] == "John Liu" and 2 or 3
+    T.eq(#res[i], want, "customers of " .. names[i] .. " (" .. i .. ")")
+  end
+  T.lt(dt, 10, "concurrent, not 1,000 x 0.4 s")
+end)
+
 seed:stop()
 custom:stop()
 os.remove(data)
