@@ -1,0 +1,27 @@
+/* --workers N: N request slots; a request holds one for its delay and
+ * the rest wait in arrival order. Not thread-safe: the delay timer calls
+ * it under its own lock. */
+#ifndef DS_SLOTS_H
+#define DS_SLOTS_H
+
+#include <stddef.h>
+
+#include "delay.h"
+
+struct ds_slots {
+    unsigned cap;                   /* 0 = unlimited */
+    unsigned busy;
+    struct ds_delay_node *head, *tail;
+    size_t waiting;
+};
+
+void ds_slots_init(struct ds_slots *s, unsigned cap);
+/* 1 when n got a slot now; 0 when it was queued. */
+int ds_slots_acquire(struct ds_slots *s, struct ds_delay_node *n);
+/* Frees one slot; returns the waiter that now holds it, or NULL. */
+struct ds_delay_node *ds_slots_release(struct ds_slots *s);
+/* Takes the oldest waiter out of the queue without a slot (shutdown), or
+ * returns NULL. */
+struct ds_delay_node *ds_slots_take_waiter(struct ds_slots *s);
+
+#endif

@@ -1,0 +1,18 @@
+/* Building a ds_store record by record (used by the seed and the loader). */
+#ifndef DS_STORE_BUILD_H
+#define DS_STORE_BUILD_H
+
+#include "store.h"
+
+/* An empty store with room for the given counts. NULL when out of memory. */
+struct ds_store *ds_store_new(size_t users, size_t customers);
+/* Copy the strings in; -1 when out of memory or over the reserved count. */
+int ds_store_add_user(struct ds_store *s, const char *id, const char *name,
+                      const char *role, unsigned line);
+int ds_store_add_customer(struct ds_store *s, const char *id, const char *name,
+                          const char *sales_id, unsigned line);
+/* Sorts, rejects duplicate ids and builds the salesId index. On failure
+ * returns -1 with the problem in err (if err is not NULL). */
+int ds_store_finish(struct ds_store *s, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,122 @@
+"""Shared helpers for the server tests: start `dockscript serve` on a free
+port, talk to it, stop it. Standard library only; run with /usr/bin/python3.
+The binary comes from the DOCKSCRIPT environment variable (ctest sets it)."""
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+EXE = os.environ.get("DOCKSCRIPT", "dockscript")
+HOST = "127.0.0.1"
+LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+) ")
+
+
+class Server:
+    """`dockscript serve --port 0 ARGS`, started in __enter__, stopped with
+    SIGTERM in __exit__ (the exit code is checked there)."""
+
+    def __init__(self, *args, start_timeout=10.0):
+        self.args = [EXE, "serve", "--port", "0"] + [str(a) for a in args]
+        self.start_timeout = start_timeout
+        self.proc = None
+        self.port = None
+        self.returncode = None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        line = read_line(self.proc.stdout, self.start_timeout)
+        m = LISTEN_RE.search(line or "")
+        if not m:
+            self.proc.kill()
+            err = self.proc.communicate(timeout=5)[1]
+            raise AssertionError("server did not start: %r %r" % (line, err))
+        self.port = int(m.group(1))
+        self.url = "http://%s:%d" % (HOST, self.port)
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        if self.returncode is None:
+            self.proc.send_signal(sig)
+            try:
+                self.returncode = self.proc.wait(timeout=timeout)
+            finally:
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                    self.proc.wait(timeout=5)
+            self.proc.stdout.close()
+            self.stderr = self.proc.stderr.read()
+            self.proc.stderr.close()
+        return self.returncode
+
+    def __exit__(self, *exc):
+        rc = self.stop()
+        if exc[0] is None:
+            assert rc == 0, "server exited with %r: %s" % (rc, self.stderr)
+
+    def get(self, path, method="GET", headers=None, body=None, timeout=10.0):
+        """One request on a fresh connection: (status, headers dict, body str)."""
+        c = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode()
+        finally:
+            c.close()
+
+    def get_json(self, path):
+        status, headers, body = self.get(path)
+        assert headers.get("content-type") == "application/json", headers
+        return status, json.loads(body)
+
+
+def read_line(stream, timeout):
+    """A line from a child's pipe, or None after timeout seconds."""
+    import selectors
+    sel = selectors.DefaultSelector()
+    sel.register(stream, selectors.EVENT_READ)
+    try:
+        if not sel.select(timeout):
+            return None
+        return stream.readline()
+    finally:
+        sel.close()
+
+
+def run(args, timeout=20.0):
+    """Runs dockscript ARGS to completion: (exit code, stdout, stderr)."""
+    p = subprocess.run([EXE] + [str(a) for a in args], capture_output=True, text=True,
+                       timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def raw(port, data, timeout=5.0, read_all=True):
+    """Sends raw bytes, returns everything read until the server closes
+    (or timeout); bounded in time and size."""
+    s = socket.create_connection((HOST, port), timeout=timeout)
+    try:
+        s.sendall(data)
+        out = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(out) < 1 << 20:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not read_all and b"\r\n\r\n" in out:
+                break
+        return out
+    finally:
+        s.close()
+
+
+def status_of(response_bytes):
+    m = re.match(rb"HTTP/1\.[01] (\d{3}) ", response_bytes)
+    return int(m.group(1)) if m else None
