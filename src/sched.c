@@ -35,7 +35,6 @@ static struct {
     struct shard *shards;
     int nshards;
     int epfd;
-    size_t active;            /* transfers in all shards */
     struct ds_tasklist ready;
     struct ds_task **heap;    /* sleepers, 1-based min-heap on wake_at */
     size_t heap_len, heap_cap;
@@ -305,7 +304,6 @@ int sched_add(CURL *easy, int preferred)
     if (curl_multi_add_handle(S.shards[shard].multi, easy) != CURLM_OK)
         return -1;
     S.shards[shard].active++;
-    S.active++;
     return shard;
 }
 
@@ -313,10 +311,7 @@ void sched_remove(CURL *easy, int shard)
 {
     curl_multi_remove_handle(S.shards[shard].multi, easy);
     S.shards[shard].active--;
-    S.active--;
 }
-
-size_t sched_active(void) { return S.active; }
 
 static void drain_done(CURLM *multi)
 {

@@ -48,7 +48,6 @@ double sched_now(void);
  * ready. */
 int sched_add(CURL *easy, int preferred);
 void sched_remove(CURL *easy, int shard);
-size_t sched_active(void);
 
 /* The task a Lua thread runs, or NULL for threads the scheduler did not
  * create. */

@@ -61,6 +61,11 @@ res=$("$ds" -e 'local j = json.decode(io.open(arg[1]):read("a"))
     print(#j.runs == 3 and #j.runs[2].async == 3 and j.runs[3].sync == nil and j.runs[3].sync_skipped and "yes" or "no")' "$tmp/s.json")
 [ "$res" = yes ] && ok "--repeat 3 keeps every run in the JSON" || fail "--repeat json: $res"
 
+# The plot script turns the --json file into a PNG.
+out=$(timeout 60 "$ds" plot.lua "$tmp/s.json" "$tmp/plot.png" 2>&1)
+[ "$(head -c 8 "$tmp/plot.png" 2>/dev/null | od -An -c | tr -d ' ')" = '211PNG\r\n032\n' ] &&
+    ok "plot.lua writes a PNG" || fail "plot.lua writes a PNG" "$out"
+
 # Errors.
 out=$(timeout 30 "$ds" bench.lua --url http://127.0.0.1:1 2>&1)
 code=$?
