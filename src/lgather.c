@@ -299,7 +299,7 @@ static void check_descriptors(lua_State *L, const struct ds_group *g)
     if (conc < FD_CHECK_MIN)
         return;
     long limit, avail = fd_available(&limit);
-    if (conc <= avail)
+    if (conc <= avail + sched_idle_connections())
         return;
     luaL_error(L, "http.gather: %d concurrent tasks need about %d open files, but only %d of "
                   "the limit of %d are free; lower opts.limit or raise `ulimit -Hn`",

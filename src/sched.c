@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,8 @@ struct shard {
 static struct {
     struct shard *shards;
     int nshards;
+    long sockets;             /* open sockets of all connection caches */
+    long transfers;           /* transfers in all shards */
     int epfd;
     struct ds_tasklist ready;
     struct ds_task **heap;    /* sleepers, 1-based min-heap on wake_at */
@@ -304,6 +307,7 @@ int sched_add(CURL *easy, int preferred)
     if (curl_multi_add_handle(S.shards[shard].multi, easy) != CURLM_OK)
         return -1;
     S.shards[shard].active++;
+    S.transfers++;
     return shard;
 }
 
@@ -311,6 +315,39 @@ void sched_remove(CURL *easy, int shard)
 {
     curl_multi_remove_handle(S.shards[shard].multi, easy);
     S.shards[shard].active--;
+    S.transfers--;
+}
+
+/* curl's socket hooks, to know how many connections sit idle in the caches:
+ * a new batch of transfers reuses those instead of opening descriptors. */
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+                                    struct curl_sockaddr *a)
+{
+    (void)clientp;
+    (void)purpose;
+    curl_socket_t s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (s != CURL_SOCKET_BAD)
+        S.sockets++;
+    return s;
+}
+
+static int on_close_socket(void *clientp, curl_socket_t s)
+{
+    (void)clientp;
+    S.sockets--;
+    return close(s);
+}
+
+void sched_count_sockets(CURL *easy)
+{
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+}
+
+long sched_idle_connections(void)
+{
+    long idle = S.sockets - S.transfers;
+    return idle > 0 ? idle : 0;
 }
 
 static void drain_done(CURLM *multi)

@@ -48,6 +48,11 @@ double sched_now(void);
  * ready. */
 int sched_add(CURL *easy, int preferred);
 void sched_remove(CURL *easy, int shard);
+/* Makes the easy handle's sockets counted (set on every transfer). */
+void sched_count_sockets(CURL *easy);
+/* Connections open in the caches beyond the transfers in flight: about how
+ * many a new batch of transfers can reuse without a new descriptor. */
+long sched_idle_connections(void);
 
 /* The task a Lua thread runs, or NULL for threads the scheduler did not
  * create. */

@@ -85,5 +85,17 @@ check "the same gather with opts.limit under the limit runs" 0 "^600$" \
 check "the soft limit is raised to the hard limit at start" 0 "^4000$" \
     sh -c "ulimit -S -n 256 && ulimit -H -n 4000 && exec '$ds' -e 'local p = io.popen(\"ulimit -S -n\") print(p:read(\"l\")) p:close()'"
 
+"$ds" serve --port 0 --delay 0 --quiet >"$tmp/serve.out" 2>&1 &
+spid=$!
+i=0
+until grep -q "http://" "$tmp/serve.out" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+url=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n 1)
+twice='local t = {} for i = 1, 600 do t[i] = i end
+local function batch() return #http.map(function() return http.get(arg[1] .. "/users/1").status end, t) end
+print(batch(), batch())'
+check "a second big gather counts the idle connections it will reuse" 0 "^600	600$" \
+    sh -c "ulimit -n 1000 && exec '$ds' -e '$twice' '$url'"
+kill $spid 2>/dev/null
+
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]
