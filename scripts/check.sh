@@ -18,6 +18,9 @@ run_suite() { # build-dir cmake-args...
 
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 [ "${1:-}" = "--fast" ] && exit 0
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=ON
+# Every process the tests start inherits these: a sanitizer report fails it.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS UBSAN_OPTIONS
+run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=ON
 echo "check.sh: all suites passed (normal and sanitizer builds)"
