@@ -260,4 +260,10 @@ local function main(argv)
   if srv then srv:stop() end
 end
 
-main(arg)
+-- Failures of the run (a lookup error, too few descriptors, results that
+-- differ) are one line, not a traceback: they are findings, not bugs.
+local ok, err = pcall(main, arg)
+if not ok then
+  io.stderr:write("bench.lua: ", tostring(err), "\n")
+  os.exit(1)
+end
