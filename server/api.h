@@ -12,6 +12,12 @@ struct ds_query {
     const char *name, *role, *sales_id;
 };
 
+/* One query argument as libmicrohttpd hands it over (escapes kept; value
+ * NULL for a bare "key"): fills the matching field of q. A key matches
+ * after %-decoding ("%6Eame" is "name"); the first of repeated keys wins,
+ * as in Flask's request.args.get. */
+void ds_query_set(struct ds_query *q, const char *key, const char *value);
+
 struct ds_reply {
     unsigned status;
     char *body;        /* malloc'd, NUL-terminated; owned by the caller */

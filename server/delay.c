@@ -1,13 +1,16 @@
 #include "delay.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "heap.h"
 #include "slots.h"
+#include "watch.h"
 
 /* Due times are rounded up to this tick: never early, and everything due
  * in one tick is resumed in one batch. */
@@ -15,19 +18,22 @@
 /* Upper bound of one batch; more due nodes just take another round. */
 #define BATCH 1024
 
+/* One lock guards everything below; only the timer thread takes nodes
+ * out (fires them) and unwatches their sockets, so a hang-up it reads
+ * always names a node that is still queued or timed. */
 struct ds_delay {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     pthread_t thread;
     int stopping, flushing;
     uint64_t delay_ns, seq;
-    struct ds_delay_node **heap;
-    size_t n, cap;
+    struct ds_heap heap;
     struct ds_slots slots;
+    struct ds_watch watch;
     size_t pending;
     ds_delay_fire_fn *fire;
     void *ctx;
     struct ds_delay_node *batch[BATCH];
+    void *hung_up[BATCH];
 };
 
 uint64_t ds_now_ns(void)
@@ -43,93 +49,104 @@ static uint64_t due_after(const struct ds_delay *d, uint64_t now)
     return (t + TICK_NS - 1) / TICK_NS * TICK_NS;
 }
 
-static int before(const struct ds_delay_node *a, const struct ds_delay_node *b)
+/* Puts n in the heap with its due time (lock held). */
+static int start_timing(struct ds_delay *d, struct ds_delay_node *n, uint64_t now)
 {
-    return a->due_ns < b->due_ns || (a->due_ns == b->due_ns && a->seq < b->seq);
+    n->due_ns = d->flushing ? 0 : due_after(d, now);
+    n->state = DS_NODE_TIMED;
+    return ds_heap_push(&d->heap, n);
 }
 
-static int heap_push(struct ds_delay *d, struct ds_delay_node *x)
+/* A slot came free: the oldest waiter takes it and starts its delay. */
+static void pass_slot(struct ds_delay *d, uint64_t now)
 {
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 1024;
-        struct ds_delay_node **h = realloc(d->heap, cap * sizeof *h);
-        if (!h)
-            return -1;
-        d->heap = h;
-        d->cap = cap;
-    }
-    size_t i = d->n++;
-    while (i > 0 && before(x, d->heap[(i - 1) / 2])) {
-        d->heap[i] = d->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    d->heap[i] = x;
-    return 0;
+    struct ds_delay_node *next = ds_slots_release(&d->slots);
+    /* cannot fail: it replaces a node just taken out of the heap */
+    if (next)
+        start_timing(d, next, now);
 }
 
-static struct ds_delay_node *heap_pop(struct ds_delay *d)
+/* Takes n out of the timer for good (lock held). */
+static struct ds_delay_node *finish(struct ds_delay *d, struct ds_delay_node *n,
+                                    enum ds_node_state st)
 {
-    struct ds_delay_node *top = d->heap[0], *last = d->heap[--d->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= d->n)
-            break;
-        if (c + 1 < d->n && before(d->heap[c + 1], d->heap[c]))
-            c++;
-        if (!before(d->heap[c], last))
-            break;
-        d->heap[i] = d->heap[c];
-        i = c;
-    }
-    if (d->n)
-        d->heap[i] = last;
-    return top;
+    if (n->fd >= 0)
+        ds_watch_del(&d->watch, n->fd);
+    n->fd = -1;
+    n->state = st;
+    d->pending--;
+    return n;
 }
 
 /* Collects due nodes into d->batch (lock held); returns how many. */
 static size_t collect(struct ds_delay *d, uint64_t now)
 {
     size_t k = 0;
-    while (k < BATCH && d->n && (d->flushing || d->heap[0]->due_ns <= now)) {
-        d->batch[k++] = heap_pop(d);
-        struct ds_delay_node *next = ds_slots_release(&d->slots);
-        if (next) {
-            next->due_ns = d->flushing ? 0 : due_after(d, now);
-            /* cannot fail: it replaces the node just popped */
-            heap_push(d, next);
-        }
+    while (k < BATCH && d->heap.n && (d->flushing || d->heap.a[0]->due_ns <= now)) {
+        struct ds_delay_node *n = ds_heap_pop(&d->heap);
+        pass_slot(d, now);
+        d->batch[k++] = finish(d, n, DS_NODE_DUE);
     }
     struct ds_delay_node *w;
     while (k < BATCH && d->flushing && (w = ds_slots_take_waiter(&d->slots)))
-        d->batch[k++] = w;
-    d->pending -= k;
+        d->batch[k++] = finish(d, w, DS_NODE_DUE);
     return k;
 }
 
-static void wait_until(struct ds_delay *d, uint64_t due)
+/* Takes the nodes whose clients hung up out of the heap or the slot queue
+ * into d->batch (lock held); a queued one never takes a slot, a timed one
+ * gives its slot back. Returns how many. */
+static size_t drop_hung_up(struct ds_delay *d, size_t n, uint64_t now)
 {
-    struct timespec ts = {(time_t)(due / 1000000000ull), (long)(due % 1000000000ull)};
-    pthread_cond_timedwait(&d->cv, &d->mu, &ts);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct ds_delay_node *x = d->hung_up[i];
+        if (x->state == DS_NODE_TIMED) {
+            ds_heap_remove(&d->heap, x);
+            pass_slot(d, now);
+        } else if (x->state == DS_NODE_QUEUED) {
+            ds_slots_remove(&d->slots, x);
+        } else {
+            continue;  /* defensive: fired nodes are no longer watched */
+        }
+        d->batch[k++] = finish(d, x, DS_NODE_GONE);
+    }
+    return k;
+}
+
+/* How long the thread may sleep (lock held): 0 when work is due now. */
+static int sleep_ms(const struct ds_delay *d, uint64_t now)
+{
+    if (d->flushing && (d->heap.n || d->slots.head))
+        return 0;
+    if (!d->heap.n)
+        return -1;
+    uint64_t due = d->heap.a[0]->due_ns;
+    if (due <= now)
+        return 0;
+    /* rounded up: epoll counts milliseconds, and firing early is wrong */
+    uint64_t ms = (due - now + 999999) / 1000000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 static void *timer_main(void *arg)
 {
     struct ds_delay *d = arg;
     pthread_mutex_lock(&d->mu);
-    for (;;) {
-        if (d->n == 0 && !(d->flushing && d->slots.head)) {
-            if (d->stopping)
-                break;
-            pthread_cond_wait(&d->cv, &d->mu);
-            continue;
-        }
+    while (!(d->stopping && !d->heap.n && !d->slots.head)) {
         uint64_t now = ds_now_ns();
-        if (!d->flushing && d->heap[0]->due_ns > now) {
-            wait_until(d, d->heap[0]->due_ns);
-            continue;
+        int ms = sleep_ms(d, now);
+        size_t k;
+        if (ms == 0) {
+            k = collect(d, now);
+        } else {
+            pthread_mutex_unlock(&d->mu);
+            size_t n = ds_watch_wait(&d->watch, d->hung_up, BATCH, ms);
+            pthread_mutex_lock(&d->mu);
+            k = drop_hung_up(d, n, ds_now_ns());
         }
-        size_t k = collect(d, now);
+        if (k == 0)
+            continue;
         pthread_mutex_unlock(&d->mu);
         d->fire(d->batch, k, d->ctx);
         pthread_mutex_lock(&d->mu);
@@ -138,22 +155,11 @@ static void *timer_main(void *arg)
     return NULL;
 }
 
-static int init_sync(struct ds_delay *d)
+static void free_delay(struct ds_delay *d)
 {
-    pthread_condattr_t ca;
-    if (pthread_condattr_init(&ca) != 0)
-        return -1;
-    int rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    if (rc == 0)
-        rc = pthread_cond_init(&d->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (rc != 0)
-        return -1;
-    if (pthread_mutex_init(&d->mu, NULL) != 0) {
-        pthread_cond_destroy(&d->cv);
-        return -1;
-    }
-    return 0;
+    ds_watch_close(&d->watch);
+    ds_heap_free(&d->heap);
+    free(d);
 }
 
 struct ds_delay *ds_delay_start(double delay, unsigned workers, ds_delay_fire_fn *fire,
@@ -168,43 +174,50 @@ struct ds_delay *ds_delay_start(double delay, unsigned workers, ds_delay_fire_fn
     d->fire = fire;
     d->ctx = ctx;
     ds_slots_init(&d->slots, workers);
-    if (init_sync(d) != 0) {
+    if (ds_watch_init(&d->watch) != 0) {
+        snprintf(err, errlen, "cannot create the delay timer's epoll set: %s",
+                 strerror(errno));
+        free_delay(d);
+        return NULL;
+    }
+    if (pthread_mutex_init(&d->mu, NULL) != 0) {
         snprintf(err, errlen, "cannot create the delay timer's lock");
-        free(d);
+        free_delay(d);
         return NULL;
     }
     int rc = pthread_create(&d->thread, NULL, timer_main, d);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the delay timer thread: %s", strerror(rc));
         pthread_mutex_destroy(&d->mu);
-        pthread_cond_destroy(&d->cv);
-        free(d);
+        free_delay(d);
         return NULL;
     }
     return d;
 }
 
-int ds_delay_add(struct ds_delay *d, struct ds_delay_node *n)
+int ds_delay_add(struct ds_delay *d, struct ds_delay_node *n, int fd)
 {
     pthread_mutex_lock(&d->mu);
-    uint64_t now = ds_now_ns();
     n->seq = d->seq++;
-    n->next = NULL;
+    n->next = n->prev = NULL;
+    n->fd = -1;
+    n->state = DS_NODE_QUEUED;
     int rc = 0;
-    if (d->flushing) {
-        n->due_ns = 0;
-        rc = heap_push(d, n);
-    } else if (ds_slots_acquire(&d->slots, n)) {
-        n->due_ns = due_after(d, now);
-        rc = heap_push(d, n);
-        if (rc != 0)
+    /* a flush answers everyone at once, slot or not */
+    if (d->flushing || ds_slots_acquire(&d->slots, n)) {
+        rc = start_timing(d, n, ds_now_ns());
+        /* the slot just taken had no waiter: releasing only frees it */
+        if (rc != 0 && !d->flushing)
             ds_slots_release(&d->slots);
     }
     if (rc == 0) {
         d->pending++;
+        /* watched under the lock, so a hang-up finds n queued or timed */
+        if (fd >= 0 && ds_watch_add(&d->watch, fd, n) == 0)
+            n->fd = fd;
         /* only a new earliest node changes how long the thread sleeps */
-        if (d->n && d->heap[0] == n)
-            pthread_cond_signal(&d->cv);
+        if (d->heap.n && d->heap.a[0] == n)
+            ds_watch_wake(&d->watch);
     }
     pthread_mutex_unlock(&d->mu);
     return rc;
@@ -214,7 +227,7 @@ void ds_delay_flush(struct ds_delay *d)
 {
     pthread_mutex_lock(&d->mu);
     d->flushing = 1;
-    pthread_cond_signal(&d->cv);
+    ds_watch_wake(&d->watch);
     pthread_mutex_unlock(&d->mu);
 }
 
@@ -233,11 +246,9 @@ void ds_delay_stop(struct ds_delay *d)
     pthread_mutex_lock(&d->mu);
     d->flushing = 1;
     d->stopping = 1;
-    pthread_cond_signal(&d->cv);
+    ds_watch_wake(&d->watch);
     pthread_mutex_unlock(&d->mu);
     pthread_join(d->thread, NULL);
     pthread_mutex_destroy(&d->mu);
-    pthread_cond_destroy(&d->cv);
-    free(d->heap);
-    free(d);
+    free_delay(d);
 }

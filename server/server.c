@@ -90,6 +90,8 @@ static struct MHD_Daemon *start_mhd(struct ds_server *srv, int ipv6, unsigned ti
                    | MHD_USE_TURBO | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
     return MHD_start_daemon(
         flags, 0, NULL, NULL, ds_on_request, srv,
+        /* first, or libmicrohttpd logs its complaint about the order itself */
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
@@ -98,8 +100,8 @@ static struct MHD_Daemon *start_mhd(struct ds_server *srv, int ipv6, unsigned ti
         MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_URI_LOG_CALLBACK, ds_on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, ds_on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, ds_on_connection, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, ds_keep_escapes, NULL,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_END);
 }
 

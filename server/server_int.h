@@ -22,13 +22,16 @@ struct ds_server {
     atomic_int stopping;         /* answer at once, never suspend again */
     atomic_long inflight;        /* requests between request line and completion */
     atomic_long suspended;       /* suspended and not yet resumed */
+    atomic_long conns;           /* open connections */
+    atomic_long closed;          /* connections closed since the last trim */
 };
 
 enum ds_phase {
     DS_PHASE_NEW,        /* the request line is in; headers may follow */
     DS_PHASE_STARTED,    /* the handler has seen it once */
     DS_PHASE_WAITING,    /* suspended, in the delay timer */
-    DS_PHASE_READY       /* delay over, resumed: answer now */
+    DS_PHASE_READY,      /* delay over, resumed: answer now */
+    DS_PHASE_GONE        /* the client hung up while waiting: drop it */
 };
 
 struct ds_req {
@@ -40,6 +43,8 @@ struct ds_req {
     uint64_t t0;
     char method[16];
     char *uri;                   /* only kept for the access log */
+    const char *target_end;      /* end of the request target as a C string */
+    int nul_in_target;           /* a NUL byte cut the target short: 400 */
 };
 
 /* libmicrohttpd callbacks (handler.c); cls is the ds_server. */
@@ -50,6 +55,8 @@ enum MHD_Result ds_on_request(void *cls, struct MHD_Connection *conn, const char
 void *ds_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 void ds_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                      enum MHD_RequestTerminationCode toe);
+void ds_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                      enum MHD_ConnectionNotificationCode code);
 size_t ds_keep_escapes(void *cls, struct MHD_Connection *conn, char *s);
 /* The delay timer's batch callback (ctx is the ds_server). */
 void ds_on_due(struct ds_delay_node **nodes, size_t n, void *ctx);

@@ -15,6 +15,7 @@ int ds_slots_acquire(struct ds_slots *s, struct ds_delay_node *n)
         return 1;
     }
     n->next = NULL;
+    n->prev = s->tail;
     if (s->tail)
         s->tail->next = n;
     else
@@ -33,15 +34,24 @@ struct ds_delay_node *ds_slots_release(struct ds_slots *s)
     return n;
 }
 
+void ds_slots_remove(struct ds_slots *s, struct ds_delay_node *n)
+{
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        s->head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        s->tail = n->prev;
+    n->next = n->prev = NULL;
+    s->waiting--;
+}
+
 struct ds_delay_node *ds_slots_take_waiter(struct ds_slots *s)
 {
     struct ds_delay_node *n = s->head;
-    if (!n)
-        return NULL;
-    s->head = n->next;
-    if (!s->head)
-        s->tail = NULL;
-    s->waiting--;
-    n->next = NULL;
+    if (n)
+        ds_slots_remove(s, n);
     return n;
 }

@@ -23,5 +23,8 @@ struct ds_delay_node *ds_slots_release(struct ds_slots *s);
 /* Takes the oldest waiter out of the queue without a slot (shutdown), or
  * returns NULL. */
 struct ds_delay_node *ds_slots_take_waiter(struct ds_slots *s);
+/* Takes the queued n out of the queue (its client left): it never held a
+ * slot, so none is freed. */
+void ds_slots_remove(struct ds_slots *s, struct ds_delay_node *n);
 
 #endif

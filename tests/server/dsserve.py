@@ -120,3 +120,59 @@ def raw(port, data, timeout=5.0, read_all=True):
 def status_of(response_bytes):
     m = re.match(rb"HTTP/1\.[01] (\d{3}) ", response_bytes)
     return int(m.group(1)) if m else None
+
+
+def server_conns(port):
+    """Server-side TCP connections on port that are still open (ESTABLISHED
+    or CLOSE_WAIT: the client has gone, the server has not closed yet)."""
+    n = 0
+    hexport = ":%04X" % port
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                next(f)
+                for line in f:
+                    cols = line.split()
+                    if cols[1].endswith(hexport) and cols[3] in ("01", "08"):
+                        n += 1
+        except FileNotFoundError:
+            pass
+    return n
+
+
+def open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+def wait_until(cond, timeout, step=0.05):
+    """Polls cond() until it is true or timeout seconds pass; returns its
+    last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def open_requests(port, n, request=b"GET /users/1 HTTP/1.1\r\nHost: x\r\n\r\n"):
+    """n sockets, each with a request sent and nothing read."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.create_connection((HOST, port), timeout=10)
+            s.sendall(request)
+            socks.append(s)
+    except BaseException:
+        for s in socks:
+            s.close()
+        raise
+    return socks

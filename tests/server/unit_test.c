@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "delay.h"
+#include "heap.h"
 #include "json.h"
 #include "route.h"
 #include "slots.h"
@@ -163,6 +165,56 @@ static void test_slots(void)
     CHECK(ds_slots_release(&sl) == NULL && sl.busy == 0);
 }
 
+static void test_slots_remove(void)
+{
+    struct ds_slots sl;
+    struct ds_delay_node a, b, c, d;
+    ds_slots_init(&sl, 1);
+    CHECK(ds_slots_acquire(&sl, &a) == 1);
+    ds_slots_acquire(&sl, &b);
+    ds_slots_acquire(&sl, &c);
+    ds_slots_acquire(&sl, &d);
+    ds_slots_remove(&sl, &c);               /* middle */
+    ds_slots_remove(&sl, &d);               /* tail */
+    CHECK(sl.waiting == 1 && sl.tail == &b);
+    CHECK(ds_slots_release(&sl) == &b);
+    ds_slots_acquire(&sl, &c);
+    ds_slots_remove(&sl, &c);               /* the only one */
+    CHECK(sl.head == NULL && sl.tail == NULL && sl.waiting == 0);
+    CHECK(ds_slots_release(&sl) == NULL && sl.busy == 0);
+}
+
+/* Pushes pseudo-random due times, removes every third node from the
+ * middle, and checks the rest pop in order. */
+static void test_heap(void)
+{
+    enum { N = 300 };
+    static struct ds_delay_node n[N];
+    struct ds_heap h = {NULL, 0, 0};
+    uint64_t x = 12345;
+    for (size_t i = 0; i < N; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        n[i].due_ns = (x >> 33) % 50;      /* many ties */
+        n[i].seq = i;
+        CHECK(ds_heap_push(&h, &n[i]) == 0);
+    }
+    for (size_t i = 0; i < N; i += 3)
+        ds_heap_remove(&h, &n[i]);
+    CHECK(h.n == N - N / 3);
+    struct ds_delay_node *prev = NULL;
+    size_t popped = 0;
+    while (h.n) {
+        struct ds_delay_node *t = ds_heap_pop(&h);
+        CHECK(t->seq % 3 != 0);
+        CHECK(!prev || prev->due_ns < t->due_ns
+              || (prev->due_ns == t->due_ns && prev->seq < t->seq));
+        prev = t;
+        popped++;
+    }
+    CHECK(popped == N - N / 3);
+    ds_heap_free(&h);
+}
+
 struct fired {
     struct ds_delay_node *order[8];
     uint64_t at[8];
@@ -172,10 +224,13 @@ struct fired {
 static void on_fire(struct ds_delay_node **nodes, size_t n, void *ctx)
 {
     struct fired *f = ctx;
-    for (size_t i = 0; i < n && f->n < 8; i++) {
-        f->at[f->n] = ds_now_ns();
-        f->order[f->n++] = nodes[i];
+    size_t k = f->n;
+    for (size_t i = 0; i < n && k < 8; i++, k++) {
+        f->at[k] = ds_now_ns();
+        f->order[k] = nodes[i];
     }
+    /* published last: the test thread polls n without the timer's lock */
+    __atomic_store_n(&f->n, k, __ATOMIC_RELEASE);
 }
 
 static void test_delay(void)
@@ -187,11 +242,11 @@ static void test_delay(void)
     struct ds_delay_node n[4];
     uint64_t t0 = ds_now_ns();
     for (int i = 0; i < 4; i++)
-        CHECK(ds_delay_add(d, &n[i]) == 0);
+        CHECK(ds_delay_add(d, &n[i], -1) == 0);
     for (int i = 0; i < 200 && ds_delay_pending(d); i++)
         usleep(5000);
     CHECK(ds_delay_pending(d) == 0);
-    ds_delay_stop(d);
+    ds_delay_stop(d);   /* joins the timer thread: every fire call is over */
     CHECK(f.n == 4);
     /* two slots: 0 and 1 after one delay, 2 and 3 after two */
     CHECK(f.at[1] - t0 >= 50000000u && f.at[1] - t0 < 90000000u);
@@ -206,14 +261,84 @@ static void test_delay_flush(void)
     struct ds_delay *d = ds_delay_start(60, 1, on_fire, &f, err, sizeof err);
     struct ds_delay_node n[3];
     for (int i = 0; i < 3; i++)
-        ds_delay_add(d, &n[i]);
+        ds_delay_add(d, &n[i], -1);
     uint64_t t0 = ds_now_ns();
     ds_delay_flush(d);
     for (int i = 0; i < 200 && ds_delay_pending(d); i++)
         usleep(5000);
-    CHECK(ds_delay_pending(d) == 0 && f.n == 3);
+    CHECK(ds_delay_pending(d) == 0);
     CHECK(ds_now_ns() - t0 < 500000000u);
     ds_delay_stop(d);
+    CHECK(f.n == 3);
+}
+
+static uint64_t ms_since(uint64_t t0, uint64_t t)
+{
+    return (t - t0) / 1000000u;
+}
+
+static void wait_fired(struct fired *f, size_t n)
+{
+    for (int i = 0; i < 400 && __atomic_load_n(&f->n, __ATOMIC_ACQUIRE) < n; i++)
+        usleep(5000);
+}
+
+/* --workers 1: a queued request whose client hangs up fires at once as
+ * GONE and never takes the slot; data from a client is not a hang-up. */
+static void test_delay_hangup_queued(void)
+{
+    char err[100];
+    struct fired f = {{0}, {0}, 0};
+    struct ds_delay *d = ds_delay_start(0.2, 1, on_fire, &f, err, sizeof err);
+    int a[2], b[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, a) == 0);
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, b) == 0);
+    struct ds_delay_node n[3];
+    uint64_t t0 = ds_now_ns();
+    CHECK(ds_delay_add(d, &n[0], -1) == 0);     /* holds the slot */
+    CHECK(ds_delay_add(d, &n[1], a[0]) == 0);   /* queued */
+    CHECK(ds_delay_add(d, &n[2], b[0]) == 0);   /* queued */
+    CHECK(write(b[1], "GET / HTTP/1.1\r\n", 16) == 16);  /* pipelined data */
+    close(a[1]);
+    wait_fired(&f, 1);
+    CHECK(f.n >= 1 && f.order[0] == &n[1] && n[1].state == DS_NODE_GONE);
+    CHECK(ms_since(t0, f.at[0]) < 150);
+    wait_fired(&f, 3);
+    CHECK(f.n == 3 && f.order[1] == &n[0] && f.order[2] == &n[2]);
+    CHECK(n[0].state == DS_NODE_DUE && n[2].state == DS_NODE_DUE);
+    /* n[2] got the slot after n[0], not after a slot n[1] never held */
+    CHECK(ms_since(t0, f.at[1]) >= 200 && ms_since(t0, f.at[2]) >= 400);
+    CHECK(ms_since(t0, f.at[2]) < 550);
+    CHECK(ds_delay_pending(d) == 0);
+    ds_delay_stop(d);
+    close(a[0]);
+    close(b[0]);
+    close(b[1]);
+}
+
+/* A timed request whose client hangs up gives its slot to the next. */
+static void test_delay_hangup_timed(void)
+{
+    char err[100];
+    struct fired f = {{0}, {0}, 0};
+    struct ds_delay *d = ds_delay_start(0.3, 1, on_fire, &f, err, sizeof err);
+    int a[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, a) == 0);
+    struct ds_delay_node n[2];
+    uint64_t t0 = ds_now_ns();
+    CHECK(ds_delay_add(d, &n[0], a[0]) == 0);   /* holds the slot */
+    CHECK(ds_delay_add(d, &n[1], -1) == 0);     /* queued */
+    usleep(50000);
+    CHECK(f.n == 0);
+    shutdown(a[1], SHUT_RDWR);
+    wait_fired(&f, 2);
+    CHECK(f.n == 2 && f.order[0] == &n[0] && n[0].state == DS_NODE_GONE);
+    CHECK(ms_since(t0, f.at[0]) < 200);
+    /* n[1]'s delay starts when n[0] leaves, well before 2 x 0.3 s */
+    CHECK(ms_since(t0, f.at[1]) >= 340 && ms_since(t0, f.at[1]) < 520);
+    ds_delay_stop(d);
+    close(a[0]);
+    close(a[1]);
 }
 
 int main(void)
@@ -225,8 +350,12 @@ int main(void)
     test_route();
     test_api();
     test_slots();
+    test_slots_remove();
+    test_heap();
     test_delay();
     test_delay_flush();
+    test_delay_hangup_queued();
+    test_delay_hangup_timed();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
     else
