@@ -3,6 +3,7 @@
  * callback, so curl is never re-entered. */
 #include "fdlimit.h"
 #include "lhttp.h"
+#include "lserver.h"
 #include "sched.h"
 
 #include <lauxlib.h>
@@ -293,17 +294,22 @@ static void parse_opts(lua_State *L, struct ds_group *g, int opts)
     g->progress_ref = opt_ref(L, opts, "progress", LUA_TFUNCTION);
 }
 
+/* Each concurrent task holds a connection; with a server.start server in
+ * this process, the server's end of it is a descriptor here too. */
 static void check_descriptors(lua_State *L, const struct ds_group *g)
 {
     int conc = g->limit && g->limit < g->n ? g->limit : g->n;
     if (conc < FD_CHECK_MIN)
         return;
+    long need = (long)conc * (1 + (lserver_running() > 0));
     long limit, avail = fd_available(&limit);
-    if (conc <= avail + sched_idle_connections())
+    if (need <= avail + sched_idle_connections())
         return;
-    luaL_error(L, "http.gather: %d concurrent tasks need about %d open files, but only %d of "
-                  "the limit of %d are free; lower opts.limit or raise `ulimit -Hn`",
-               conc, conc, (int)avail, (int)limit);
+    luaL_error(L, "http.gather: %d concurrent tasks need about %d open files%s, but only %d of "
+                  "the limit of %d are free; lower opts.limit, raise `ulimit -Hn`%s",
+               conc, (int)need, lserver_running() ? " (client and in-process server)" : "",
+               (int)avail, (int)limit,
+               lserver_running() ? " or run the server as `dockscript serve`" : "");
 }
 
 /* Common body of gather and map; the function/tasks and items are already

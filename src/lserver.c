@@ -97,6 +97,15 @@ static void read_opts(lua_State *L, struct ds_server_opts *o)
     lua_pop(L, 1);
 }
 
+/* Servers this Lua state runs: each of their connections takes a descriptor
+ * from the same table as the client's (http.gather checks the sum). */
+static int running;
+
+int lserver_running(void)
+{
+    return running;
+}
+
 static int l_start(lua_State *L)
 {
     struct ds_server_opts o;
@@ -109,6 +118,7 @@ static int l_start(lua_State *L)
     s->srv = ds_server_start(&o, err, sizeof err, &kind);
     if (!s->srv)
         return luaL_error(L, "server.start: %s", err);
+    running++;
     s->port = ds_server_port(s->srv);
     int v6 = strchr(o.host, ':') != NULL;
     snprintf(s->url, sizeof s->url, "http://%s%.256s%s:%u", v6 ? "[" : "", o.host,
@@ -122,6 +132,7 @@ static int l_stop(lua_State *L)
     if (s->srv) {
         struct ds_server *srv = s->srv;
         s->srv = NULL;  /* idempotent even if stop is re-entered by __gc */
+        running--;
         ds_server_stop(srv);
     }
     return 0;

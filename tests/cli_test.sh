@@ -85,6 +85,12 @@ check "the same gather with opts.limit under the limit runs" 0 "^600$" \
 check "the soft limit is raised to the hard limit at start" 0 "^4000$" \
     sh -c "ulimit -S -n 256 && ulimit -H -n 4000 && exec '$ds' -e 'local p = io.popen(\"ulimit -S -n\") print(p:read(\"l\")) p:close()'"
 
+inproc='local srv = server.start{delay = 0} local t = {} for i = 1, 600 do t[i] = i end
+print(#http.map(function() return http.get(srv.url .. "/").status end, t))'
+check "an in-process server doubles the descriptors a gather needs" 1 \
+    "600 concurrent tasks need about 1200 open files \(client and in-process server\)" \
+    sh -c "ulimit -n 1000 && exec '$ds' -e '$inproc'"
+
 "$ds" serve --port 0 --delay 0 --quiet >"$tmp/serve.out" 2>&1 &
 spid=$!
 i=0
