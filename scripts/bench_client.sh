@@ -41,13 +41,26 @@ nginx -c "$tmp/nginx.conf" &
 pids="$pids $!"
 sleep 0.5
 url="http://127.0.0.1:$port/customers.json"
-wrk_rps=$(wrk -t1 -c64 -d5s "$url" | awk '/Requests\/sec/ {print $2}')
-ds_rps=$("$ds" scripts/bench_throughput.lua "$url" "$count" 64 | field rps)
-aio_rps=$(/usr/bin/python3 scripts/bench_aiohttp.py "$url" "$count" 64 | field rps)
+# Rounds interleave the three clients so that noise from the shared machine
+# hits all of them; the medians are compared.
+rounds=${ROUNDS:-5}
+: >"$tmp/wrk" ; : >"$tmp/ds" ; : >"$tmp/aio"
+r=0
+while [ $r -lt "$rounds" ]; do
+    wrk -t1 -c64 -d3s "$url" | awk '/Requests\/sec/ {print $2}' >>"$tmp/wrk"
+    "$ds" scripts/bench_throughput.lua "$url" "$count" 64 | field rps >>"$tmp/ds"
+    /usr/bin/python3 scripts/bench_aiohttp.py "$url" "$count" 64 | field rps >>"$tmp/aio"
+    r=$((r + 1))
+done
 kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
-printf '%-28s %10.0f req/s\n' "wrk -t1 -c64" "$wrk_rps" "dockscript http.gather" "$ds_rps" "aiohttp asyncio.gather" "$aio_rps"
-/usr/bin/python3 -c "import sys; w,d,a=map(float,sys.argv[1:]); print('dockscript / wrk = %.2fx (target >= 0.5x), dockscript / aiohttp = %.1fx (target >= 5x)' % (d/w, d/a))" \
-    "$wrk_rps" "$ds_rps" "$aio_rps"
+/usr/bin/python3 - "$tmp/wrk" "$tmp/ds" "$tmp/aio" <<'EOP'
+import statistics, sys
+w, d, a = ([float(x) for x in open(f).read().split()] for f in sys.argv[1:])
+for name, xs in (("wrk -t1 -c64", w), ("dockscript http.gather", d), ("aiohttp asyncio.gather", a)):
+    print("%-24s median %8.0f req/s   (runs: %s)" % (name, statistics.median(xs), " ".join("%.0f" % x for x in xs)))
+mw, md, ma = statistics.median(w), statistics.median(d), statistics.median(a)
+print("dockscript / wrk = %.2fx (target >= 0.5x), dockscript / aiohttp = %.1fx (target >= 5x)" % (md / mw, md / ma))
+EOP
 
 echo
 echo "== B. N lookups (2 chained GETs) against dockscript serve --delay $delay (own process) =="

@@ -11,32 +11,59 @@
 
 #define POOL_MAX 1024
 #define RESPONSE_MT "dockscript.response"
+#define RAW_HEADERS "dockscript.raw_headers" /* response -> header block, weak keys */
 
-/* Idle easy handles: curl_easy_init costs more than a reset, and a batch of
- * lookups creates thousands of transfers. */
-static struct { CURL *h[POOL_MAX]; int n; } pool;
+/* Idle easy handles with the buffers their last transfer grew:
+ * curl_easy_init costs more than a reset, a batch of lookups creates
+ * thousands of transfers, and each would otherwise malloc and grow two
+ * buffers again. Buffers past KEEP_BUF (big bodies) go back to malloc. */
+#define KEEP_BUF 4096
+struct idle { CURL *easy; struct ds_buf body, head; };
+static struct { struct idle h[POOL_MAX]; int n; } pool;
 
-static CURL *easy_get(void)
+static void buf_free(struct ds_buf *b);
+
+static CURL *easy_get(struct ds_xfer *x)
 {
-    if (pool.n)
-        return pool.h[--pool.n];
-    return curl_easy_init();
+    if (!pool.n)
+        return curl_easy_init();
+    struct idle *i = &pool.h[--pool.n];
+    x->body = i->body;
+    x->head = i->head;
+    return i->easy;
 }
 
-static void easy_put(CURL *e)
+static void keep_buf(struct ds_buf *dst, struct ds_buf *b)
+{
+    if (b->cap > KEEP_BUF)
+        buf_free(b);
+    *dst = *b;
+    dst->len = 0;
+    *b = (struct ds_buf){0};
+}
+
+/* Takes x's easy handle and buffers. */
+static void easy_put(struct ds_xfer *x)
 {
     if (pool.n == POOL_MAX) {
-        curl_easy_cleanup(e);
+        curl_easy_cleanup(x->easy);
         return;
     }
-    curl_easy_reset(e);
-    pool.h[pool.n++] = e;
+    struct idle *i = &pool.h[pool.n++];
+    curl_easy_reset(x->easy);
+    i->easy = x->easy;
+    keep_buf(&i->body, &x->body);
+    keep_buf(&i->head, &x->head);
 }
 
 void xfer_pool_free(void)
 {
-    while (pool.n)
-        curl_easy_cleanup(pool.h[--pool.n]);
+    while (pool.n) {
+        struct idle *i = &pool.h[--pool.n];
+        curl_easy_cleanup(i->easy);
+        buf_free(&i->body);
+        buf_free(&i->head);
+    }
 }
 
 static int buf_add(struct ds_buf *b, const char *p, size_t n)
@@ -87,7 +114,7 @@ void xfer_release(struct ds_xfer *x)
         if (x->in_multi)
             sched_remove(x->easy, x->shard);
         x->in_multi = 0;
-        easy_put(x->easy);
+        easy_put(x);
         x->easy = NULL;
     }
     curl_slist_free_all(x->hdrs);
@@ -269,7 +296,7 @@ struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int 
     snprintf(x->method, sizeof x->method, "%s", method);
     for (char *c = x->method; *c; c++)
         *c = (char)toupper((unsigned char)*c);
-    x->easy = easy_get();
+    x->easy = easy_get(x);
     if (!x->easy)
         luaL_error(L, "curl_easy_init failed");
 
@@ -343,10 +370,10 @@ void xfer_complete(struct ds_xfer *x, CURLcode result)
 
 /* ---- the response ---- */
 
-static void push_headers(lua_State *L, const struct ds_buf *h)
+static void push_headers(lua_State *L, const char *p, size_t len)
 {
     lua_newtable(L);
-    const char *p = h->p, *end = h->p + h->len;
+    const char *end = p + len;
     while (p && p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *next = eol ? eol + 1 : end;
@@ -390,8 +417,6 @@ int xfer_push_result(lua_State *L, struct ds_xfer *x)
     lua_setfield(L, -2, "status");
     lua_pushlstring(L, x->body.p ? x->body.p : "", x->body.len);
     lua_setfield(L, -2, "body");
-    push_headers(L, &x->head);
-    lua_setfield(L, -2, "headers");
     lua_pushnumber(L, x->elapsed);
     lua_setfield(L, -2, "elapsed");
     lua_pushstring(L, x->url);
@@ -399,6 +424,39 @@ int xfer_push_result(lua_State *L, struct ds_xfer *x)
     lua_pushstring(L, x->method);
     lua_setfield(L, -2, "method");
     luaL_setmetatable(L, RESPONSE_MT);
+    /* Parsing headers into a table costs more than the rest of the response;
+     * most lookups never read them. Keep the raw block until r.headers is
+     * first read. */
+    lua_getfield(L, LUA_REGISTRYINDEX, RAW_HEADERS);
+    lua_pushvalue(L, -2);
+    lua_pushlstring(L, x->head.p ? x->head.p : "", x->head.len);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* The response's __index: r.headers on first use, and the methods. */
+static int response_index(lua_State *L)
+{
+    const char *k = lua_tostring(L, 2);
+    if (k && strcmp(k, "headers") == 0) {
+        lua_getfield(L, LUA_REGISTRYINDEX, RAW_HEADERS);
+        lua_pushvalue(L, 1);
+        lua_rawget(L, -2);
+        size_t len = 0;
+        const char *raw = lua_tolstring(L, -1, &len);
+        push_headers(L, raw ? raw : "", len);
+        lua_pushvalue(L, 1);
+        lua_pushnil(L);
+        lua_rawset(L, -5); /* forget the raw block */
+        lua_pushvalue(L, -1);
+        lua_setfield(L, 1, "headers");
+        return 1;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, RESPONSE_MT);
+    lua_getfield(L, -1, "methods");
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
     return 1;
 }
 
@@ -427,8 +485,17 @@ int luaopen_xfer(lua_State *L)
     lua_newtable(L);
     lua_pushcfunction(L, response_json);
     lua_setfield(L, -2, "json");
+    lua_setfield(L, -2, "methods");
+    lua_pushcfunction(L, response_index);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
+
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, RAW_HEADERS);
 
     luaL_requiref(L, "cjson", luaopen_cjson, 0);
     lua_getfield(L, -1, "decode");

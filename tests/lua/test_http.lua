@@ -14,6 +14,17 @@ T.test("status, body and headers round trip", function()
   T.ok(r.elapsed > 0 and r.elapsed < 5, "elapsed in seconds")
 end)
 
+T.test("r.headers is parsed once, on first use, and stays", function()
+  local r = http.get(base .. "/echo")
+  T.eq(rawget(r, "headers"), nil, "not parsed before use")
+  local h = r.headers
+  T.eq(h["content-length"], tostring(#r.body), "content-length")
+  T.ok(r.headers == h, "same table on the second read")
+  T.ok(rawget(r, "headers") == h, "a plain field afterwards")
+  T.eq(r.nosuchfield, nil, "unknown fields are nil")
+  T.eq(type(r.json), "function", "method")
+end)
+
 T.test("params: spaces, & and = and non-ASCII are escaped, keys sorted", function()
   local r = http.get(base .. "/echo", { params = { z = "a b", a = "x&y=z", m = "Jörg ü", n = 5 } })
   T.eq(r.url, base .. "/echo?a=x%26y%3Dz&m=J%C3%B6rg%20%C3%BC&n=5&z=a%20b", "url")
