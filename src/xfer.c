@@ -8,6 +8,7 @@
 #include <lua-cjson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define POOL_MAX 1024
 #define RESPONSE_MT "dockscript.response"
@@ -18,6 +19,10 @@
  * thousands of transfers, and each would otherwise malloc and grow two
  * buffers again. Buffers past KEEP_BUF (big bodies) go back to malloc. */
 #define KEEP_BUF 4096
+/* The User-Agent goes in as a custom header: CURLOPT_USERAGENT costs a
+ * formatted allocation per transfer, and this shared list costs nothing. */
+#define USER_AGENT "User-Agent: dockscript/" DS_VERSION
+static struct curl_slist *default_headers;
 struct idle { CURL *easy; struct ds_buf body, head; };
 static struct { struct idle h[POOL_MAX]; int n; } pool;
 
@@ -58,6 +63,8 @@ static void easy_put(struct ds_xfer *x)
 
 void xfer_pool_free(void)
 {
+    curl_slist_free_all(default_headers);
+    default_headers = NULL;
     while (pool.n) {
         struct idle *i = &pool.h[--pool.n];
         curl_easy_cleanup(i->easy);
@@ -216,25 +223,48 @@ static void build_query(lua_State *L, int p, CURL *e)
     lua_pop(L, 1);      /* the keys array */
 }
 
-static void set_headers(lua_State *L, struct ds_xfer *x, int opts)
+static void add_header(lua_State *L, struct ds_xfer *x, const char *line)
 {
+    struct curl_slist *n = curl_slist_append(x->hdrs, line);
+    if (!n)
+        luaL_error(L, "out of memory");
+    x->hdrs = n;
+}
+
+/* Collects opts.headers into x->hdrs; returns whether they name a
+ * User-Agent. */
+static int set_headers(lua_State *L, struct ds_xfer *x, int opts)
+{
+    int has_ua = 0;
     if (lua_getfield(L, opts, "headers") == LUA_TTABLE) {
         lua_pushnil(L);
         while (lua_next(L, -2)) {
             const char *k = lua_tostring(L, -2), *v = lua_tostring(L, -1);
             if (lua_type(L, -2) != LUA_TSTRING || !v)
                 luaL_error(L, "headers: names and values must be strings");
+            has_ua |= strcasecmp(k, "user-agent") == 0;
             lua_pushfstring(L, "%s: %s", k, v);
-            struct curl_slist *n = curl_slist_append(x->hdrs, lua_tostring(L, -1));
-            if (!n)
-                luaL_error(L, "out of memory");
-            x->hdrs = n;
+            add_header(L, x, lua_tostring(L, -1));
             lua_pop(L, 2);
         }
     } else if (!lua_isnil(L, -1)) {
         luaL_error(L, "opts.headers: expected a table, got %s", luaL_typename(L, -1));
     }
     lua_pop(L, 1);
+    return has_ua;
+}
+
+/* Every request names dockscript unless opts.headers name a User-Agent. */
+static void finish_headers(lua_State *L, struct ds_xfer *x, int has_ua)
+{
+    if (!x->hdrs) {
+        if (!default_headers)
+            default_headers = curl_slist_append(NULL, USER_AGENT);
+        curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, default_headers);
+        return;
+    }
+    if (!has_ua)
+        add_header(L, x, USER_AGENT);
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
 }
 
@@ -267,12 +297,7 @@ static void set_method(lua_State *L, struct ds_xfer *x, int opts)
     const char *body = lua_tolstring(L, -1, &n);
     if (!body)
         luaL_error(L, "opts.body: expected a string, got %s", luaL_typename(L, -1));
-    /* No "Expect: 100-continue" pause on large bodies. */
-    struct curl_slist *h = curl_slist_append(x->hdrs, "Expect:");
-    if (!h)
-        luaL_error(L, "out of memory");
-    x->hdrs = h;
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+    add_header(L, x, "Expect:"); /* no 100-continue pause on large bodies */
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
     curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
     if (strcmp(x->method, "POST") != 0)
@@ -315,6 +340,7 @@ struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int 
         luaL_error(L, "out of memory");
 
     CURL *e = x->easy;
+    int has_ua = 0;
     curl_easy_setopt(e, CURLOPT_URL, x->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -326,7 +352,6 @@ struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int 
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000.0 + 0.5));
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "dockscript/" DS_VERSION);
     /* A benchmark of a loopback server must not go through $http_proxy;
      * this also spares curl an environment lookup per transfer. */
     curl_easy_setopt(e, CURLOPT_PROXY, "");
@@ -338,9 +363,10 @@ struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int 
         lua_getfield(L, opts, "follow");
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, lua_toboolean(L, -1) ? 1L : 0L);
         lua_pop(L, 1);
-        set_headers(L, x, opts);
+        has_ua = set_headers(L, x, opts);
     }
     set_method(L, x, opts);
+    finish_headers(L, x, has_ua);
     lua_settop(L, xi);
     return x;
 }

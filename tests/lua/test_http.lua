@@ -14,6 +14,14 @@ T.test("status, body and headers round trip", function()
   T.ok(r.elapsed > 0 and r.elapsed < 5, "elapsed in seconds")
 end)
 
+T.test("User-Agent: dockscript/VERSION unless opts.headers set one", function()
+  local ua = function(opts) return http.get(base .. "/echo", opts):json().headers["user-agent"] end
+  T.ok(ua():match("^dockscript/%d+%.%d+%.%d+$"), "default")
+  T.ok(ua({ headers = { ["X-A"] = "1" } }):match("^dockscript/"), "with other headers")
+  T.eq(ua({ headers = { ["user-agent"] = "mine/1" } }), "mine/1", "overridden")
+  T.ok(http.request("POST", base .. "/echo", { body = "x" }):json().headers["user-agent"]:match("^dockscript/"), "with a body")
+end)
+
 T.test("r.headers is parsed once, on first use, and stays", function()
   local r = http.get(base .. "/echo")
   T.eq(rawget(r, "headers"), nil, "not parsed before use")
