@@ -14,69 +14,47 @@
 #define RESPONSE_MT "dockscript.response"
 #define RAW_HEADERS "dockscript.raw_headers" /* response -> header block, weak keys */
 
-/* Idle easy handles with the buffers their last transfer grew:
- * curl_easy_init costs more than a reset, a batch of lookups creates
- * thousands of transfers, and each would otherwise malloc and grow two
- * buffers again. Buffers past KEEP_BUF (big bodies) go back to malloc. */
-#define KEEP_BUF 4096
 /* The User-Agent goes in as a custom header: CURLOPT_USERAGENT costs a
  * formatted allocation per transfer, and this shared list costs nothing. */
 #define USER_AGENT "User-Agent: dockscript/" DS_VERSION
 static struct curl_slist *default_headers;
-struct idle { CURL *easy; struct ds_buf body, head; };
-static struct { struct idle h[POOL_MAX]; int n; } pool;
 
-static void buf_free(struct ds_buf *b);
+/* Idle easy handles: curl_easy_init costs more than a reset, and a batch of
+ * lookups creates thousands of transfers. (Keeping their buffers too was
+ * tried: 20 MB more peak RSS at 10,000 lookups for 2% fewer instructions.) */
+static struct { CURL *h[POOL_MAX]; int n; } pool;
 
-static CURL *easy_get(struct ds_xfer *x)
+static CURL *easy_get(void)
 {
-    if (!pool.n)
-        return curl_easy_init();
-    struct idle *i = &pool.h[--pool.n];
-    x->body = i->body;
-    x->head = i->head;
-    return i->easy;
+    if (pool.n)
+        return pool.h[--pool.n];
+    return curl_easy_init();
 }
 
-static void keep_buf(struct ds_buf *dst, struct ds_buf *b)
-{
-    if (b->cap > KEEP_BUF)
-        buf_free(b);
-    *dst = *b;
-    dst->len = 0;
-    *b = (struct ds_buf){0};
-}
-
-/* Takes x's easy handle and buffers. */
-static void easy_put(struct ds_xfer *x)
+static void easy_put(CURL *e)
 {
     if (pool.n == POOL_MAX) {
-        curl_easy_cleanup(x->easy);
+        curl_easy_cleanup(e);
         return;
     }
-    struct idle *i = &pool.h[pool.n++];
-    curl_easy_reset(x->easy);
-    i->easy = x->easy;
-    keep_buf(&i->body, &x->body);
-    keep_buf(&i->head, &x->head);
+    curl_easy_reset(e);
+    pool.h[pool.n++] = e;
 }
 
 void xfer_pool_free(void)
 {
     curl_slist_free_all(default_headers);
     default_headers = NULL;
-    while (pool.n) {
-        struct idle *i = &pool.h[--pool.n];
-        curl_easy_cleanup(i->easy);
-        buf_free(&i->body);
-        buf_free(&i->head);
-    }
+    while (pool.n)
+        curl_easy_cleanup(pool.h[--pool.n]);
 }
 
 static int buf_add(struct ds_buf *b, const char *p, size_t n)
 {
     if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
+        /* API answers are a few hundred bytes; 10,000 transfers in flight
+         * each hold two of these. */
+        size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n)
             cap *= 2;
         char *q = realloc(b->p, cap);
@@ -121,7 +99,7 @@ void xfer_release(struct ds_xfer *x)
         if (x->in_multi)
             sched_remove(x->easy, x->shard);
         x->in_multi = 0;
-        easy_put(x);
+        easy_put(x->easy);
         x->easy = NULL;
     }
     curl_slist_free_all(x->hdrs);
@@ -321,7 +299,7 @@ struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int 
     snprintf(x->method, sizeof x->method, "%s", method);
     for (char *c = x->method; *c; c++)
         *c = (char)toupper((unsigned char)*c);
-    x->easy = easy_get(x);
+    x->easy = easy_get();
     if (!x->easy)
         luaL_error(L, "curl_easy_init failed");
 
@@ -357,8 +335,9 @@ struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int 
     curl_easy_setopt(e, CURLOPT_PROXY, "");
     /* curl allocates this receive buffer for every transfer in flight (16 KB
      * by default): 10,000 waiting lookups pay it 10,000 times, while an API
-     * answer fits in one page. Large bodies only take more reads. */
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
+     * answer is a few hundred bytes. Measured: 10,000 lookups peak at 177 MB
+     * RSS with 2 KB (197 MB with 4 KB); a 10 MB body takes 14 ms (12 ms). */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 2048L);
     if (opts) {
         lua_getfield(L, opts, "follow");
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, lua_toboolean(L, -1) ? 1L : 0L);
