@@ -168,6 +168,19 @@ T.test("argument errors", function()
   T.eq(#http.gather({}), 0, "empty gather")
 end)
 
+T.test("300 chains of two GETs (over one shard) open at most 300 connections", function()
+  local before = http.get(base .. "/conns"):json().accepted
+  local items = {}
+  for i = 1, 300 do items[i] = i end -- more than one scheduler shard (256)
+  local res = http.map(function(i)
+    http.get(base .. "/delay", { params = { s = 0.1, id = i } })
+    return http.get(base .. "/echo").status
+  end, items)
+  T.eq(#res, 300, "results")
+  local opened = http.get(base .. "/conns"):json().accepted - before
+  T.ok(opened <= 300, "300 chains opened " .. opened .. " connections")
+end)
+
 T.test("1,000 tasks of two chained GETs return what the sequential run returns", function()
   local function lookup(i)
     local a = http.get(base .. "/delay", { params = { s = 0.05, id = i } }):json().id
