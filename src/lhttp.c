@@ -5,6 +5,7 @@
 #include "xfer.h"
 
 #include <lauxlib.h>
+#include <string.h>
 
 static int request_done(lua_State *L, int xi)
 {
@@ -28,7 +29,9 @@ static int request_k(lua_State *L, int status, lua_KContext ctx)
 
 static int request(lua_State *L, const char *method, int urli, int optsi)
 {
-    const char *url = luaL_checkstring(L, urli);
+    size_t len;
+    const char *url = luaL_checklstring(L, urli, &len);
+    luaL_argcheck(L, strlen(url) == len, urli, "URL contains a NUL byte");
     struct ds_xfer *x = xfer_new(L, method, url, optsi);
     int xi = lua_gettop(L);
     struct ds_task *t = sched_task_of(L);

@@ -154,8 +154,9 @@ static void build_query(lua_State *L, int p, CURL *e)
     int n = 0;
     lua_pushnil(L);
     while (lua_next(L, p)) {
-        if (lua_type(L, -2) != LUA_TSTRING)
-            luaL_error(L, "opts.params: keys must be strings");
+        size_t kn;
+        if (lua_type(L, -2) != LUA_TSTRING || strlen(lua_tolstring(L, -2, &kn)) != kn)
+            luaL_error(L, "opts.params: keys must be strings without NUL bytes");
         n++;
         lua_pop(L, 1);
     }
@@ -217,9 +218,15 @@ static int set_headers(lua_State *L, struct ds_xfer *x, int opts)
     if (lua_getfield(L, opts, "headers") == LUA_TTABLE) {
         lua_pushnil(L);
         while (lua_next(L, -2)) {
-            const char *k = lua_tostring(L, -2), *v = lua_tostring(L, -1);
+            size_t kn, vn;
+            const char *k = lua_tolstring(L, -2, &kn), *v = lua_tolstring(L, -1, &vn);
             if (lua_type(L, -2) != LUA_TSTRING || !v)
-                luaL_error(L, "headers: names and values must be strings");
+                luaL_error(L, "opts.headers: names and values must be strings");
+            /* curl sends custom headers verbatim: a CR or LF would smuggle
+             * in headers or a second request, a NUL would cut the line. */
+            if (strcspn(k, "\r\n:") != kn || !kn || strcspn(v, "\r\n") != vn)
+                luaL_error(L, "opts.headers: '%s' has a CR, LF, NUL or ':' in its name, "
+                              "or a CR, LF or NUL in its value", k);
             has_ua |= strcasecmp(k, "user-agent") == 0;
             lua_pushfstring(L, "%s: %s", k, v);
             add_header(L, x, lua_tostring(L, -1));
@@ -290,8 +297,8 @@ struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int 
     else
         opts = 0;
     double timeout = opt_number(L, opts, "timeout", 30.0);
-    if (!(timeout > 0))
-        luaL_error(L, "opts.timeout: must be a positive number of seconds");
+    if (!(timeout > 0 && timeout <= 1e6)) /* and fits curl's long milliseconds */
+        luaL_error(L, "opts.timeout: must be a number of seconds in (0, 1e6]");
     struct ds_xfer *x = lua_newuserdatauv(L, sizeof *x, 0);
     memset(x, 0, sizeof *x);
     luaL_setmetatable(L, DS_XFER_MT);
