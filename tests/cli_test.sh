@@ -54,6 +54,8 @@ check "unknown option is a usage error" 2 "unknown option '--frobnicate'" "$ds" 
 check "-e without code is a usage error" 2 "-e needs" "$ds" -e
 check "missing script: one clear line, exit 1" 1 "^dockscript: cannot open nope/missing\.lua" "$ds" nope/missing.lua
 lines "missing script: no traceback" 1 "$ds" nope/missing.lua
+check "unreadable script (a directory): one clear line, exit 1" 1 "^dockscript: cannot read .*: Is a directory$" "$ds" "$tmp"
+lines "unreadable script: no traceback" 1 "$ds" "$tmp"
 check "syntax error: exit 1 naming file and line" 1 "syntax\.lua:2: unexpected symbol near <eof>" "$ds" "$tmp/syntax.lua"
 lines "syntax error: one line" 1 "$ds" "$tmp/syntax.lua"
 check "runtime error: exit 1 with message" 1 "^dockscript: .*runtime\.lua:1: kaput" "$ds" "$tmp/runtime.lua"
