@@ -24,7 +24,8 @@
 
 #define MAX_EVENTS 512
 #define SHARD_CAP 256
-#define MAX_SHARDS 1024 /* 262,144 transfers: beyond any open-file limit */
+#define MAX_SHARDS 1024
+#define TIMERS_PER_POLL 1 /* 262,144 transfers: beyond any open-file limit */
 
 struct shard {
     CURLM *multi;
@@ -37,6 +38,7 @@ static struct {
     int nshards;
     long sockets;             /* open sockets of all connection caches */
     long transfers;           /* transfers in all shards */
+    int next_timer;           /* the shard whose timer runs first next time */
     int epfd;
     struct ds_tasklist ready;
     struct ds_task **heap;    /* sleepers, 1-based min-heap on wake_at */
@@ -381,6 +383,26 @@ static int wait_ms(double deadline, double now)
     return ms <= 0 ? 0 : ms > 1000 ? 1000 : (int)ms;
 }
 
+/* Runs at most TIMERS_PER_POLL due shard timers, round robin. A batch of
+ * 10,000 new transfers makes every shard due at once, and each timer
+ * connects its 256 sockets: running them all before the next epoll_wait
+ * would send the first request only after the last connect. Taking turns
+ * with socket events sends requests while later shards still connect, so
+ * the server's delays start earlier. */
+static void fire_timers(double now)
+{
+    int running, fired = 0;
+    for (int k = 0; k < S.nshards && fired < TIMERS_PER_POLL; k++) {
+        struct shard *sh = &S.shards[S.next_timer];
+        S.next_timer = (S.next_timer + 1) % S.nshards;
+        if (sh->timer_at < 0 || sh->timer_at > now)
+            continue;
+        sh->timer_at = -1;
+        curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        fired++;
+    }
+}
+
 void sched_poll(double deadline)
 {
     struct epoll_event evs[MAX_EVENTS];
@@ -395,13 +417,7 @@ void sched_poll(double deadline)
         curl_multi_socket_action(S.shards[shard].multi, fd, mask, &running);
     }
     double now = sched_now();
-    for (int i = 0; i < S.nshards; i++) {
-        struct shard *sh = &S.shards[i];
-        if (sh->timer_at >= 0 && sh->timer_at <= now) {
-            sh->timer_at = -1;
-            curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        }
-    }
+    fire_timers(now);
     for (int i = 0; i < S.nshards; i++)
         drain_done(S.shards[i].multi);
     wake_sleepers(sched_now());
