@@ -85,15 +85,11 @@ static void group_spawn(lua_State *L, struct ds_group *g)
         t->co = lua_newthread(L);
         t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
         sched_bind(t->co, t);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, g->fn_ref);
-        if (g->nargs) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, g->fn_ref); /* map's fn, or the task list */
+        if (g->nargs)
             lua_rawgeti(L, LUA_REGISTRYINDEX, g->items_ref);
-            lua_rawgeti(L, -1, t->index);
-            lua_remove(L, -2);
-        } else {
-            lua_rawgeti(L, -1, t->index);
-            lua_remove(L, -2);
-        }
+        lua_rawgeti(L, -1, t->index); /* tasks[i], or items[i] */
+        lua_remove(L, -2);
         lua_xmove(L, t->co, 1 + g->nargs);
         g->running++;
         sched_make_ready(t);
@@ -221,10 +217,8 @@ static void run_until_over(lua_State *L, struct ds_group *g)
 static int group_gc(lua_State *L)
 {
     struct ds_group *g = luaL_checkudata(L, 1, GROUP_MT);
-    if (!g->tasks)
-        return 0;
     g->parent = NULL;
-    group_cancel(L, g);
+    group_cancel(L, g); /* nothing left to cancel once the group is over */
     int *refs[] = {&g->fn_ref, &g->items_ref, &g->results_ref, &g->errors_ref, &g->progress_ref};
     for (size_t i = 0; i < sizeof refs / sizeof *refs; i++) {
         luaL_unref(L, LUA_REGISTRYINDEX, *refs[i]);

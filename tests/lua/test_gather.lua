@@ -159,6 +159,25 @@ T.test("gather of a nested blocking gather inside a wrapped coroutine", function
   T.eq(res[2], "r", "outer sibling")
 end)
 
+T.test("gathers, empty ones too, release their registry references", function()
+  local function registry_size()
+    collectgarbage(); collectgarbage()
+    local n = 0
+    for _ in pairs(debug.getregistry()) do n = n + 1 end
+    return n
+  end
+  local function churn()
+    for _ = 1, 2000 do
+      http.gather({})
+      http.map(function(x) return x end, { 1 }, { progress = function() end })
+    end
+  end
+  churn()
+  local after_first = registry_size()
+  churn()
+  T.eq(registry_size(), after_first, "registry entries after a second round")
+end)
+
 T.test("argument errors", function()
   T.raises(function() http.gather(5) end, "bad argument #1 to 'gather'")
   T.raises(function() http.gather({ 1 }) end, "tasks[1] is a number")
