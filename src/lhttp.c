@@ -50,11 +50,16 @@ static int request(lua_State *L, const char *method, int urli, int optsi)
     return request_done(L, xi);
 }
 
+#define TOKEN_CHARS "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
 /* http.request(method, url [, opts]) */
 static int lhttp_request(lua_State *L)
 {
     const char *method = luaL_checkstring(L, 1);
-    luaL_argcheck(L, *method && lua_rawlen(L, 1) < 16, 1, "not an HTTP method");
+    /* An HTTP token (RFC 9110): anything else would reshape the request line. */
+    size_t n = lua_rawlen(L, 1);
+    luaL_argcheck(L, n > 0 && n < 16 && strspn(method, TOKEN_CHARS) == n, 1,
+                  "not an HTTP method");
     return request(L, method, 2, 3);
 }
 
