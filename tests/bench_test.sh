@@ -61,6 +61,14 @@ res=$("$ds" -e 'local j = json.decode(io.open(arg[1]):read("a"))
     print(#j.runs == 3 and #j.runs[2].async == 3 and j.runs[3].sync == nil and j.runs[3].sync_skipped and "yes" or "no")' "$tmp/s.json")
 [ "$res" = yes ] && ok "--repeat 3 keeps every run in the JSON" || fail "--repeat json: $res"
 
+# Progress on stderr only when it is a terminal (script(1) gives it a pty).
+out=$(timeout 60 script -qc "'$ds' bench.lua --names 50 --delay 0.02 --sync-max 0" /dev/null 2>&1)
+printf '%s' "$out" | grep -q "async lookups: 50/50" && ok "progress shown on a terminal" ||
+    fail "progress shown on a terminal" "$out"
+out=$(timeout 60 "$ds" bench.lua --names 50 --delay 0.02 --sync-max 0 2>&1)
+printf '%s' "$out" | grep -q "async lookups" && fail "no progress without a terminal" "$out" ||
+    ok "no progress without a terminal"
+
 # The plot script turns the --json file into a PNG.
 out=$(timeout 60 "$ds" plot.lua "$tmp/s.json" "$tmp/plot.png" 2>&1)
 [ "$(head -c 8 "$tmp/plot.png" 2>/dev/null | od -An -c | tr -d ' ')" = '211PNG\r\n032\n' ] &&
