@@ -3,12 +3,7 @@
 # usage: bench_test.sh DOCKSCRIPT
 set -u
 ds=$(realpath "$1")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-n=0
-ok() { n=$((n + 1)); echo "ok   $1"; }
-fail() { n=$((n + 1)); fails=$((fails + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/  /'; }
+. "$(dirname "$0")/lib.sh"
 
 # An N=8 run at delay 0.05: every line there and parseable.
 out=$(cd / && timeout 60 "$ds" bench.lua --names 8 --delay 0.05 --quiet --json "$tmp/run.json" 2>&1)
@@ -29,13 +24,12 @@ done
 
 # The printed figures agree with the model, with wide margins for a noisy machine.
 check_json() { # name lua-condition-on-r (r = runs[1], j = the whole file)
-    n=$((n + 1))
     res=$("$ds" -e '
         local j = json.decode(io.open(arg[1]):read("a"))
         local r = j.runs[1]
         local f = assert(load("local j, r = ...; return " .. arg[2]))
         print(f(j, r) and "yes" or "no")' "$tmp/run.json" "$2" 2>&1)
-    if [ "$res" = yes ]; then echo "ok   json: $1"; else fails=$((fails + 1)); echo "FAIL json: $1 ($2): $res"; cat "$tmp/run.json"; fi
+    [ "$res" = yes ] && ok "json: $1" || fail "json: $1 ($2): $res" "$(cat "$tmp/run.json")"
 }
 check_json "every field" 'j.delay == 0.05 and j.workers == 0 and j.seed == 42 and j.bundled_server == true
     and type(j.url) == "string" and type(j.date) == "string" and r.names == 8 and r.identical == true
@@ -88,5 +82,4 @@ for bad in "--names 0" "--names x" "--bogus" "--delay" "--sweep ," "--url ftp://
 done
 "$ds" bench.lua --help | grep -q -- "--sweep LIST" && ok "--help" || fail "--help"
 
-echo "$((n - fails)) passed, $fails failed"
-[ "$fails" -eq 0 ]
+done_tests

@@ -3,42 +3,7 @@
 # usage: cli_test.sh DOCKSCRIPT
 set -u
 ds=$(realpath "$1")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-n=0
-
-# check NAME WANT_CODE PATTERN(stdout+stderr, grep -E) COMMAND...
-check() {
-    name=$1 want=$2 pattern=$3
-    shift 3
-    n=$((n + 1))
-    out=$(timeout 30 "$@" 2>&1)
-    code=$?
-    if [ "$code" -ne "$want" ]; then
-        echo "FAIL $name: exit $code, want $want; output: $out"
-        fails=$((fails + 1))
-    elif ! printf '%s\n' "$out" | grep -Eq -- "$pattern"; then
-        echo "FAIL $name: output does not match /$pattern/: $out"
-        fails=$((fails + 1))
-    else
-        echo "ok   $name"
-    fi
-}
-
-# lines NAME COUNT COMMAND...: the command's stderr has exactly COUNT lines
-lines() {
-    name=$1 want=$2
-    shift 2
-    n=$((n + 1))
-    got=$(timeout 30 "$@" 2>&1 >/dev/null | wc -l)
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL $name: $got stderr lines, want $want"
-        fails=$((fails + 1))
-    else
-        echo "ok   $name"
-    fi
-}
+. "$(dirname "$0")/lib.sh"
 
 printf 'local x = \n' >"$tmp/syntax.lua"
 printf 'local function f() error("kaput") end\nf()\n' >"$tmp/runtime.lua"
@@ -93,17 +58,11 @@ check "an in-process server doubles the descriptors a gather needs" 1 \
     "600 concurrent tasks need about 1200 open files \(client and in-process server\)" \
     sh -c "ulimit -n 1000 && exec '$ds' -e '$inproc'"
 
-"$ds" serve --port 0 --delay 0 --quiet >"$tmp/serve.out" 2>&1 &
-spid=$!
-i=0
-until grep -q "http://" "$tmp/serve.out" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-url=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n 1)
+serve_start --delay 0 --quiet
+url=$serve_url
 twice='local t = {} for i = 1, 600 do t[i] = i end
 local function batch() return #http.map(function() return http.get(arg[1] .. "/users/1").status end, t) end
 print(batch(), batch())'
 check "a second big gather counts the idle connections it will reuse" 0 "^600	600$" \
     sh -c "ulimit -n 1000 && exec '$ds' -e '$twice' '$url'"
-kill $spid 2>/dev/null
-
-echo "$((n - fails)) passed, $fails failed"
-[ "$fails" -eq 0 ]
+done_tests

@@ -1,0 +1,60 @@
+# Shared by the shell test suites: sourced after setting `ds` (the
+# dockscript binary). Gives a temp dir, ok/fail/check/lines that count and
+# report, serve_start for a `dockscript serve` in the background, and done.
+tmp=$(mktemp -d)
+serve_pid=
+trap '[ -n "$serve_pid" ] && kill -9 $serve_pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+fails=0
+n=0
+
+ok() { n=$((n + 1)); echo "ok   $1"; }
+
+# fail NAME [OUTPUT]
+fail() {
+    n=$((n + 1))
+    fails=$((fails + 1))
+    echo "FAIL $1"
+    [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/  /'
+    return 0
+}
+
+# check NAME WANT_CODE PATTERN(stdout+stderr, grep -E) COMMAND...
+check() {
+    name=$1 want=$2 pattern=$3
+    shift 3
+    out=$(timeout 30 "$@" 2>&1)
+    code=$?
+    if [ "$code" -ne "$want" ]; then
+        fail "$name: exit $code, want $want" "$out"
+    elif ! printf '%s\n' "$out" | grep -Eq -- "$pattern"; then
+        fail "$name: output does not match /$pattern/" "$out"
+    else
+        ok "$name"
+    fi
+}
+
+# lines NAME COUNT COMMAND...: the command's stderr has exactly COUNT lines
+lines() {
+    name=$1 want=$2
+    shift 2
+    got=$(timeout 30 "$@" 2>&1 >/dev/null | wc -l)
+    [ "$got" -eq "$want" ] && ok "$name" || fail "$name: $got stderr lines, want $want"
+}
+
+# serve_start ARGS...: runs `dockscript serve --port 0 ARGS` in the
+# background; sets serve_url and serve_pid, or exits if it does not start
+# within 10 s.
+serve_start() {
+    "$ds" serve --port 0 "$@" >"$tmp/serve.out" 2>&1 &
+    serve_pid=$!
+    i=0
+    until grep -q "http://" "$tmp/serve.out" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+    serve_url=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n 1)
+    [ -n "$serve_url" ] || { echo "dockscript serve did not start: $(cat "$tmp/serve.out")"; exit 1; }
+}
+
+# done_tests: the summary line and the exit status
+done_tests() {
+    echo "$((n - fails)) passed, $fails failed"
+    [ "$fails" -eq 0 ] && [ "$n" -gt 0 ]
+}
