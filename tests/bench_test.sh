@@ -68,6 +68,20 @@ out=$(timeout 60 "$ds" plot.lua "$tmp/s.json" "$tmp/plot.png" 2>&1)
 [ "$(head -c 8 "$tmp/plot.png" 2>/dev/null | od -An -c | tr -d ' ')" = '211PNG\r\n032\n' ] &&
     ok "plot.lua writes a PNG" || fail "plot.lua writes a PNG" "$out"
 
+# A generated data set served by `dockscript serve --data`, measured with --url;
+# and smoke runs of the benchmark scripts at tiny sizes.
+check "gen_data.lua writes a data set" 0 "" "$ds" gen_data.lua 50 "$tmp/data.json"
+res=$("$ds" -e 'local d = json.decode(io.open(arg[1]):read("a")) local s = 0
+    for _, u in ipairs(d.users) do if u.role == "sales" then s = s + 1 end end
+    print(s, #d.customers > 0)' "$tmp/data.json" 2>&1)
+[ "$res" = "50	true" ] && ok "gen_data.lua: 50 salespersons with customers" || fail "gen_data.lua content" "$res"
+serve_start --delay 0.02 --quiet --data "$tmp/data.json"
+check "bench.lua --url on generated data" 0 "^Results identical: yes$" \
+    "$ds" bench.lua --url "$serve_url" --names 20 --delay 0.02 --quiet
+check "bench_chain.lua smoke" 0 '"errors":0' "$ds" bench_chain.lua "$serve_url" 20 0.02
+check "bench_throughput.lua smoke" 0 '"errors":0' "$ds" bench_throughput.lua "$serve_url/users/1" 200 8
+check "soak.lua smoke" 0 "^ +2000 +0 " "$ds" soak.lua --url "$serve_url" --pid "$serve_pid" --total 2000 --batch 500 --every 1000
+
 # Errors.
 out=$(timeout 30 "$ds" bench.lua --url http://127.0.0.1:1 2>&1)
 code=$?
