@@ -140,6 +140,25 @@ def server_conns(port):
     return n
 
 
+def server_unread(port):
+    """Server-side connections on port whose received bytes the server has
+    not read yet (rx_queue > 0), accepted or still in the listen backlog."""
+    n = 0
+    hexport = ":%04X" % port
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                next(f)
+                for line in f:
+                    cols = line.split()
+                    rx = int(cols[4].split(":")[1], 16)
+                    if cols[1].endswith(hexport) and cols[3] == "01" and rx > 0:
+                        n += 1
+        except FileNotFoundError:
+            pass
+    return n
+
+
 def open_fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 

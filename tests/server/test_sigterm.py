@@ -10,7 +10,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dsserve import Server, open_requests, server_conns, wait_until  # noqa: E402
+from dsserve import (Server, open_requests, server_conns, server_unread,  # noqa: E402
+                     wait_until)
 
 CLIENTS = 1000
 CLIENT_TIMEOUT = 20.0
@@ -63,8 +64,12 @@ class Sigterm(unittest.TestCase):
         socks = []
         try:
             socks = open_requests(srv.port, CLIENTS)
-            held = wait_until(lambda: server_conns(srv.port) >= CLIENTS, 10)
-            self.assertTrue(held, "only %d in flight" % server_conns(srv.port))
+            # in flight = established and the request read by the server;
+            # connections still in the listen backlog would rightly be closed
+            held = wait_until(lambda: server_conns(srv.port) >= CLIENTS
+                              and server_unread(srv.port) == 0, 10)
+            self.assertTrue(held, "only %d connected, %d unread"
+                            % (server_conns(srv.port), server_unread(srv.port)))
             t0 = time.monotonic()
             srv.proc.send_signal(signal.SIGTERM)
             done, closed, hung = collect(socks, CLIENT_TIMEOUT)
