@@ -14,27 +14,39 @@
 #include <string.h>
 #include <unistd.h>
 
-static int has_exe_dir(const char *dir)
+/* The directory of the running binary, or "" if /proc cannot say. */
+static const char *exe_dir(void)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    static char dir[PATH_MAX];
+    if (dir[0])
+        return dir;
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
     if (n <= 0)
-        return 0;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
+        return "";
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    return strcmp(exe, dir) == 0;
+    return dir;
 }
 
 const char *rt_scripts_dir(void)
 {
+    static char installed[PATH_MAX + 64];
     const char *env = getenv("DOCKSCRIPT_SCRIPTS");
     if (env && *env)
         return env;
     /* A binary in its build tree uses the source tree's scripts, so that
      * editing scripts/ needs no install step. */
-    return has_exe_dir(DS_BUILD_DIR) ? DS_SOURCE_SCRIPTS : DS_INSTALL_SCRIPTS;
+    const char *dir = exe_dir();
+    if (strcmp(dir, DS_BUILD_DIR) == 0)
+        return DS_SOURCE_SCRIPTS;
+    /* Installed: PREFIX/bin/dockscript finds PREFIX/share/dockscript, under
+     * whatever prefix `cmake --install --prefix` chose. */
+    if (!*dir)
+        return DS_INSTALL_SCRIPTS;
+    snprintf(installed, sizeof installed, "%s/%s", dir, DS_SCRIPTS_FROM_BIN);
+    return installed;
 }
 
 static void open_module(lua_State *L, const char *name, lua_CFunction open, const char *global)
