@@ -143,36 +143,29 @@ awk -v d="$ds_rps" -v n="$ng_rps" -v f="$fl_rps" 'BEGIN {
     printf "dockscript / Flask:     %.1fx\n", d / f
     printf "nginx / Flask:          %.1fx\n", n / f }'
 
-conns=5000
 # the first delay of a run answers nothing: measure long enough to amortise it
 secs=$((secs * 2))
 delay=0.5
-echo
-echo "== 2. delay $delay, wrk -t1 -c$conns -d${secs}s --latency"
-start_dockscript "$delay"
-wrk -t1 -c"$conns" -d"${secs}s" --latency --timeout 5s \
-    "http://127.0.0.1:$ds_port$path" >"$tmp/wrk.txt"
-rss=$(peak_rss_mb "$ds_pid")
-stop_pid "$ds_pid"
-got=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
-p99=$(awk '$1 == "99%" {print $2}' "$tmp/wrk.txt")
-errors=$(grep -E 'Socket errors|Non-2xx' "$tmp/wrk.txt" || true)
-awk -v r="$got" -v c="$conns" -v d="$delay" 'BEGIN {
-    printf "throughput:             %.0f req/s = %.1f%% of connections/delay (%d/s; target >= 90%%)\n",
-           r, 100 * r / (c / d), c / d }'
-echo "p99 latency:            $p99 (target < delay + 100 ms = 600ms)"
-echo "peak server RSS:        $rss MB"
-[ -z "$errors" ] || echo "wrk: $errors"
 
-conns=10000
-echo
-echo "== 3. $conns waiting connections, delay $delay"
-start_dockscript "$delay"
-wrk -t1 -c"$conns" -d"${secs}s" --latency --timeout 5s \
-    "http://127.0.0.1:$ds_port$path" >"$tmp/wrk.txt"
-rss=$(peak_rss_mb "$ds_pid")
-stop_pid "$ds_pid"
-awk -v c="$conns" -v d="$delay" '/^Requests\/sec:/ {
-    printf "throughput:             %.0f req/s = %.1f%% of connections/delay\n", $2, 100 * $2 / (c / d) }
-    $1 == "99%" { print "p99 latency:            " $2 }' "$tmp/wrk.txt"
-echo "peak server RSS:        $rss MB (target < 100 MB)"
+# delayed CONNS TITLE: wrk with CONNS connections at the delay; prints
+# throughput against connections/delay, p99 and the server's peak RSS.
+delayed() {
+    conns=$1
+    echo
+    echo "== $2"
+    start_dockscript "$delay"
+    wrk -t1 -c"$conns" -d"${secs}s" --latency --timeout 5s \
+        "http://127.0.0.1:$ds_port$path" >"$tmp/wrk.txt"
+    rss=$(peak_rss_mb "$ds_pid")
+    stop_pid "$ds_pid"
+    awk -v c="$conns" -v d="$delay" '/^Requests\/sec:/ { r = $2 } $1 == "99%" { p = $2 } END {
+        printf "throughput:             %.0f req/s = %.1f%% of connections/delay (%d/s; target >= 90%%)\n",
+               r, 100 * r / (c / d), c / d
+        print "p99 latency:            " p " (target < delay + 100 ms = 600ms)" }' "$tmp/wrk.txt"
+    echo "peak server RSS:        $rss MB"
+    errors=$(grep -E 'Socket errors|Non-2xx' "$tmp/wrk.txt" || true)
+    [ -z "$errors" ] || echo "wrk: $errors"
+}
+
+delayed 5000 "2. delay $delay, wrk -t1 -c5000 -d${secs}s --latency"
+delayed 10000 "3. 10000 waiting connections, delay $delay (peak RSS target < 100 MB)"

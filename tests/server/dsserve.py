@@ -122,10 +122,9 @@ def status_of(response_bytes):
     return int(m.group(1)) if m else None
 
 
-def server_conns(port):
-    """Server-side TCP connections on port that are still open (ESTABLISHED
-    or CLOSE_WAIT: the client has gone, the server has not closed yet)."""
-    n = 0
+def _server_sockets(port):
+    """(state, rx_queue) of each server-side TCP socket on port, from
+    /proc/net/tcp and tcp6 (state 01 ESTABLISHED, 08 CLOSE_WAIT)."""
     hexport = ":%04X" % port
     for name in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -133,30 +132,22 @@ def server_conns(port):
                 next(f)
                 for line in f:
                     cols = line.split()
-                    if cols[1].endswith(hexport) and cols[3] in ("01", "08"):
-                        n += 1
+                    if cols[1].endswith(hexport):
+                        yield cols[3], int(cols[4].split(":")[1], 16)
         except FileNotFoundError:
             pass
-    return n
+
+
+def server_conns(port):
+    """Server-side TCP connections on port that are still open (ESTABLISHED
+    or CLOSE_WAIT: the client has gone, the server has not closed yet)."""
+    return sum(1 for state, _ in _server_sockets(port) if state in ("01", "08"))
 
 
 def server_unread(port):
     """Server-side connections on port whose received bytes the server has
     not read yet (rx_queue > 0), accepted or still in the listen backlog."""
-    n = 0
-    hexport = ":%04X" % port
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(name) as f:
-                next(f)
-                for line in f:
-                    cols = line.split()
-                    rx = int(cols[4].split(":")[1], 16)
-                    if cols[1].endswith(hexport) and cols[3] == "01" and rx > 0:
-                        n += 1
-        except FileNotFoundError:
-            pass
-    return n
+    return sum(1 for state, rx in _server_sockets(port) if state == "01" and rx > 0)
 
 
 def open_fds(pid):
