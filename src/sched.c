@@ -40,6 +40,8 @@ static struct {
     long transfers;           /* transfers in all shards */
     int next_timer;           /* the shard whose timer runs first next time */
     int epfd;
+    struct reg *regs;         /* by descriptor: what epoll holds */
+    size_t nregs;
     struct ds_tasklist ready;
     struct ds_task **heap;    /* sleepers, 1-based min-heap on wake_at */
     size_t heap_len, heap_cap;
@@ -206,26 +208,72 @@ static uint64_t ev_key(int shard, curl_socket_t s)
     return (uint64_t)(uint32_t)shard << 32 | (uint32_t)s;
 }
 
+/* What epoll holds for one socket. curl drops its interest in a socket after
+ * every transfer (CURL_POLL_REMOVE) and asks again when the next transfer
+ * reuses the kept-alive connection: removing and adding it each time costs
+ * two epoll_ctl calls per request. The registration is kept instead, and
+ * removed only if the socket reports an event while curl is not watching it;
+ * close() takes a socket out of epoll by itself. */
+struct reg {
+    uint64_t key;
+    uint32_t events;
+    unsigned char in_epoll, wanted;
+};
+
+static struct reg *reg_of(curl_socket_t s)
+{
+    if (s < 0)
+        return NULL;
+    if ((size_t)s >= S.nregs) {
+        size_t n = S.nregs ? S.nregs : 64;
+        while (n <= (size_t)s)
+            n *= 2;
+        struct reg *r = realloc(S.regs, n * sizeof *r);
+        if (!r)
+            return NULL;
+        memset(r + S.nregs, 0, (n - S.nregs) * sizeof *r);
+        S.regs = r;
+        S.nregs = n;
+    }
+    return &S.regs[s];
+}
+
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     (void)easy;
-    int shard = (int)(intptr_t)userp;
-    CURLM *multi = S.shards[shard].multi;
-    struct epoll_event ev = {0};
-    ev.data.u64 = ev_key(shard, s);
+    (void)socketp;
+    struct reg *r = reg_of(s);
+    if (!r)
+        return -1;
     if (what == CURL_POLL_REMOVE) {
-        if (socketp)
-            epoll_ctl(S.epfd, EPOLL_CTL_DEL, s, NULL);
-        curl_multi_assign(multi, s, NULL);
+        r->wanted = 0;
         return 0;
     }
+    struct epoll_event ev = {0};
+    ev.data.u64 = ev_key((int)(intptr_t)userp, s);
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
-    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(S.epfd, op, s, &ev) < 0 && errno == EEXIST)
-        epoll_ctl(S.epfd, EPOLL_CTL_MOD, s, &ev);
-    if (!socketp)
-        curl_multi_assign(multi, s, (void *)1);
+    r->wanted = 1;
+    if (r->in_epoll && r->events == ev.events && r->key == ev.data.u64)
+        return 0;
+    int op = r->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(S.epfd, op, s, &ev) < 0 &&
+        epoll_ctl(S.epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0)
+        return -1;
+    r->in_epoll = 1;
+    r->events = ev.events;
+    r->key = ev.data.u64;
     return 0;
+}
+
+/* An event on a socket curl is not watching: an idle kept-alive connection
+ * the server closed, say. curl notices when it next tries to reuse it. */
+static int unwatched(curl_socket_t s)
+{
+    if (s < 0 || (size_t)s >= S.nregs || S.regs[s].wanted)
+        return 0;
+    epoll_ctl(S.epfd, EPOLL_CTL_DEL, s, NULL);
+    S.regs[s].in_epoll = 0;
+    return 1;
 }
 
 static int on_timer(CURLM *multi, long timeout_ms, void *userp)
@@ -299,6 +347,9 @@ void sched_free(void)
     S.heap = NULL;
     S.heap_len = S.heap_cap = 0;
     xfer_pool_free();
+    free(S.regs); /* last: closing the caches' sockets above clears entries */
+    S.regs = NULL;
+    S.nregs = 0;
 }
 
 int sched_add(CURL *easy, int preferred)
@@ -337,6 +388,8 @@ static int on_close_socket(void *clientp, curl_socket_t s)
 {
     (void)clientp;
     S.sockets--;
+    if (s >= 0 && (size_t)s < S.nregs)
+        S.regs[s] = (struct reg){0};
     return close(s);
 }
 
@@ -414,6 +467,8 @@ void sched_poll(double deadline)
                    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
         int shard = (int)(evs[i].data.u64 >> 32);
         curl_socket_t fd = (curl_socket_t)(evs[i].data.u64 & 0xffffffffu);
+        if (unwatched(fd))
+            continue;
         curl_multi_socket_action(S.shards[shard].multi, fd, mask, &running);
     }
     double now = sched_now();

@@ -215,4 +215,21 @@ T.test("1,000 tasks of two chained GETs return what the sequential run returns",
   for i = 1, 1000 do T.eq(res[i], names[i], "result " .. i) end
 end)
 
+T.test("kept-alive connections the server closes while idle cost no CPU, then get replaced", function()
+  local srv = server.start { port = 0, delay = 0, timeout = 1 }
+  local items = {}
+  for i = 1, 50 do items[i] = i end
+  local function get() return http.get(srv.url .. "/users/1").status end
+  T.eq(#http.map(get, items), 50, "first round")
+  -- the server times the 50 idle connections out during this sleep; the
+  -- scheduler must stop watching them, not spin on their end-of-file
+  local cpu0 = os.clock()
+  http.gather({ function() clock.sleep(2.5) end })
+  local cpu = os.clock() - cpu0
+  T.lt(cpu, 1.0, "process CPU seconds during a 2.5 s sleep")
+  local res = http.map(get, items)
+  for i = 1, 50 do T.eq(res[i], 200, "second round " .. i) end
+  srv:stop()
+end)
+
 T.done()
