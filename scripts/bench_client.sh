@@ -5,11 +5,13 @@
 #     wrk -t1 -c64 and an aiohttp client (one session, 64 connections);
 #  B. N concurrent lookups of two chained GETs against `dockscript serve
 #     --delay 0.5` in its own process: time, ideal, efficiency, errors and the
-#     client's peak RSS, for N = 10, 100, 1,000, 10,000.
+#     client's peak RSS, for N = 10, 100, 1,000, 10,000, beside a minimal C
+#     client's time for the same chains (the machine's floor).
 # usage: scripts/bench_client.sh [BUILD_DIR]   (needs scripts/deps.sh --bench)
 set -eu
 cd "$(dirname "$0")/.."
 ds=$(realpath "${1:-build}/dockscript")
+floor=$(realpath "${1:-build}/floor_client")
 delay=${DELAY:-0.5}
 sizes=${SIZES:-"10 100 1000 10000"}
 count=${COUNT:-20000}
@@ -70,15 +72,23 @@ i=0
 until grep -q "http://" "$tmp/serve.out" 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 surl=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n 1)
 [ -n "$surl" ] || { echo "dockscript serve did not start"; exit 1; }
-printf '%8s %9s %9s %10s %7s %12s\n' N seconds ideal efficiency errors "client RSS"
+# floor: the same chains from tools/floor_client.c (plain C, epoll, no curl,
+# no Lua) against the same server, right after: what the kernel and the
+# server alone cost on this machine.
+printf '%8s %9s %9s %10s %7s %12s %9s\n' N seconds ideal efficiency errors "client RSS" floor
 for n in $sizes; do
     /usr/bin/time -f '%M' -o "$tmp/rss" "$ds" scripts/bench_chain.lua "$surl" "$n" "$delay" >"$tmp/run.json"
-    /usr/bin/python3 - "$tmp/run.json" "$tmp/rss" <<'EOP'
+    sleep 1
+    "$floor" "${surl##*:}" "$n" >"$tmp/floor.json" || true
+    /usr/bin/python3 - "$tmp/run.json" "$tmp/rss" "$tmp/floor.json" <<'EOP'
 import json, sys
 r = json.load(open(sys.argv[1]))
 rss = int(open(sys.argv[2]).read().split()[-1]) / 1024
-print('%8d %9.3f %9.3f %9.1f%% %7d %9.1f MB' % (r['n'], r['seconds'], r['ideal'], 100 * r['efficiency'], r['errors'], rss))
+f = json.load(open(sys.argv[3]))
+floor = '%9.3f' % f['seconds'] if f['errors'] == 0 else '%d errors' % f['errors']
+print('%8d %9.3f %9.3f %9.1f%% %7d %9.1f MB %s' % (r['n'], r['seconds'], r['ideal'], 100 * r['efficiency'], r['errors'], rss, floor))
 if r.get('first_error'):
     print('    first error:', r['first_error'])
 EOP
+    sleep 1
 done

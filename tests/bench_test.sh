@@ -80,6 +80,10 @@ check "bench.lua --url on generated data" 0 "^Results identical: yes$" \
     "$ds" bench.lua --url "$serve_url" --names 20 --delay 0.02 --quiet
 check "bench_chain.lua smoke" 0 '"errors":0' "$ds" bench_chain.lua "$serve_url" 20 0.02
 check "bench_throughput.lua smoke" 0 '"errors":0' "$ds" bench_throughput.lua "$serve_url/users/1" 200 8
+floor=$(dirname "$ds")/floor_client
+check "floor_client: 20 chains" 0 '^\{"n":20,"seconds":[0-9.]+,"errors":0\}$' "$floor" "${serve_url##*:}" 20 4
+check "floor_client: refused" 1 '"errors":5' "$floor" 1 5
+check "floor_client: usage" 2 "^usage: floor_client PORT N" "$floor" "${serve_url##*:}"
 check "soak.lua smoke" 0 "^ +2000 +0 " "$ds" soak.lua --url "$serve_url" --pid "$serve_pid" --total 2000 --batch 500 --every 1000
 
 # Errors.
