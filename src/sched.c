@@ -379,8 +379,12 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
     (void)clientp;
     (void)purpose;
     curl_socket_t s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (s != CURL_SOCKET_BAD)
-        S.sockets++;
+    if (s == CURL_SOCKET_BAD)
+        return s;
+    S.sockets++;
+    /* a new descriptor is in no epoll set, whatever its number held before */
+    if ((size_t)s < S.nregs)
+        S.regs[s] = (struct reg){0};
     return s;
 }
 
