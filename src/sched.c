@@ -215,7 +215,6 @@ static uint64_t ev_key(int shard, curl_socket_t s)
  * removed only if the socket reports an event while curl is not watching it;
  * close() takes a socket out of epoll by itself. */
 struct reg {
-    uint64_t key;
     uint32_t events;
     unsigned char in_epoll, wanted;
 };
@@ -253,7 +252,8 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     ev.data.u64 = ev_key((int)(intptr_t)userp, s);
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
     r->wanted = 1;
-    if (r->in_epoll && r->events == ev.events && r->key == ev.data.u64)
+    /* a socket stays in its shard's cache, so its epoll key never changes */
+    if (r->in_epoll && r->events == ev.events)
         return 0;
     int op = r->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(S.epfd, op, s, &ev) < 0 &&
@@ -261,7 +261,6 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         return -1;
     r->in_epoll = 1;
     r->events = ev.events;
-    r->key = ev.data.u64;
     return 0;
 }
 
@@ -379,12 +378,8 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
     (void)clientp;
     (void)purpose;
     curl_socket_t s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (s == CURL_SOCKET_BAD)
-        return s;
-    S.sockets++;
-    /* a new descriptor is in no epoll set, whatever its number held before */
-    if ((size_t)s < S.nregs)
-        S.regs[s] = (struct reg){0};
+    if (s != CURL_SOCKET_BAD)
+        S.sockets++;
     return s;
 }
 
@@ -392,6 +387,7 @@ static int on_close_socket(void *clientp, curl_socket_t s)
 {
     (void)clientp;
     S.sockets--;
+    /* close() takes it out of epoll; a later socket may get its number */
     if (s >= 0 && (size_t)s < S.nregs)
         S.regs[s] = (struct reg){0};
     return close(s);
