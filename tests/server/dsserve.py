@@ -94,25 +94,31 @@ def run(args, timeout=20.0):
     return p.returncode, p.stdout, p.stderr
 
 
+def read_until_close(s, timeout, headers_only=False):
+    """Everything s receives until the peer closes (or, with headers_only,
+    until a header block is complete); bounded in time and size."""
+    out = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(out) < 1 << 20:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        out += chunk
+        if headers_only and b"\r\n\r\n" in out:
+            break
+    return out
+
+
 def raw(port, data, timeout=5.0, read_all=True):
     """Sends raw bytes, returns everything read until the server closes
     (or timeout); bounded in time and size."""
     s = socket.create_connection((HOST, port), timeout=timeout)
     try:
         s.sendall(data)
-        out = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(out) < 1 << 20:
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
-                break
-            if not chunk:
-                break
-            out += chunk
-            if not read_all and b"\r\n\r\n" in out:
-                break
-        return out
+        return read_until_close(s, timeout, headers_only=not read_all)
     finally:
         s.close()
 

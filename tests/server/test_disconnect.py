@@ -8,7 +8,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dsserve import (EXE, Server, open_fds, open_requests, rss_kb,  # noqa: E402
+from dsserve import (EXE, Server, open_fds, open_requests, read_until_close, rss_kb,  # noqa: E402
                      server_conns, server_unread, wait_until)
 
 CLIENTS = 1000
@@ -96,13 +96,7 @@ class Disconnect(unittest.TestCase):
             try:
                 time.sleep(0.1)
                 s.sendall(b"GET /users/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                got = b""
-                deadline = time.monotonic() + 5
-                while time.monotonic() < deadline:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    got += chunk
+                got = read_until_close(s, 5)
             finally:
                 s.close()
             self.assertEqual(got.count(b"HTTP/1.1 200 OK"), 2, got)

@@ -8,7 +8,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dsserve import Server, HOST, status_of  # noqa: E402
+from dsserve import Server, HOST, read_until_close, status_of  # noqa: E402
 
 
 def timed_get(port, path, results, i, start):
@@ -17,12 +17,7 @@ def timed_get(port, path, results, i, start):
         s = socket.create_connection((HOST, port), timeout=10)
         try:
             s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path)
-            out = b""
-            while len(out) < 1 << 16:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                out += chunk
+            out = read_until_close(s, 10)
         finally:
             s.close()
         results[i] = (status_of(out), time.monotonic() - start)
