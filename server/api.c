@@ -174,24 +174,22 @@ int ds_api_answer(const struct ds_store *s, const char *method, const char *path
     return 0;
 }
 
-static int key_is(const char *key, const char *want)
-{
-    if (!strchr(key, '%'))
-        return strcmp(key, want) == 0;
-    int bad;
-    char *d = ds_pct_decode(key, strlen(key), &bad);
-    int same = d && strcmp(d, want) == 0;
-    free(d);
-    return same;
-}
-
 void ds_query_set(struct ds_query *q, const char *key, const char *value)
 {
-    const char **slot = key_is(key, "name") ? &q->name
-                      : key_is(key, "role") ? &q->role
-                      : key_is(key, "salesId") ? &q->sales_id : NULL;
+    char *decoded = NULL;
+    if (strchr(key, '%')) {
+        int bad;
+        decoded = ds_pct_decode(key, strlen(key), &bad);
+        if (!decoded)
+            return; /* a NUL in it, or out of memory: no key we know */
+        key = decoded;
+    }
+    const char **slot = strcmp(key, "name") == 0 ? &q->name
+                      : strcmp(key, "role") == 0 ? &q->role
+                      : strcmp(key, "salesId") == 0 ? &q->sales_id : NULL;
     if (slot && !*slot)
         *slot = value ? value : "";
+    free(decoded);
 }
 
 int ds_api_delayed(const char *method, const char *path)

@@ -29,7 +29,6 @@ struct ds_delay {
     struct ds_heap heap;
     struct ds_slots slots;
     struct ds_watch watch;
-    size_t pending;
     ds_delay_fire_fn *fire;
     void *ctx;
     struct ds_delay_node *batch[BATCH];
@@ -74,7 +73,6 @@ static struct ds_delay_node *finish(struct ds_delay *d, struct ds_delay_node *n,
         ds_watch_del(&d->watch, n->fd);
     n->fd = -1;
     n->state = st;
-    d->pending--;
     return n;
 }
 
@@ -211,7 +209,6 @@ int ds_delay_add(struct ds_delay *d, struct ds_delay_node *n, int fd)
             ds_slots_release(&d->slots);
     }
     if (rc == 0) {
-        d->pending++;
         /* watched under the lock, so a hang-up finds n queued or timed */
         if (fd >= 0 && ds_watch_add(&d->watch, fd, n) == 0)
             n->fd = fd;
@@ -234,7 +231,7 @@ void ds_delay_flush(struct ds_delay *d)
 size_t ds_delay_pending(struct ds_delay *d)
 {
     pthread_mutex_lock(&d->mu);
-    size_t n = d->pending;
+    size_t n = d->heap.n + d->slots.waiting; /* timed + queued */
     pthread_mutex_unlock(&d->mu);
     return n;
 }

@@ -38,32 +38,18 @@ char *ds_pct_decode(const char *s, size_t n, int *bad)
     return out;
 }
 
-static int segment_is(const char *s, size_t n, const char *word, int *bad)
-{
-    char *d = ds_pct_decode(s, n, bad);
-    if (!d)
-        return -1;
-    int same = strcmp(d, word) == 0;
-    free(d);
-    return same;
-}
-
 /* Sets r->kind from the first segment; 0 on success, -1 on failure. */
 static int first_segment(const char *s, size_t n, int has_id, struct ds_route *r)
 {
     int bad;
-    int users = segment_is(s, n, "users", &bad);
-    if (users < 0)
+    char *d = ds_pct_decode(s, n, &bad);
+    if (!d)
         return bad ? (r->kind = DS_ROUTE_BAD, 0) : -1;
-    if (users) {
+    if (strcmp(d, "users") == 0)
         r->kind = has_id ? DS_ROUTE_USER : DS_ROUTE_USERS;
-        return 0;
-    }
-    int customers = segment_is(s, n, "customers", &bad);
-    if (customers < 0)
-        return bad ? (r->kind = DS_ROUTE_BAD, 0) : -1;
-    if (customers)
+    else if (strcmp(d, "customers") == 0)
         r->kind = has_id ? DS_ROUTE_CUSTOMER : DS_ROUTE_CUSTOMERS;
+    free(d);
     return 0;
 }
 
