@@ -15,7 +15,6 @@ void *ds_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     struct ds_req *req = calloc(1, sizeof *req);
     if (!req)
         return NULL;
-    req->srv = srv;
     req->conn = conn;
     req->t0 = ds_now_ns();
     req->target_end = uri + strlen(uri);

@@ -258,7 +258,6 @@ static int container(struct parser *p, struct ds_json *v, int depth, int is_obj)
         struct ds_json *it = push(p, v, &cap);
         if (!it)
             return -1;
-        it->line = p->line;
         if (is_obj) {
             size_t klen;
             if (p->s >= p->end || *p->s != '"')

@@ -84,7 +84,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     fprintf(stderr, "dockscript serve: libmicrohttpd: %s", line);
 }
 
-static struct MHD_Daemon *start_mhd(struct ds_server *srv, int ipv6, unsigned timeout)
+static struct MHD_Daemon *start_mhd(struct ds_server *srv, int ipv6, double timeout)
 {
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME
                    | MHD_USE_TURBO | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
@@ -95,7 +95,8 @@ static struct MHD_Daemon *start_mhd(struct ds_server *srv, int ipv6, unsigned ti
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+        /* libmicrohttpd counts whole seconds; a fraction rounds up, not to 0 */
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ceil(timeout),
         /* e.g. an HTTP/1.1 request without Host gets 400 */
         MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_URI_LOG_CALLBACK, ds_on_uri, srv,
@@ -165,6 +166,12 @@ struct ds_server *ds_server_start(const struct ds_server_opts *o, char *err,
 unsigned ds_server_port(const struct ds_server *s)
 {
     return s->port;
+}
+
+void ds_server_url(const char *host, unsigned port, char *buf, size_t len)
+{
+    int v6 = strchr(host, ':') != NULL;
+    snprintf(buf, len, "http://%s%.256s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
 }
 
 static void nap_ms(long ms)

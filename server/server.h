@@ -12,7 +12,7 @@ struct ds_server_opts {
     unsigned workers;      /* request slots; 0 = unlimited */
     const char *data_file; /* JSON data set; NULL = the seed data */
     int log;               /* access log on stderr */
-    unsigned timeout;      /* seconds before an idle or stalled connection
+    double timeout;        /* seconds before an idle or stalled connection
                               is closed; default 10, 0 = never */
 };
 
@@ -31,6 +31,9 @@ struct ds_server *ds_server_start(const struct ds_server_opts *o, char *err,
 
 /* The port actually bound (useful with port 0). */
 unsigned ds_server_port(const struct ds_server *s);
+
+/* "http://HOST:PORT", with an IPv6 host in brackets. */
+void ds_server_url(const char *host, unsigned port, char *buf, size_t len);
 
 /* Stops accepting, lets in-flight requests finish within a bounded time,
  * frees everything. */

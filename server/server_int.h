@@ -36,7 +36,6 @@ enum ds_phase {
 
 struct ds_req {
     struct ds_delay_node node;   /* first: the timer hands back this address */
-    struct ds_server *srv;
     struct MHD_Connection *conn;
     enum ds_phase phase;
     unsigned status;

@@ -59,8 +59,6 @@ static int parse_seconds(const char *s, double max, double *out)
 /* One option with its value; returns 0 or the exit code 2. */
 static int take_value(struct ds_server_opts *o, const char *name, const char *v)
 {
-    unsigned u;
-    double d;
     if (strcmp(name, "--host") == 0) {
         if (!*v)
             return usage_error("%s: expected an address, got '%s'", name, v);
@@ -75,11 +73,8 @@ static int take_value(struct ds_server_opts *o, const char *name, const char *v)
         if (parse_uint(v, 1000000, &o->workers) != 0)
             return usage_error("%s: expected an integer 0..1000000, got '%s'", name, v);
     } else if (strcmp(name, "--timeout") == 0) {
-        if (parse_seconds(v, 86400, &d) != 0)
+        if (parse_seconds(v, 86400, &o->timeout) != 0)
             return usage_error("%s: expected seconds 0..86400, got '%s'", name, v);
-        /* libmicrohttpd counts whole seconds; round a fraction up, not to 0 */
-        u = (unsigned)ceil(d);
-        o->timeout = u;
     } else if (strcmp(name, "--data") == 0) {
         o->data_file = v;
     } else {
@@ -129,14 +124,14 @@ static int parse_args(int argc, char **argv, struct ds_server_opts *o)
 
 static void print_listening(const struct ds_server_opts *o, unsigned port)
 {
-    int v6 = strchr(o->host, ':') != NULL;
-    char workers[32];
+    char url[300], workers[32];
+    ds_server_url(o->host, port, url, sizeof url);
     if (o->workers)
         snprintf(workers, sizeof workers, "%u", o->workers);
     else
         snprintf(workers, sizeof workers, "unlimited");
-    printf("dockscript serve: listening on http://%s%s%s:%u (delay %gs, workers %s)\n",
-           v6 ? "[" : "", o->host, v6 ? "]" : "", port, o->delay, workers);
+    printf("dockscript serve: listening on %s (delay %gs, workers %s)\n", url, o->delay,
+           workers);
     fflush(stdout);
 }
 

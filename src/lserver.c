@@ -81,12 +81,10 @@ static void read_opts(lua_State *L, struct ds_server_opts *o)
         return;
     luaL_checktype(L, 1, LUA_TTABLE);
     check_keys(L);
-    double timeout = o->timeout;
     opt_uint(L, "port", 65535, &o->port);
     opt_seconds(L, "delay", 3600, &o->delay);
     opt_uint(L, "workers", 1000000, &o->workers);
-    opt_seconds(L, "timeout", 86400, &timeout);
-    o->timeout = (unsigned)ceil(timeout);
+    opt_seconds(L, "timeout", 86400, &o->timeout);
     opt_string(L, "data", &o->data_file);
     opt_string(L, "host", &o->host);
     if (lua_getfield(L, 1, "log") != LUA_TNIL) {
@@ -120,9 +118,7 @@ static int l_start(lua_State *L)
         return luaL_error(L, "server.start: %s", err);
     running++;
     s->port = ds_server_port(s->srv);
-    int v6 = strchr(o.host, ':') != NULL;
-    snprintf(s->url, sizeof s->url, "http://%s%.256s%s:%u", v6 ? "[" : "", o.host,
-             v6 ? "]" : "", s->port);
+    ds_server_url(o.host, s->port, s->url, sizeof s->url);
     return 1;
 }
 
