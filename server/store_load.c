@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "json.h"
 #include "store_build.h"
 
@@ -41,35 +42,25 @@ static char *read_all(struct loader *l, size_t *len)
         problem(l, 0, "cannot open: %s", strerror(errno));
         return NULL;
     }
-    struct { char *p; size_t n, cap; } b = {NULL, 0, 0};
-    for (;;) {
-        if (b.cap - b.n < 4096) {
-            size_t ncap = b.cap ? b.cap * 2 : 65536;
-            char *p = ncap > (size_t)MAX_FILE ? NULL : realloc(b.p, ncap + 1);
-            if (!p) {
-                problem(l, 0, "too large or out of memory");
-                goto fail;
-            }
-            b.p = p;
-            b.cap = ncap;
-        }
-        size_t got = fread(b.p + b.n, 1, b.cap - b.n, f);
-        b.n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        problem(l, 0, "cannot read: %s", strerror(errno));
-        goto fail;
-    }
+    struct ds_buf b;
+    ds_buf_init(&b);
+    char chunk[16384];
+    size_t got;
+    while (b.len <= (size_t)MAX_FILE && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        ds_buf_add(&b, chunk, got);
+    int read_error = ferror(f) ? errno : 0;
     fclose(f);
-    b.p[b.n] = '\0';
-    *len = b.n;
-    return b.p;
-fail:
-    fclose(f);
-    free(b.p);
-    return NULL;
+    if (read_error) {
+        problem(l, 0, "cannot read: %s", strerror(read_error));
+        ds_buf_free(&b);
+        return NULL;
+    }
+    char *text = b.len <= (size_t)MAX_FILE ? ds_buf_take(&b, len) : NULL;
+    if (!text) {
+        problem(l, 0, "too large or out of memory");
+        ds_buf_free(&b);
+    }
+    return text;
 }
 
 /* The fields of one record, in the order the caller names them. */
