@@ -22,38 +22,22 @@ if [ "$version" != "$want" ]; then
     exit 1
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"$exe" serve --port 0 --delay 0 >"$tmp/out" 2>"$tmp/err" &
-server=$!
-
-# the start line carries the port; wait for it at most 10 s
-port=
-i=0
-while [ $i -lt 100 ] && [ -z "$port" ]; do
-    port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$tmp/out")
-    [ -n "$port" ] || sleep 0.1
-    i=$((i + 1))
-done
-if [ -z "$port" ]; then
-    echo "dredd_test: the server did not start:" >&2
-    cat "$tmp/err" >&2
-    kill "$server" 2>/dev/null
-    wait "$server"
-    exit 1
-fi
+. "$root/tests/lib.sh"
+ds=$exe
+serve_start --delay 0
 
 # Dredd's closing line is not a test-runner line: its exit code decides
-"$dredd" "$apib" "http://127.0.0.1:$port" --hookfiles="$(dirname "$0")/dredd_hooks.js" \
+"$dredd" "$apib" "$serve_url" --hookfiles="$(dirname "$0")/dredd_hooks.js" \
     --loglevel=warning --color=false
 rc=$?
 
-kill -TERM "$server"
-wait "$server"
+kill -TERM "$serve_pid"
+wait "$serve_pid"
 server_rc=$?
+serve_pid=
 if [ "$server_rc" -ne 0 ]; then
     echo "dredd_test: server exited with $server_rc" >&2
-    cat "$tmp/err" >&2
+    cat "$tmp/serve.out" >&2
     [ "$rc" -ne 0 ] || rc=1
 fi
 exit $rc
