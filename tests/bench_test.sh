@@ -23,37 +23,35 @@ for pattern in \
 done
 
 # The printed figures agree with the model, with wide margins for a noisy machine.
-check_json() { # name lua-condition-on-r (r = runs[1], j = the whole file)
+check_json() { # name file lua-condition-on-r (r = runs[1], j = the whole file)
     res=$("$ds" -e '
         local j = json.decode(io.open(arg[1]):read("a"))
         local r = j.runs[1]
         local f = assert(load("local j, r = ...; return " .. arg[2]))
-        print(f(j, r) and "yes" or "no")' "$tmp/run.json" "$2" 2>&1)
-    [ "$res" = yes ] && ok "json: $1" || fail "json: $1 ($2): $res" "$(cat "$tmp/run.json")"
+        print(f(j, r) and "yes" or "no")' "$2" "$3" 2>&1)
+    [ "$res" = yes ] && ok "json: $1" || fail "json: $1 ($3): $res" "$(cat "$2")"
 }
-check_json "every field" 'j.delay == 0.05 and j.workers == 0 and j.seed == 42 and j.bundled_server == true
+check_json "every field" "$tmp/run.json" 'j.delay == 0.05 and j.workers == 0 and j.seed == 42 and j.bundled_server == true
     and type(j.url) == "string" and type(j.date) == "string" and r.names == 8 and r.identical == true
     and #r.sync == 1 and #r.async == 1 and r.ideal_sync == 0.8 and r.ideal_async == 0.1
     and r.sync_median and r.async_median and r.speedup and r.sync_efficiency and r.async_efficiency'
-check_json "sync at least its ideal, at most 3x" 'r.sync_median >= 0.8 and r.sync_median < 2.4'
-check_json "async at least its ideal, well under sync" 'r.async_median >= 0.1 and r.async_median < r.sync_median / 2'
+check_json "sync at least its ideal, at most 3x" "$tmp/run.json" 'r.sync_median >= 0.8 and r.sync_median < 2.4'
+check_json "async at least its ideal, well under sync" "$tmp/run.json" 'r.async_median >= 0.1 and r.async_median < r.sync_median / 2'
 
 # --workers 2: 8 lookups = 16 requests on 2 slots take 8 rounds of the delay.
 out=$(timeout 60 "$ds" bench.lua --names 8 --delay 0.05 --workers 2 --quiet --json "$tmp/w.json" 2>&1)
 printf '%s\n' "$out" | grep -Eq '^Asynchronous: .* ideal 0\.400s \(8 names on 2 server slots, 0\.05s each\)' &&
     ok "--workers 2: the ideal follows the slot model" || fail "--workers 2 ideal" "$out"
-res=$("$ds" -e 'local r = json.decode(io.open(arg[1]):read("a")).runs[1]
-    print(r.async_median >= 0.4 and r.async_median < 1.2 and "yes" or r.async_median)' "$tmp/w.json")
-[ "$res" = yes ] && ok "--workers 2: async takes about 8 x delay" || fail "--workers 2 async time: $res"
+check_json "--workers 2: async takes about 8 x delay" "$tmp/w.json" \
+    'r.async_median >= 0.4 and r.async_median < 1.2'
 
 # --sweep and --repeat.
 out=$(timeout 120 "$ds" bench.lua --sweep 1,4,40 --delay 0.02 --repeat 3 --sync-max 1 --quiet --json "$tmp/s.json" 2>&1)
 printf '%s\n' "$out" | grep -Eq '^ +40 +- +1\.600s +[0-9.]+s +0\.040s' && ok "--sweep: a row per N, sync skipped above --sync-max" ||
     fail "--sweep table" "$out"
 printf '%s\n' "$out" | grep -q 'sync skipped for N = 40' && ok "--sweep says what it skipped" || fail "--sweep skip note" "$out"
-res=$("$ds" -e 'local j = json.decode(io.open(arg[1]):read("a"))
-    print(#j.runs == 3 and #j.runs[2].async == 3 and j.runs[3].sync == nil and j.runs[3].sync_skipped and "yes" or "no")' "$tmp/s.json")
-[ "$res" = yes ] && ok "--repeat 3 keeps every run in the JSON" || fail "--repeat json: $res"
+check_json "--repeat 3 keeps every run" "$tmp/s.json" \
+    '#j.runs == 3 and #j.runs[2].async == 3 and j.runs[3].sync == nil and j.runs[3].sync_skipped'
 
 # Progress on stderr only when it is a terminal (script(1) gives it a pty).
 out=$(timeout 60 script -qc "'$ds' bench.lua --names 50 --delay 0.02 --sync-max 0" /dev/null 2>&1)
