@@ -179,6 +179,13 @@ def wait_until(cond, timeout, step=0.05):
         time.sleep(step)
 
 
+def wait_held(port, n, timeout=10):
+    """Waits until the server holds n connections on port with every request
+    read (none left in the listen backlog or unread); returns whether it
+    did."""
+    return wait_until(lambda: server_conns(port) >= n and server_unread(port) == 0, timeout)
+
+
 def open_requests(port, n, request=b"GET /users/1 HTTP/1.1\r\nHost: x\r\n\r\n"):
     """n sockets, each with a request sent and nothing read."""
     socks = []

@@ -9,7 +9,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from dsserve import (EXE, Server, open_fds, open_requests, read_until_close, rss_kb,  # noqa: E402
-                     server_conns, server_unread, wait_until)
+                     server_conns, wait_held, wait_until)
 
 CLIENTS = 1000
 
@@ -35,8 +35,7 @@ class Disconnect(unittest.TestCase):
             socks = open_requests(srv.port, CLIENTS)
             try:
                 # every request read, so every client hangs up mid-delay
-                held = wait_until(lambda: server_conns(srv.port) >= CLIENTS
-                                  and server_unread(srv.port) == 0, 10)
+                held = wait_held(srv.port, CLIENTS)
                 self.assertTrue(held, "server holds %d of %d"
                                 % (server_conns(srv.port), CLIENTS))
                 peak = (server_conns(srv.port), open_fds(pid), rss_kb(pid))

@@ -11,7 +11,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from dsserve import (Server, open_requests, server_conns, server_unread,  # noqa: E402
-                     wait_until)
+                     wait_held)
 
 CLIENTS = 1000
 CLIENT_TIMEOUT = 20.0
@@ -42,13 +42,14 @@ def collect(socks, timeout):
             s = key.fileobj
             try:
                 chunk = s.recv(65536)
-            except (ConnectionResetError, BlockingIOError) as e:
-                if isinstance(e, BlockingIOError):
-                    continue
+            except BlockingIOError:
+                continue
+            except ConnectionResetError:
                 chunk = b""
             bufs[s] += chunk
-            if complete(bufs[s]) or not chunk:
-                if complete(bufs[s]):
+            full = complete(bufs[s])
+            if full or not chunk:
+                if full:
                     done += 1
                 elif bufs[s] == b"":
                     closed += 1       # closed with nothing sent: clean
@@ -66,8 +67,7 @@ class Sigterm(unittest.TestCase):
             socks = open_requests(srv.port, CLIENTS)
             # in flight = established and the request read by the server;
             # connections still in the listen backlog would rightly be closed
-            held = wait_until(lambda: server_conns(srv.port) >= CLIENTS
-                              and server_unread(srv.port) == 0, 10)
+            held = wait_held(srv.port, CLIENTS)
             self.assertTrue(held, "only %d connected, %d unread"
                             % (server_conns(srv.port), server_unread(srv.port)))
             t0 = time.monotonic()
