@@ -57,14 +57,13 @@ static int response_state(const struct chain *c)
         return -1;
     size_t head = (size_t)(end - c->resp) + 4;
     const char *cl = NULL;
-    for (const char *p = c->resp; p && p < end; p = memmem(p, (size_t)(end - p), "\r\n", 2)) {
-        p += p == c->resp ? 0 : 2;
+    /* each header follows a CRLF; the status line before the first is none */
+    for (const char *p = c->resp; (p = memmem(p, (size_t)(end - p), "\r\n", 2));) {
+        p += 2;
         if (strncasecmp(p, "Content-Length:", 15) == 0) {
             cl = p + 15;
             break;
         }
-        if (p == c->resp)
-            p++;
     }
     if (!cl)
         return -1;
