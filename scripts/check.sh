@@ -1,7 +1,9 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: installs what is missing, then builds
-# and runs every ctest test twice: a normal build with warnings as errors,
-# and an AddressSanitizer + UBSan build (leak detection on).
+# and runs the ctest tests twice: a normal build with warnings as errors,
+# and an AddressSanitizer + UBSan build (leak detection on). memcheck
+# (valgrind) and server_fuzz (its own clang sanitizer binary) run only in
+# the first.
 #   scripts/check.sh [--fast]     --fast: the normal build only
 set -eu
 cd "$(dirname "$0")/.."
