@@ -1,12 +1,13 @@
 /* The `clock` module: monotonic time, and a sleep that yields in a task. */
 #include "lhttp.h"
-#include "sched.h"
+#include "rt.h"
+#include "task.h"
 
 #include <lauxlib.h>
 
 static int lclock_now(lua_State *L)
 {
-    lua_pushnumber(L, sched_now());
+    lua_pushnumber(L, ds_now());
     return 1;
 }
 
@@ -22,15 +23,17 @@ static int lclock_sleep(lua_State *L)
 {
     lua_Number s = luaL_checknumber(L, 1);
     luaL_argcheck(L, s >= 0 && s < 1e9, 1, "must be a number of seconds >= 0");
-    double until = sched_now() + s;
-    struct ds_task *t = sched_task_of(L);
+    double until = ds_now() + s;
+    struct ds_sched *sched = rt_get(L)->sched;
+    struct ds_task *t = task_of(L);
     if (t && lua_isyieldable(L)) {
-        sched_sleep_until(t, until);
+        t->state = DS_TASK_WAITING;
+        sched_sleep_until(sched, &t->w, until);
         return lua_yieldk(L, 0, 0, sleep_k);
     }
     /* Blocking, but transfers in flight keep moving. */
-    while (sched_now() < until)
-        sched_poll(until);
+    while (ds_now() < until)
+        sched_poll(sched, until);
     return 0;
 }
 

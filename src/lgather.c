@@ -3,8 +3,9 @@
  * callback, so curl is never re-entered. */
 #include "fdlimit.h"
 #include "lhttp.h"
-#include "lserver.h"
-#include "sched.h"
+#include "rt.h"
+#include "task.h"
+#include "xfer.h"
 
 #include <lauxlib.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #define FD_CHECK_MIN 256
 
 struct ds_group {
+    struct ds_rt *rt;
     struct ds_task *tasks; /* n records, owned here */
     int n, nargs;          /* nargs: 0 for gather, 1 for map */
     int started, running, finished, limit;
@@ -31,7 +33,7 @@ static void task_drop(lua_State *L, struct ds_task *t)
 {
     t->state = DS_TASK_DONE;
     if (t->co)
-        sched_bind(t->co, NULL);
+        task_bind(t->co, NULL);
     luaL_unref(L, LUA_REGISTRYINDEX, t->ref);
     t->ref = LUA_NOREF;
     t->co = NULL;
@@ -39,7 +41,11 @@ static void task_drop(lua_State *L, struct ds_task *t)
 
 static void task_cancel(lua_State *L, struct ds_task *t)
 {
-    sched_cancel_wait(t);
+    sched_unwait(t->group->rt->sched, &t->w);
+    if (t->xfer) {
+        xfer_release(t->xfer);
+        t->xfer = NULL;
+    }
     if (t->child) {
         t->child->parent = NULL;
         group_cancel(L, t->child);
@@ -52,7 +58,7 @@ static void group_over(struct ds_group *g)
 {
     g->over = 1;
     if (g->parent)
-        sched_make_ready(g->parent);
+        sched_make_ready(g->rt->sched, &g->parent->w);
 }
 
 static void group_fail(lua_State *L, struct ds_group *g, const char *fmt, int i, const char *msg)
@@ -84,7 +90,7 @@ static void group_spawn(lua_State *L, struct ds_group *g)
         t->index = g->started;
         t->co = lua_newthread(L);
         t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
-        sched_bind(t->co, t);
+        task_bind(t->co, t);
         lua_rawgeti(L, LUA_REGISTRYINDEX, g->fn_ref); /* map's fn, or the task list */
         if (g->nargs)
             lua_rawgeti(L, LUA_REGISTRYINDEX, g->items_ref);
@@ -92,7 +98,7 @@ static void group_spawn(lua_State *L, struct ds_group *g)
         lua_remove(L, -2);
         lua_xmove(L, t->co, 1 + g->nargs);
         g->running++;
-        sched_make_ready(t);
+        sched_make_ready(g->rt->sched, &t->w);
     }
 }
 
@@ -169,8 +175,8 @@ static void task_resume(lua_State *L, struct ds_task *t)
     int status = lua_resume(t->co, L, nargs, &nres);
     if (status == LUA_YIELD) {
         lua_pop(t->co, nres);
-        if (!t->xfer && !t->heap_pos && !t->child) /* a bare coroutine.yield() */
-            sched_make_ready(t);
+        if (!t->xfer && !t->w.heap_pos && !t->child) /* a bare coroutine.yield() */
+            sched_make_ready(t->group->rt->sched, &t->w);
         return;
     }
     task_finish(L, t, status, nres);
@@ -189,27 +195,29 @@ static int descends_from(const struct ds_task *t, const struct ds_group *g)
  * to an outer loop whose task is still on the C stack below us. */
 static void run_until_over(lua_State *L, struct ds_group *g)
 {
-    static int depth;
-    struct ds_tasklist batch, deferred;
-    tasklist_init(&batch);
-    tasklist_init(&deferred);
-    depth++;
+    struct ds_rt *rt = g->rt;
+    struct ds_waitlist *ready = sched_ready(rt->sched);
+    struct ds_waitlist batch, deferred;
+    waitlist_init(&batch);
+    waitlist_init(&deferred);
+    rt->gather_depth++;
     while (!g->over) {
-        tasklist_splice(&batch, sched_ready());
-        struct ds_task *t;
-        while (!g->over && (t = tasklist_pop(&batch))) {
-            if (depth > 1 && !descends_from(t, g))
-                tasklist_push(&deferred, t);
+        waitlist_splice(&batch, ready);
+        struct ds_waiter *w;
+        while (!g->over && (w = waitlist_pop(&batch))) {
+            struct ds_task *t = task_of_waiter(w);
+            if (rt->gather_depth > 1 && !descends_from(t, g))
+                waitlist_push(&deferred, w);
             else
                 task_resume(L, t);
         }
         if (g->over)
             break;
-        sched_poll(tasklist_empty(sched_ready()) ? -1 : 0);
+        sched_poll(rt->sched, waitlist_empty(ready) ? -1 : 0);
     }
-    tasklist_splice(sched_ready(), &batch);
-    tasklist_splice(sched_ready(), &deferred);
-    depth--;
+    waitlist_splice(ready, &batch);
+    waitlist_splice(ready, &deferred);
+    rt->gather_depth--;
 }
 
 /* ---- the group as Lua sees it ---- */
@@ -250,7 +258,7 @@ static int gather_k(lua_State *L, int status, lua_KContext ctx)
     struct ds_group *g = lua_touserdata(L, (int)ctx);
     if (!g->over) /* resumed by someone else's coroutine.resume */
         return lua_yieldk(L, 0, ctx, gather_k);
-    struct ds_task *t = sched_task_of(L);
+    struct ds_task *t = task_of(L);
     if (t)
         t->child = NULL;
     return push_results(L, g);
@@ -295,15 +303,15 @@ static void check_descriptors(lua_State *L, const struct ds_group *g)
     int conc = g->limit && g->limit < g->n ? g->limit : g->n;
     if (conc < FD_CHECK_MIN)
         return;
-    long need = (long)conc * (1 + (lserver_running() > 0));
+    int servers = g->rt->servers;
+    long need = (long)conc * (1 + (servers > 0));
     long limit, avail = fd_available(&limit);
-    if (need <= avail + sched_idle_connections())
+    if (need <= avail + sched_idle_connections(g->rt->sched))
         return;
     luaL_error(L, "http.gather: %d concurrent tasks need about %d open files%s, but only %d of "
                   "the limit of %d are free; lower opts.limit, raise `ulimit -Hn`%s",
-               conc, (int)need, lserver_running() ? " (client and in-process server)" : "",
-               (int)avail, (int)limit,
-               lserver_running() ? " or run the server as `dockscript serve`" : "");
+               conc, (int)need, servers ? " (client and in-process server)" : "",
+               (int)avail, (int)limit, servers ? " or run the server as `dockscript serve`" : "");
 }
 
 /* Common body of gather and map; the function/tasks and items are already
@@ -329,7 +337,7 @@ static int gather_run(lua_State *L, struct ds_group *g, int gi)
         g->tasks[i].ref = LUA_NOREF;
         g->tasks[i].shard = -1;
     }
-    struct ds_task *self = sched_task_of(L);
+    struct ds_task *self = task_of(L);
     if (self && lua_isyieldable(L)) {
         g->parent = self;
         self->child = g;
@@ -346,6 +354,7 @@ static struct ds_group *group_new(lua_State *L)
 {
     struct ds_group *g = lua_newuserdatauv(L, sizeof *g, 0);
     memset(g, 0, sizeof *g);
+    g->rt = rt_get(L);
     g->fn_ref = g->items_ref = g->results_ref = g->errors_ref = g->progress_ref = LUA_NOREF;
     if (luaL_newmetatable(L, GROUP_MT)) {
         lua_pushcfunction(L, group_gc);

@@ -1,7 +1,8 @@
 /* The `http` module: one request primitive that blocks, or yields when it
  * runs in a task of http.gather. */
 #include "lhttp.h"
-#include "sched.h"
+#include "rt.h"
+#include "task.h"
 #include "xfer.h"
 
 #include <lauxlib.h>
@@ -19,8 +20,8 @@ static int request_k(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
     struct ds_xfer *x = lua_touserdata(L, (int)ctx);
-    struct ds_task *t = sched_task_of(L);
-    if (!x->done) /* resumed by a stray coroutine.resume: keep waiting */
+    struct ds_task *t = task_of(L);
+    if (!x->finished) /* resumed by a stray coroutine.resume: keep waiting */
         return lua_yieldk(L, 0, ctx, request_k);
     if (t)
         t->xfer = NULL;
@@ -32,9 +33,10 @@ static int request(lua_State *L, const char *method, int urli, int optsi)
     size_t len;
     const char *url = luaL_checklstring(L, urli, &len);
     luaL_argcheck(L, strlen(url) == len, urli, "URL contains a NUL byte");
-    struct ds_xfer *x = xfer_new(L, method, url, optsi);
+    struct ds_rt *rt = rt_get(L);
+    struct ds_xfer *x = xfer_new(L, &rt->xfers, method, url, optsi);
     int xi = lua_gettop(L);
-    struct ds_task *t = sched_task_of(L);
+    struct ds_task *t = task_of(L);
     int yield = t && lua_isyieldable(L);
     if (xfer_start(x, yield ? t : NULL) != 0)
         return luaL_error(L, "%s %s: cannot add the transfer to the scheduler", x->method, x->url);
@@ -45,8 +47,8 @@ static int request(lua_State *L, const char *method, int urli, int optsi)
     }
     /* Not in a task (or not yieldable): drive the same multi until this
      * transfer is done. Other tasks' transfers progress meanwhile. */
-    while (!x->done)
-        sched_poll(-1);
+    while (!x->finished)
+        sched_poll(rt->sched, -1);
     return request_done(L, xi);
 }
 
@@ -78,7 +80,7 @@ int luaopen_http(lua_State *L)
         {"map", lhttp_map},
         {NULL, NULL},
     };
-    luaopen_xfer(L);
+    xfer_register(L);
     luaL_newlib(L, fns);
     return 1;
 }

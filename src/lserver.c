@@ -5,6 +5,7 @@
  *   srv.url, srv.port, srv:stop()
  * The server runs on its own threads and never touches the Lua state. */
 #include "lserver.h"
+#include "rt.h"
 
 #include <lauxlib.h>
 #include <math.h>
@@ -95,15 +96,6 @@ static void read_opts(lua_State *L, struct ds_server_opts *o)
     lua_pop(L, 1);
 }
 
-/* Servers this Lua state runs: each of their connections takes a descriptor
- * from the same table as the client's (http.gather checks the sum). */
-static int running;
-
-int lserver_running(void)
-{
-    return running;
-}
-
 static int l_start(lua_State *L)
 {
     struct ds_server_opts o;
@@ -116,7 +108,8 @@ static int l_start(lua_State *L)
     s->srv = ds_server_start(&o, err, sizeof err, &kind);
     if (!s->srv)
         return luaL_error(L, "server.start: %s", err);
-    running++;
+    /* each of its connections takes a descriptor from the client's table */
+    rt_get(L)->servers++;
     s->port = ds_server_port(s->srv);
     ds_server_url(o.host, s->port, s->url, sizeof s->url);
     return 1;
@@ -128,7 +121,7 @@ static int l_stop(lua_State *L)
     if (s->srv) {
         struct ds_server *srv = s->srv;
         s->srv = NULL;  /* idempotent even if stop is re-entered by __gc */
-        running--;
+        rt_get(L)->servers--;
         ds_server_stop(srv);
     }
     return 0;

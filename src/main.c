@@ -2,7 +2,6 @@
 #include "cmd_serve.h"
 #include "fdlimit.h"
 #include "runtime.h"
-#include "sched.h"
 
 #include <curl/curl.h>
 #include <lua.h>
@@ -40,11 +39,6 @@ static int print_version(void)
 
 static int run_lua(int argc, char **argv)
 {
-    char err[256];
-    if (sched_init(err, sizeof err) != 0) {
-        fprintf(stderr, "dockscript: %s\n", err);
-        return 1;
-    }
     lua_State *L = rt_new();
     int code = 1;
     if (L) {
@@ -53,8 +47,7 @@ static int run_lua(int argc, char **argv)
         else
             code = rt_run_script(L, argv[0], argc - 1, argv + 1);
     }
-    rt_free(L); /* finalizers release transfers into the multi first */
-    sched_free();
+    rt_free(L);
     return code;
 }
 

@@ -3,7 +3,8 @@
 #include "runtime.h"
 #include "lhttp.h"
 #include "lserver.h"
-#include "sched.h"
+#include "rt.h"
+#include "task.h"
 
 #include <lauxlib.h>
 #include <lua-cjson.h>
@@ -57,14 +58,20 @@ static void open_module(lua_State *L, const char *name, lua_CFunction open, cons
 
 lua_State *rt_new(void)
 {
+    char err[256];
     lua_State *L = luaL_newstate();
     if (!L) {
         fprintf(stderr, "dockscript: cannot create the Lua state: out of memory\n");
         return NULL;
     }
+    if (!rt_attach(L, err, sizeof err)) {
+        fprintf(stderr, "dockscript: %s\n", err);
+        lua_close(L);
+        return NULL;
+    }
     /* New threads copy the main thread's extra space: NULL marks them as
-     * not being scheduler tasks. */
-    sched_bind(L, NULL);
+     * not being gather tasks. */
+    task_bind(L, NULL);
     luaL_openlibs(L);
     open_module(L, "cjson", luaopen_cjson, "json");
     open_module(L, "http", luaopen_http, "http");
@@ -75,8 +82,11 @@ lua_State *rt_new(void)
 
 void rt_free(lua_State *L)
 {
-    if (L)
-        lua_close(L);
+    if (!L)
+        return;
+    struct ds_rt *rt = rt_get(L);
+    lua_close(L); /* finalizers release transfers into the scheduler first */
+    rt_detach(rt);
 }
 
 static int traceback(lua_State *L)

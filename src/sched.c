@@ -1,4 +1,4 @@
-/* The one scheduler. curl_multi_socket_action driven by epoll and curl's
+/* A thread's scheduler. curl_multi_socket_action driven by epoll and curl's
  * own timers, so the cost of a wake-up depends on the sockets that are
  * ready, not on how many transfers exist (10,000 is a normal load).
  *
@@ -10,11 +10,11 @@
  * calls always use shard 0 and a task keeps using the shard of its previous
  * transfer, so keep-alive works as it would with one cache. */
 #include "sched.h"
-#include "xfer.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -29,11 +29,13 @@
 
 struct shard {
     CURLM *multi;
+    struct ds_sched *owner; /* for curl's callbacks */
+    int index;
     double timer_at; /* curl's timer, absolute; < 0 none */
     int active;      /* transfers in this multi */
 };
 
-static struct {
+struct ds_sched {
     struct shard *shards;
     int nshards;
     long sockets;             /* open sockets of all connection caches */
@@ -42,52 +44,52 @@ static struct {
     int epfd;
     struct reg *regs;         /* by descriptor: what epoll holds */
     size_t nregs;
-    struct ds_tasklist ready;
-    struct ds_task **heap;    /* sleepers, 1-based min-heap on wake_at */
+    struct ds_waitlist ready;
+    struct ds_waiter **heap;  /* sleepers, 1-based min-heap on wake_at */
     size_t heap_len, heap_cap;
-} S = { .epfd = -1 };
+};
 
-/* ---- task lists ---- */
+/* ---- waiter lists ---- */
 
-void tasklist_init(struct ds_tasklist *l) { l->head.prev = l->head.next = &l->head; }
-int tasklist_empty(const struct ds_tasklist *l) { return l->head.next == &l->head; }
+void waitlist_init(struct ds_waitlist *l) { l->head.prev = l->head.next = &l->head; }
+int waitlist_empty(const struct ds_waitlist *l) { return l->head.next == &l->head; }
 
-void tasklist_push(struct ds_tasklist *l, struct ds_task *t)
+void waitlist_push(struct ds_waitlist *l, struct ds_waiter *w)
 {
-    t->prev = l->head.prev;
-    t->next = &l->head;
-    l->head.prev->next = t;
-    l->head.prev = t;
+    w->prev = l->head.prev;
+    w->next = &l->head;
+    l->head.prev->next = w;
+    l->head.prev = w;
 }
 
-void tasklist_unlink(struct ds_task *t)
+void waitlist_unlink(struct ds_waiter *w)
 {
-    if (!t->next)
+    if (!w->next)
         return;
-    t->prev->next = t->next;
-    t->next->prev = t->prev;
-    t->prev = t->next = NULL;
+    w->prev->next = w->next;
+    w->next->prev = w->prev;
+    w->prev = w->next = NULL;
 }
 
-struct ds_task *tasklist_pop(struct ds_tasklist *l)
+struct ds_waiter *waitlist_pop(struct ds_waitlist *l)
 {
-    if (tasklist_empty(l))
+    if (waitlist_empty(l))
         return NULL;
-    struct ds_task *t = l->head.next;
-    tasklist_unlink(t);
-    return t;
+    struct ds_waiter *w = l->head.next;
+    waitlist_unlink(w);
+    return w;
 }
 
-void tasklist_splice(struct ds_tasklist *dst, struct ds_tasklist *src)
+void waitlist_splice(struct ds_waitlist *dst, struct ds_waitlist *src)
 {
-    struct ds_task *t;
-    while ((t = tasklist_pop(src)))
-        tasklist_push(dst, t);
+    struct ds_waiter *w;
+    while ((w = waitlist_pop(src)))
+        waitlist_push(dst, w);
 }
 
 /* ---- clock ---- */
 
-double sched_now(void)
+double ds_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -96,116 +98,99 @@ double sched_now(void)
 
 /* ---- sleep heap ---- */
 
-static void heap_set(size_t i, struct ds_task *t)
+static void heap_set(struct ds_sched *s, size_t i, struct ds_waiter *w)
 {
-    S.heap[i] = t;
-    t->heap_pos = i;
+    s->heap[i] = w;
+    w->heap_pos = i;
 }
 
-static void heap_up(size_t i)
+static void heap_up(struct ds_sched *s, size_t i)
 {
-    struct ds_task *t = S.heap[i];
-    while (i > 1 && S.heap[i / 2]->wake_at > t->wake_at) {
-        heap_set(i, S.heap[i / 2]);
+    struct ds_waiter *w = s->heap[i];
+    while (i > 1 && s->heap[i / 2]->wake_at > w->wake_at) {
+        heap_set(s, i, s->heap[i / 2]);
         i /= 2;
     }
-    heap_set(i, t);
+    heap_set(s, i, w);
 }
 
-static void heap_down(size_t i)
+static void heap_down(struct ds_sched *s, size_t i)
 {
-    struct ds_task *t = S.heap[i];
+    struct ds_waiter *w = s->heap[i];
     for (;;) {
         size_t c = 2 * i;
-        if (c > S.heap_len)
+        if (c > s->heap_len)
             break;
-        if (c < S.heap_len && S.heap[c + 1]->wake_at < S.heap[c]->wake_at)
+        if (c < s->heap_len && s->heap[c + 1]->wake_at < s->heap[c]->wake_at)
             c++;
-        if (S.heap[c]->wake_at >= t->wake_at)
+        if (s->heap[c]->wake_at >= w->wake_at)
             break;
-        heap_set(i, S.heap[c]);
+        heap_set(s, i, s->heap[c]);
         i = c;
     }
-    heap_set(i, t);
+    heap_set(s, i, w);
 }
 
-static void heap_remove(struct ds_task *t)
+static void heap_remove(struct ds_sched *s, struct ds_waiter *w)
 {
-    size_t i = t->heap_pos;
+    size_t i = w->heap_pos;
     if (!i)
         return;
-    t->heap_pos = 0;
-    struct ds_task *last = S.heap[S.heap_len--];
-    if (last == t)
+    w->heap_pos = 0;
+    struct ds_waiter *last = s->heap[s->heap_len--];
+    if (last == w)
         return;
-    heap_set(i, last);
-    heap_up(i);
-    heap_down(last->heap_pos);
+    heap_set(s, i, last);
+    heap_up(s, i);
+    heap_down(s, last->heap_pos);
 }
 
-void sched_sleep_until(struct ds_task *t, double when)
+void sched_sleep_until(struct ds_sched *s, struct ds_waiter *w, double when)
 {
-    if (S.heap_len + 1 >= S.heap_cap) {
-        size_t cap = S.heap_cap ? S.heap_cap * 2 : 64;
-        struct ds_task **h = realloc(S.heap, cap * sizeof *h);
+    if (s->heap_len + 1 >= s->heap_cap) {
+        size_t cap = s->heap_cap ? s->heap_cap * 2 : 64;
+        struct ds_waiter **h = realloc(s->heap, cap * sizeof *h);
         if (!h)
             abort(); /* the Lua allocator would have failed first */
-        S.heap = h;
-        S.heap_cap = cap;
+        s->heap = h;
+        s->heap_cap = cap;
     }
-    t->wake_at = when;
-    t->state = DS_TASK_WAITING;
-    S.heap[++S.heap_len] = t;
-    heap_up(S.heap_len);
+    w->wake_at = when;
+    s->heap[++s->heap_len] = w;
+    heap_up(s, s->heap_len);
 }
 
-static void wake_sleepers(double now)
+static void wake_sleepers(struct ds_sched *s, double now)
 {
-    while (S.heap_len && S.heap[1]->wake_at <= now) {
-        struct ds_task *t = S.heap[1];
-        heap_remove(t);
-        sched_make_ready(t);
+    while (s->heap_len && s->heap[1]->wake_at <= now) {
+        struct ds_waiter *w = s->heap[1];
+        heap_remove(s, w);
+        sched_make_ready(s, w);
     }
 }
 
-/* ---- tasks ---- */
+/* ---- waiters ---- */
 
-struct ds_task *sched_task_of(lua_State *L)
+void sched_make_ready(struct ds_sched *s, struct ds_waiter *w)
 {
-    return *(struct ds_task **)lua_getextraspace(L);
+    if (!w->next)
+        waitlist_push(&s->ready, w);
 }
 
-void sched_bind(lua_State *co, struct ds_task *t)
-{
-    *(struct ds_task **)lua_getextraspace(co) = t;
-}
+struct ds_waitlist *sched_ready(struct ds_sched *s) { return &s->ready; }
 
-void sched_make_ready(struct ds_task *t)
+void sched_unwait(struct ds_sched *s, struct ds_waiter *w)
 {
-    if (t->state == DS_TASK_DONE || t->state == DS_TASK_READY)
-        return;
-    t->state = DS_TASK_READY;
-    tasklist_push(&S.ready, t);
-}
-
-struct ds_tasklist *sched_ready(void) { return &S.ready; }
-
-void sched_cancel_wait(struct ds_task *t)
-{
-    heap_remove(t);
-    tasklist_unlink(t);
-    if (t->xfer) {
-        xfer_release(t->xfer);
-        t->xfer = NULL;
-    }
+    heap_remove(s, w);
+    waitlist_unlink(w);
 }
 
 /* ---- curl callbacks: only record; never run Lua from here ---- */
 
 /* epoll's data names the shard and the socket. */
-static uint64_t ev_key(int shard, curl_socket_t s)
+static uint64_t ev_key(int shard, curl_socket_t fd)
 {
-    return (uint64_t)(uint32_t)shard << 32 | (uint32_t)s;
+    return (uint64_t)(uint32_t)shard << 32 | (uint32_t)fd;
 }
 
 /* What epoll holds for one socket. curl drops its interest in a socket after
@@ -219,29 +204,31 @@ struct reg {
     unsigned char in_epoll, wanted;
 };
 
-static struct reg *reg_of(curl_socket_t s)
+static struct reg *reg_of(struct ds_sched *s, curl_socket_t fd)
 {
-    if (s < 0)
+    if (fd < 0)
         return NULL;
-    if ((size_t)s >= S.nregs) {
-        size_t n = S.nregs ? S.nregs : 64;
-        while (n <= (size_t)s)
+    if ((size_t)fd >= s->nregs) {
+        size_t n = s->nregs ? s->nregs : 64;
+        while (n <= (size_t)fd)
             n *= 2;
-        struct reg *r = realloc(S.regs, n * sizeof *r);
+        struct reg *r = realloc(s->regs, n * sizeof *r);
         if (!r)
             return NULL;
-        memset(r + S.nregs, 0, (n - S.nregs) * sizeof *r);
-        S.regs = r;
-        S.nregs = n;
+        memset(r + s->nregs, 0, (n - s->nregs) * sizeof *r);
+        s->regs = r;
+        s->nregs = n;
     }
-    return &S.regs[s];
+    return &s->regs[fd];
 }
 
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     (void)easy;
     (void)socketp;
-    struct reg *r = reg_of(s);
+    struct shard *sh = userp;
+    struct ds_sched *s = sh->owner;
+    struct reg *r = reg_of(s, fd);
     if (!r)
         return -1;
     if (what == CURL_POLL_REMOVE) {
@@ -249,15 +236,15 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         return 0;
     }
     struct epoll_event ev = {0};
-    ev.data.u64 = ev_key((int)(intptr_t)userp, s);
+    ev.data.u64 = ev_key(sh->index, fd);
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
     r->wanted = 1;
     /* a socket stays in its shard's cache, so its epoll key never changes */
     if (r->in_epoll && r->events == ev.events)
         return 0;
     int op = r->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(S.epfd, op, s, &ev) < 0 &&
-        epoll_ctl(S.epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0)
+    if (epoll_ctl(s->epfd, op, fd, &ev) < 0 &&
+        epoll_ctl(s->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
         return -1;
     r->in_epoll = 1;
     r->events = ev.events;
@@ -266,108 +253,112 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
 
 /* An event on a socket curl is not watching: an idle kept-alive connection
  * the server closed, say. curl notices when it next tries to reuse it. */
-static int unwatched(curl_socket_t s)
+static int unwatched(struct ds_sched *s, curl_socket_t fd)
 {
-    if (s < 0 || (size_t)s >= S.nregs || S.regs[s].wanted)
+    if (fd < 0 || (size_t)fd >= s->nregs || s->regs[fd].wanted)
         return 0;
-    epoll_ctl(S.epfd, EPOLL_CTL_DEL, s, NULL);
-    S.regs[s].in_epoll = 0;
+    epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+    s->regs[fd].in_epoll = 0;
     return 1;
 }
 
 static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
-    struct shard *sh = &S.shards[(int)(intptr_t)userp];
-    sh->timer_at = timeout_ms < 0 ? -1 : sched_now() + (double)timeout_ms / 1000.0;
+    struct shard *sh = userp;
+    sh->timer_at = timeout_ms < 0 ? -1 : ds_now() + (double)timeout_ms / 1000.0;
     return 0;
 }
 
-static int shard_new(void)
+static int shard_new(struct ds_sched *s)
 {
-    if (S.nshards == MAX_SHARDS)
+    if (s->nshards == MAX_SHARDS)
         return -1;
-    struct shard *sh = &S.shards[S.nshards];
+    struct shard *sh = &s->shards[s->nshards];
     sh->multi = curl_multi_init();
     if (!sh->multi)
         return -1;
+    sh->owner = s;
+    sh->index = s->nshards;
     sh->timer_at = -1;
     sh->active = 0;
-    void *id = (void *)(intptr_t)S.nshards;
     curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, id);
+    curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
     curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, id);
+    curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
     /* Room for one idle connection per transfer the shard can hold; curl's
      * default (4 x handles added) shrinks as handles leave and then walks the
      * cache to close the oldest. */
     curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, (long)SHARD_CAP);
-    return S.nshards++;
+    return s->nshards++;
 }
 
 /* The task's previous shard if it has room, else the first shard with room. */
-static int shard_pick(int preferred)
+static int shard_pick(struct ds_sched *s, int preferred)
 {
-    if (preferred >= 0 && preferred < S.nshards && S.shards[preferred].active < SHARD_CAP)
+    if (preferred >= 0 && preferred < s->nshards && s->shards[preferred].active < SHARD_CAP)
         return preferred;
-    for (int i = 0; i < S.nshards; i++)
-        if (S.shards[i].active < SHARD_CAP)
+    for (int i = 0; i < s->nshards; i++)
+        if (s->shards[i].active < SHARD_CAP)
             return i;
-    return shard_new();
+    return shard_new(s);
 }
 
-int sched_init(char *err, size_t errlen)
+struct ds_sched *sched_new(char *err, size_t errlen)
 {
-    tasklist_init(&S.ready);
-    S.epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (S.epfd < 0) {
+    struct ds_sched *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    waitlist_init(&s->ready);
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (s->epfd < 0) {
         snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
-        return -1;
+        sched_free(s);
+        return NULL;
     }
-    S.shards = calloc(MAX_SHARDS, sizeof *S.shards);
-    if (!S.shards || shard_new() != 0) {
+    /* Fixed: curl's callbacks hold pointers to the shards. */
+    s->shards = calloc(MAX_SHARDS, sizeof *s->shards);
+    if (!s->shards || shard_new(s) != 0) {
         snprintf(err, errlen, "curl_multi_init failed");
-        return -1;
+        sched_free(s);
+        return NULL;
     }
-    return 0;
+    return s;
 }
 
-void sched_free(void)
+void sched_free(struct ds_sched *s)
 {
-    for (int i = 0; i < S.nshards; i++)
-        curl_multi_cleanup(S.shards[i].multi);
-    free(S.shards);
-    S.shards = NULL;
-    S.nshards = 0;
-    if (S.epfd >= 0)
-        close(S.epfd);
-    S.epfd = -1;
-    free(S.heap);
-    S.heap = NULL;
-    S.heap_len = S.heap_cap = 0;
-    xfer_pool_free();
-    free(S.regs); /* last: closing the caches' sockets above clears entries */
-    S.regs = NULL;
-    S.nregs = 0;
+    if (!s)
+        return;
+    for (int i = 0; i < s->nshards; i++)
+        curl_multi_cleanup(s->shards[i].multi);
+    free(s->shards);
+    if (s->epfd >= 0)
+        close(s->epfd);
+    free(s->heap);
+    free(s->regs); /* last: closing the caches' sockets above clears entries */
+    free(s);
 }
 
-int sched_add(CURL *easy, int preferred)
+int sched_add(struct ds_sched *s, CURL *easy, int preferred)
 {
-    int shard = shard_pick(preferred);
+    int shard = shard_pick(s, preferred);
     if (shard < 0)
         return -1;
-    if (curl_multi_add_handle(S.shards[shard].multi, easy) != CURLM_OK)
+    if (curl_multi_add_handle(s->shards[shard].multi, easy) != CURLM_OK)
         return -1;
-    S.shards[shard].active++;
-    S.transfers++;
+    s->shards[shard].active++;
+    s->transfers++;
     return shard;
 }
 
-void sched_remove(CURL *easy, int shard)
+void sched_remove(struct ds_sched *s, CURL *easy, int shard)
 {
-    curl_multi_remove_handle(S.shards[shard].multi, easy);
-    S.shards[shard].active--;
-    S.transfers--;
+    curl_multi_remove_handle(s->shards[shard].multi, easy);
+    s->shards[shard].active--;
+    s->transfers--;
 }
 
 /* curl's socket hooks, to know how many connections sit idle in the caches:
@@ -375,33 +366,35 @@ void sched_remove(CURL *easy, int shard)
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
                                     struct curl_sockaddr *a)
 {
-    (void)clientp;
     (void)purpose;
-    curl_socket_t s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (s != CURL_SOCKET_BAD)
-        S.sockets++;
-    return s;
+    struct ds_sched *s = clientp;
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd != CURL_SOCKET_BAD)
+        s->sockets++;
+    return fd;
 }
 
-static int on_close_socket(void *clientp, curl_socket_t s)
+static int on_close_socket(void *clientp, curl_socket_t fd)
 {
-    (void)clientp;
-    S.sockets--;
+    struct ds_sched *s = clientp;
+    s->sockets--;
     /* close() takes it out of epoll; a later socket may get its number */
-    if (s >= 0 && (size_t)s < S.nregs)
-        S.regs[s] = (struct reg){0};
-    return close(s);
+    if (fd >= 0 && (size_t)fd < s->nregs)
+        s->regs[fd] = (struct reg){0};
+    return close(fd);
 }
 
-void sched_count_sockets(CURL *easy)
+void sched_count_sockets(struct ds_sched *s, CURL *easy)
 {
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, s);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, s);
 }
 
-long sched_idle_connections(void)
+long sched_idle_connections(const struct ds_sched *s)
 {
-    long idle = S.sockets - S.transfers;
+    long idle = s->sockets - s->transfers;
     return idle > 0 ? idle : 0;
 }
 
@@ -412,24 +405,24 @@ static void drain_done(CURLM *multi)
     while ((m = curl_multi_info_read(multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
-        struct ds_xfer *x = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        struct ds_done *d = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&d);
         CURLcode result = m->data.result; /* m is invalid after removal */
-        if (x)
-            xfer_complete(x, result);
+        if (d)
+            d->fn(d, result);
     }
 }
 
-static int wait_ms(double deadline, double now)
+static int wait_ms(struct ds_sched *s, double deadline, double now)
 {
     double until = deadline;
-    for (int i = 0; i < S.nshards; i++) {
-        double t = S.shards[i].timer_at;
+    for (int i = 0; i < s->nshards; i++) {
+        double t = s->shards[i].timer_at;
         if (t >= 0 && (until < 0 || t < until))
             until = t;
     }
-    if (S.heap_len && (until < 0 || S.heap[1]->wake_at < until))
-        until = S.heap[1]->wake_at;
+    if (s->heap_len && (until < 0 || s->heap[1]->wake_at < until))
+        until = s->heap[1]->wake_at;
     if (until < 0)
         return 1000; /* nothing scheduled: wake up now and then anyway */
     double ms = ceil((until - now) * 1000.0);
@@ -442,38 +435,40 @@ static int wait_ms(double deadline, double now)
  * would send the first request only after the last connect. Taking turns
  * with socket events sends requests while later shards still connect, so
  * the server's delays start earlier. */
-static void fire_timers(double now)
+static void fire_timers(struct ds_sched *s, double now)
 {
     int running, fired = 0;
-    for (int k = 0; k < S.nshards && fired < TIMERS_PER_POLL; k++) {
-        struct shard *sh = &S.shards[S.next_timer];
-        S.next_timer = (S.next_timer + 1) % S.nshards;
+    for (int k = 0; k < s->nshards && fired < TIMERS_PER_POLL; k++) {
+        struct shard *sh = &s->shards[s->next_timer];
+        s->next_timer = (s->next_timer + 1) % s->nshards;
         if (sh->timer_at < 0 || sh->timer_at > now)
             continue;
         sh->timer_at = -1;
-        curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        /* an error here is a transfer's, and curl reports it with the
+         * transfer through curl_multi_info_read */
+        (void)curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
         fired++;
     }
 }
 
-void sched_poll(double deadline)
+void sched_poll(struct ds_sched *s, double deadline)
 {
     struct epoll_event evs[MAX_EVENTS];
     int running;
-    int n = epoll_wait(S.epfd, evs, MAX_EVENTS, wait_ms(deadline, sched_now()));
+    int n = epoll_wait(s->epfd, evs, MAX_EVENTS, wait_ms(s, deadline, ds_now()));
     for (int i = 0; i < n; i++) {
         int mask = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
                    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
         int shard = (int)(evs[i].data.u64 >> 32);
         curl_socket_t fd = (curl_socket_t)(evs[i].data.u64 & 0xffffffffu);
-        if (unwatched(fd))
+        if (unwatched(s, fd))
             continue;
-        curl_multi_socket_action(S.shards[shard].multi, fd, mask, &running);
+        (void)curl_multi_socket_action(s->shards[shard].multi, fd, mask, &running);
     }
-    double now = sched_now();
-    fire_timers(now);
-    for (int i = 0; i < S.nshards; i++)
-        drain_done(S.shards[i].multi);
-    wake_sleepers(sched_now());
+    double now = ds_now();
+    fire_timers(s, now);
+    for (int i = 0; i < s->nshards; i++)
+        drain_done(s->shards[i].multi);
+    wake_sleepers(s, ds_now());
 }

@@ -1,7 +1,7 @@
 /* HTTP transfers on the shared multi: building the request from Lua options,
  * collecting the response, turning it into a Lua table. */
 #include "xfer.h"
-#include "sched.h"
+#include "task.h"
 
 #include <ctype.h>
 #include <lauxlib.h>
@@ -10,43 +10,38 @@
 #include <string.h>
 #include <strings.h>
 
-#define POOL_MAX 1024
 #define RESPONSE_MT "dockscript.response"
 #define RAW_HEADERS "dockscript.raw_headers" /* response -> header block, weak keys */
 
 /* The User-Agent goes in as a custom header: CURLOPT_USERAGENT costs a
  * formatted allocation per transfer, and this shared list costs nothing. */
 #define USER_AGENT "User-Agent: dockscript/" DS_VERSION
-static struct curl_slist *default_headers;
 
-/* Idle easy handles: curl_easy_init costs more than a reset, and a batch of
- * lookups creates thousands of transfers. (Keeping their buffers too was
- * tried: 20 MB more peak RSS at 10,000 lookups for 2% fewer instructions.) */
-static struct { CURL *h[POOL_MAX]; int n; } pool;
-
-static CURL *easy_get(void)
+/* (Keeping the transfers' buffers in the pool too was tried: 20 MB more peak
+ * RSS at 10,000 lookups for 2% fewer instructions.) */
+static CURL *easy_get(struct ds_xfer_env *env)
 {
-    if (pool.n)
-        return pool.h[--pool.n];
+    if (env->npool)
+        return env->pool[--env->npool];
     return curl_easy_init();
 }
 
-static void easy_put(CURL *e)
+static void easy_put(struct ds_xfer_env *env, CURL *e)
 {
-    if (pool.n == POOL_MAX) {
+    if (env->npool == XFER_POOL_MAX) {
         curl_easy_cleanup(e);
         return;
     }
     curl_easy_reset(e);
-    pool.h[pool.n++] = e;
+    env->pool[env->npool++] = e;
 }
 
-void xfer_pool_free(void)
+void xfer_env_free(struct ds_xfer_env *env)
 {
-    curl_slist_free_all(default_headers);
-    default_headers = NULL;
-    while (pool.n)
-        curl_easy_cleanup(pool.h[--pool.n]);
+    curl_slist_free_all(env->default_headers);
+    env->default_headers = NULL;
+    while (env->npool)
+        curl_easy_cleanup(env->pool[--env->npool]);
 }
 
 static int buf_add(struct ds_buf *b, const char *p, size_t n)
@@ -97,9 +92,9 @@ void xfer_release(struct ds_xfer *x)
 {
     if (x->easy) {
         if (x->in_multi)
-            sched_remove(x->easy, x->shard);
+            sched_remove(x->env->sched, x->easy, x->shard);
         x->in_multi = 0;
-        easy_put(x->easy);
+        easy_put(x->env, x->easy);
         x->easy = NULL;
     }
     curl_slist_free_all(x->hdrs);
@@ -243,9 +238,10 @@ static int set_headers(lua_State *L, struct ds_xfer *x, int opts)
 static void finish_headers(lua_State *L, struct ds_xfer *x, int has_ua)
 {
     if (!x->hdrs) {
-        if (!default_headers)
-            default_headers = curl_slist_append(NULL, USER_AGENT);
-        curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, default_headers);
+        struct ds_xfer_env *env = x->env;
+        if (!env->default_headers)
+            env->default_headers = curl_slist_append(NULL, USER_AGENT);
+        curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, env->default_headers);
         return;
     }
     if (!has_ua)
@@ -290,7 +286,10 @@ static void set_method(lua_State *L, struct ds_xfer *x, int opts)
     lua_pop(L, 1);
 }
 
-struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int opts)
+static void xfer_complete(struct ds_done *d, CURLcode result);
+
+struct ds_xfer *xfer_new(lua_State *L, struct ds_xfer_env *env, const char *method,
+                         const char *url, int opts)
 {
     if (opts && !lua_isnoneornil(L, opts))
         luaL_checktype(L, opts, LUA_TTABLE);
@@ -302,11 +301,13 @@ struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int 
     struct ds_xfer *x = lua_newuserdatauv(L, sizeof *x, 0);
     memset(x, 0, sizeof *x);
     luaL_setmetatable(L, DS_XFER_MT);
+    x->done.fn = xfer_complete;
+    x->env = env;
     int xi = lua_gettop(L);
     snprintf(x->method, sizeof x->method, "%s", method);
     for (char *c = x->method; *c; c++)
         *c = (char)toupper((unsigned char)*c);
-    x->easy = easy_get();
+    x->easy = easy_get(env);
     if (!x->easy)
         luaL_error(L, "curl_easy_init failed");
 
@@ -329,8 +330,8 @@ struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int 
     curl_easy_setopt(e, CURLOPT_URL, x->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    sched_count_sockets(e);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    sched_count_sockets(env->sched, e);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &x->done);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
@@ -360,24 +361,26 @@ struct ds_xfer *xfer_new(lua_State *L, const char *method, const char *url, int 
 int xfer_start(struct ds_xfer *x, struct ds_task *t)
 {
     x->task = t;
-    x->started = sched_now();
-    x->shard = sched_add(x->easy, t ? t->shard : 0);
+    x->started = ds_now();
+    x->shard = sched_add(x->env->sched, x->easy, t ? t->shard : 0);
     x->in_multi = x->shard >= 0;
     if (t && x->in_multi)
         t->shard = x->shard;
     return x->in_multi ? 0 : -1;
 }
 
-void xfer_complete(struct ds_xfer *x, CURLcode result)
+/* The scheduler's callback when curl reports the transfer finished. */
+static void xfer_complete(struct ds_done *d, CURLcode result)
 {
+    struct ds_xfer *x = (struct ds_xfer *)(void *)d;
     x->result = result;
-    x->done = 1;
-    x->elapsed = sched_now() - x->started;
+    x->finished = 1;
+    x->elapsed = ds_now() - x->started;
     if (x->in_multi)
-        sched_remove(x->easy, x->shard);
+        sched_remove(x->env->sched, x->easy, x->shard);
     x->in_multi = 0;
     if (x->task)
-        sched_make_ready(x->task);
+        sched_make_ready(x->env->sched, &x->task->w);
 }
 
 /* ---- the response ---- */
@@ -486,7 +489,7 @@ static int response_json(lua_State *L)
                       luaL_optstring(L, -1, "?"), lua_tostring(L, -3));
 }
 
-int luaopen_xfer(lua_State *L)
+void xfer_register(lua_State *L)
 {
     luaL_newmetatable(L, DS_XFER_MT);
     lua_pushcfunction(L, xfer_gc);
@@ -513,5 +516,4 @@ int luaopen_xfer(lua_State *L)
     lua_getfield(L, -1, "decode");
     lua_setfield(L, LUA_REGISTRYINDEX, "dockscript.cjson_decode");
     lua_pop(L, 1);
-    return 0;
 }

@@ -1,0 +1,27 @@
+/* What one thread's Lua state owns besides Lua: its scheduler (the curl
+ * multi and its connection caches), its pool of easy handles, and the
+ * bookkeeping of the modules. One per Lua state, so one per thread; C
+ * functions find it from their Lua state. */
+#ifndef DS_RT_H
+#define DS_RT_H
+
+#include <lua.h>
+
+#include "sched.h"
+#include "xfer.h"
+
+struct ds_rt {
+    struct ds_sched *sched;
+    struct ds_xfer_env xfers; /* its sched is the one above */
+    int gather_depth;  /* blocking gathers on the C stack (lgather.c) */
+    int servers;       /* server.start servers running (lserver.c) */
+};
+
+/* A new runtime stored in L's registry; NULL and a message in err. */
+struct ds_rt *rt_attach(lua_State *L, char *err, size_t errlen);
+/* The runtime of L (any of its threads). */
+struct ds_rt *rt_get(lua_State *L);
+/* After lua_close: frees what the state's finalizers released into it. */
+void rt_detach(struct ds_rt *rt);
+
+#endif
