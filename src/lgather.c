@@ -3,6 +3,7 @@
  * callback, so curl is never re-entered. */
 #include "fdlimit.h"
 #include "lhttp.h"
+#include "opts.h"
 #include "rt.h"
 #include "task.h"
 #include "xfer.h"
@@ -279,9 +280,11 @@ static int opt_ref(lua_State *L, int opts, const char *name, int type)
 
 static void parse_opts(lua_State *L, struct ds_group *g, int opts)
 {
+    static const char *const known[] = {"limit", "return_errors", "progress", NULL};
     if (lua_isnoneornil(L, opts))
         return;
     luaL_checktype(L, opts, LUA_TTABLE);
+    opts_check_keys(L, opts, known);
     int t = lua_getfield(L, opts, "limit");
     if (t != LUA_TNIL) {
         int ok;

@@ -1,6 +1,7 @@
 /* HTTP transfers on the shared multi: building the request from Lua options,
  * collecting the response, turning it into a Lua table. */
 #include "xfer.h"
+#include "opts.h"
 #include "task.h"
 
 #include <ctype.h>
@@ -291,10 +292,13 @@ static void xfer_complete(struct ds_done *d, CURLcode result);
 struct ds_xfer *xfer_new(lua_State *L, struct ds_xfer_env *env, const char *method,
                          const char *url, int opts)
 {
-    if (opts && !lua_isnoneornil(L, opts))
+    static const char *const known[] = {"params", "headers", "body", "timeout", "follow", NULL};
+    if (opts && !lua_isnoneornil(L, opts)) {
         luaL_checktype(L, opts, LUA_TTABLE);
-    else
+        opts_check_keys(L, opts, known);
+    } else {
         opts = 0;
+    }
     double timeout = opt_number(L, opts, "timeout", 30.0);
     if (!(timeout > 0 && timeout <= 1e6)) /* and fits curl's long milliseconds */
         luaL_error(L, "opts.timeout: must be a number of seconds in (0, 1e6]");

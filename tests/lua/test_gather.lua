@@ -232,4 +232,13 @@ T.test("kept-alive connections the server closes while idle cost no CPU, then ge
   srv:stop()
 end)
 
+T.test("an unknown gather/map option is an error naming it", function()
+  T.raises(function() http.map(function(x) return x end, { 1 }, { limmit = 1 }) end,
+           "bad argument #3", "unknown option 'limmit'")
+  T.raises(function() http.gather({}, { retrun_errors = true }) end,
+           "bad argument #2", "unknown option 'retrun_errors'")
+  T.eq(http.map(function(x) return x end, { 7 }, { limit = 1, return_errors = false })[1], 7,
+       "known keys")
+end)
+
 T.done()

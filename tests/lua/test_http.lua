@@ -145,4 +145,12 @@ T.test("clock.now is monotonic seconds and clock.sleep blocks outside tasks", fu
   T.raises(function() clock.sleep(-1) end, "bad argument #1 to 'sleep'")
 end)
 
+T.test("an unknown option key is an error naming it, not silently ignored", function()
+  T.raises(function() http.get(base .. "/status/200", { timout = 1 }) end,
+           "bad argument #2", "unknown option 'timout'")
+  T.raises(function() http.request("GET", base .. "/status/200", { [1] = true }) end,
+           "bad argument #3", "option keys must be strings")
+  T.eq(http.get(base .. "/status/200", { timeout = 5, follow = false }).status, 200, "known keys")
+end)
+
 T.done()

@@ -1,0 +1,29 @@
+/* Options tables of the Lua API. */
+#include "opts.h"
+
+#include <lauxlib.h>
+#include <string.h>
+
+static int is_known(const char *k, const char *const known[])
+{
+    for (int i = 0; known[i]; i++)
+        if (strcmp(k, known[i]) == 0)
+            return 1;
+    return 0;
+}
+
+void opts_check_keys(lua_State *L, int idx, const char *const known[])
+{
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            luaL_argerror(L, idx, lua_pushfstring(L, "option keys must be strings, got a %s",
+                                                  luaL_typename(L, -1)));
+        }
+        const char *k = lua_tostring(L, -1);
+        if (!is_known(k, known))
+            luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s'", k));
+    }
+}
