@@ -1,0 +1,117 @@
+-- load.lua's command line, parsed by lua-argparse (Debian lua-argparse):
+-- a usage error is one line, `load.lua: MESSAGE (see --help)`, exit 2.
+local M = {}
+
+local options_fail = function(message) error(message, 0) end
+
+local VALUE_OPTIONS = {
+  { "--vus", "N", "Closed model: N virtual users, each running iterations back to back." },
+  { "--iterations", "K", "Closed model: K iterations shared by the VUs (default: one per VU)." },
+  { "--duration", "S", "How long to run: 10, 10s, 500ms, 2m, 1m30s. Closed model: instead of "
+    .. "--iterations; open model with --rate." },
+  { "--rate", "R", "Open model: R iterations started per second (with --duration), or the "
+    .. "starting rate of --stages (default 0)." },
+  { "--stages", "LIST", "Open model: rate ramps linearly to each target over each duration, "
+    .. "e.g. 10s:100,30s:1000,10s:0." },
+  { "--max-vus", "M", "Open model: at most M iterations in flight; one due beyond that is "
+    .. "dropped and counted (default 10000 per shard)." },
+  { "--threads", "T", "Worker threads, each with its own Lua state (default: the number of "
+    .. "cores)." },
+  { "--shard", "I/N", "Run the I-th of N interleaved shares of the run (iterations i with "
+    .. "(i - 1) % N == I - 1, rate / N, VUs / N)." },
+  { "--json", "FILE", "Write every figure, with mergeable histograms, to FILE." },
+}
+
+local EPILOG = [[
+A scenario is a Lua file returning {setup = function(args) ... end (optional),
+iteration = function(data, i) ... end, options = {rate = 100, duration = 10}
+(optional defaults; the command line wins)}. ARGS after -- go to setup.
+
+Thresholds: METRIC:STAT OP VALUE, METRIC chain, start_lag or a request tag
+(GET /users), STAT count, rate, min, mean, max or pNN (p95, p99.9), times in
+s, ms or us; or errors (failed / (done + failed), as % or a fraction),
+dropped, failed, done, rate. OP < <= > >= ==. Examples: chain:p99<1.2s,
+"GET /users:p95<300ms", errors<0.1%, dropped<=0, rate>=990.
+
+Exit status: 0 done, 1 runtime error (scenario or setup failed), 2 usage
+error, 3 a threshold failed.]]
+
+function M.parser()
+  local ok, argparse = pcall(require, "argparse")
+  if not ok then
+    options_fail("needs lua-argparse: apt-get install lua-argparse (or scripts/deps.sh)", 1)
+  end
+  local p = argparse("dockscript load.lua",
+    "Runs SCENARIO.lua as a load test and prints its latencies, rates and errors.", EPILOG)
+    :usage_max_width(79):help_max_width(79)
+  p:argument("scenario", "The scenario file (also looked up among the bundled scripts).")
+    :args("?"):argname("SCENARIO.lua")
+  for _, o in ipairs(VALUE_OPTIONS) do p:option(o[1], o[3]):argname(o[2]) end
+  p:option("--threshold", "Fail (exit 3) unless E holds, e.g. chain:p99<1.2s. Repeatable.")
+    :argname("E"):count("*")
+  p:flag("--quiet", "No progress line (shown once a second when stderr is a terminal).")
+  p:option("--merge", "Print the summary of shard files A.json B.json ... as one run "
+    .. "(with --json, --threshold).")
+    :args("+"):argname("FILE")
+  return p
+end
+
+-- argparse reads `--rate -5` as an unknown option -5: glue a negative
+-- number to the option before it, so the value check says what is wrong.
+local function glue_negatives(argv)
+  local takes = { ["--threshold"] = true }
+  for _, o in ipairs(VALUE_OPTIONS) do takes[o[1]] = true end
+  local out, i = {}, 1
+  while i <= #argv do
+    local a, b = argv[i], argv[i + 1]
+    if takes[a] and b and b:match("^%-[%d.]") then
+      out[#out + 1] = a .. "=" .. b
+      i = i + 2
+    else
+      out[#out + 1] = a
+      i = i + 1
+    end
+  end
+  return out
+end
+
+-- The parsed command line: argparse's result, plus `args` (the words after
+-- `--`). fail(message, code) reports a usage error.
+function M.parse(argv, fail)
+  options_fail = fail
+  local before, after = {}, {}
+  local target = before
+  for i = 1, #argv do
+    if target == before and argv[i] == "--" then target = after else target[#target + 1] = argv[i] end
+  end
+  local ok, a = M.parser():pparse(glue_negatives(before))
+  if not ok then
+    fail(tostring(a):gsub("\nDid you mean", "; did you mean") .. " (see --help)", 2)
+  end
+  a.args = after
+  if a.merge then
+    local extra = a.scenario and "a scenario" or #after > 0 and "scenario arguments"
+    for _, o in ipairs(VALUE_OPTIONS) do
+      local key = o[1]:sub(3):gsub("-", "_")
+      if key ~= "json" and a[key] ~= nil then extra = extra or o[1] end
+    end
+    if extra then fail("--merge takes only --json, --threshold and --quiet, not " .. extra .. " (see --help)", 2) end
+  elseif not a.scenario then
+    fail("no scenario: dockscript load.lua SCENARIO.lua [OPTIONS] (see --help)", 2)
+  end
+  return a
+end
+
+-- load.run's spec from the parsed command line: only what was given, so
+-- the scenario's options fill the rest.
+function M.spec(a)
+  local spec = { scenario = a.scenario, args = a.args, quiet = a.quiet or nil }
+  for _, o in ipairs(VALUE_OPTIONS) do
+    local key = o[1]:sub(3):gsub("-", "_")
+    spec[key] = a[key]
+  end
+  if #a.threshold > 0 then spec.thresholds = a.threshold end
+  return spec
+end
+
+return M

@@ -1,0 +1,224 @@
+-- load.lua's options: values parsed (durations, stages, shards), the
+-- scenario's `options` table merged under the caller's, and the whole set
+-- checked and turned into the configuration runner.run takes.
+-- Every mistake raises a load error (M.fail): one line and an exit status.
+local M = {}
+
+-- A failure the command turns into `load.lua: MESSAGE` and exit `code`.
+local Failure = {}
+Failure.__index = Failure
+Failure.__tostring = function(e) return e.message end
+
+function M.fail(message, code)
+  error(setmetatable({ message = message, code = code or 2 }, Failure), 0)
+end
+
+function M.is_failure(e) return getmetatable(e) == Failure end
+
+-- Seconds from 10, "10", "10s", "500ms", "2m", "1h", "1m30s"; nil if it
+-- does not parse.
+local UNITS = { ms = 0.001, s = 1, m = 60, h = 3600, [""] = 1 }
+function M.seconds(v)
+  if type(v) == "number" then return v end
+  if type(v) ~= "string" then return nil end
+  local s, total, pos = v:gsub("%s", ""), 0, 1
+  if s == "" then return nil end
+  while pos <= #s do
+    local num, unit, next_pos = s:match("^(%d*%.?%d+)(%a*)()", pos)
+    if not num or not UNITS[unit] then return nil end
+    if unit == "" and (pos > 1 or next_pos <= #s) then return nil end -- "1m30" is unclear
+    total = total + tonumber(num) * UNITS[unit]
+    pos = next_pos
+  end
+  return total
+end
+
+local function number_of(name, v, what, ok)
+  local n = tonumber(v)
+  if not n or n ~= n or n == math.huge or not ok(n) then
+    M.fail(string.format("%s: expected %s, got '%s'", name, what, tostring(v)))
+  end
+  return n
+end
+
+local function positive(name, v) return number_of(name, v, "a number > 0", function(n) return n > 0 end) end
+
+local function count(name, v, min)
+  local n = number_of(name, v, "an integer >= " .. min,
+    function(n) return math.tointeger(n) ~= nil and n >= min end)
+  return math.tointeger(n)
+end
+
+local function duration(name, v)
+  local s = M.seconds(v)
+  if not s or s ~= s or s <= 0 or s == math.huge then
+    M.fail(string.format("%s: expected a duration > 0 like 10, 10s, 500ms or 2m, got '%s'",
+      name, tostring(v)))
+  end
+  return s
+end
+
+-- "10s:100,30s:1000,10s:0" (or a list of {duration =, target =}) as a list
+-- of {duration = seconds, target = rate}.
+function M.stages(v)
+  local bad = "--stages: expected DURATION:RATE,... like 10s:100,30s:1000,10s:0, got '"
+    .. tostring(v) .. "'"
+  local list = {}
+  if type(v) == "table" then
+    for i, st in ipairs(v) do
+      if type(st) ~= "table" then M.fail(bad) end
+      list[i] = { duration = st.duration, target = st.target }
+    end
+  elseif type(v) == "string" then
+    for item in (v .. ","):gmatch("([^,]*),") do
+      local d, r = item:match("^%s*([^:]+):%s*(.-)%s*$")
+      if not d then M.fail(bad) end
+      list[#list + 1] = { duration = d, target = r }
+    end
+  end
+  if #list == 0 then M.fail(bad) end
+  for i, st in ipairs(list) do
+    local d = M.seconds(st.duration)
+    local r = tonumber(st.target)
+    if not d or d <= 0 or d == math.huge or not r or r < 0 or r == math.huge or r ~= r then
+      M.fail(string.format("--stages: stage %d: expected DURATION:RATE with a duration > 0 and "
+        .. "a rate >= 0, like 10s:100", i))
+    end
+    st.duration, st.target = d, r
+  end
+  return list
+end
+
+-- "I/N" (or {I, N}) as I, N with 1 <= I <= N.
+function M.shard(v)
+  local i, n
+  if type(v) == "table" then i, n = math.tointeger(v[1]), math.tointeger(v[2])
+  elseif type(v) == "string" then
+    local a, b = v:match("^%s*(%d+)%s*/%s*(%d+)%s*$")
+    i, n = math.tointeger(tonumber(a)), math.tointeger(tonumber(b))
+  end
+  if not i or not n or n < 1 or i < 1 or i > n then
+    M.fail(string.format("--shard: expected I/N with 1 <= I <= N, like 1/4, got '%s'",
+      type(v) == "table" and table.concat(v, "/") or tostring(v)))
+  end
+  return i, n
+end
+
+-- Cores of this machine, as nproc counts them; 1 if nothing says.
+function M.cores()
+  local f = io.open("/proc/cpuinfo")
+  local n = 0
+  if f then
+    for line in f:lines() do if line:match("^processor%s*:") then n = n + 1 end end
+    f:close()
+  end
+  if n == 0 then
+    local p = io.popen("getconf _NPROCESSORS_ONLN 2>/dev/null")
+    n = p and tonumber(p:read("l") or "") or 1
+    if p then p:close() end
+  end
+  return math.max(1, math.tointeger(n) or 1)
+end
+
+-- The option names a caller may give (spec fields; the command line's
+-- --max-vus is max_vus), and the pairs that exclude each other.
+M.NAMES = { "vus", "iterations", "duration", "rate", "stages", "max_vus", "threads", "shard",
+            "json", "thresholds", "quiet", "grace" }
+local OPEN_CLOSED = "--vus and --iterations are the closed model, --rate, --stages and "
+  .. "--max-vus the open one"
+local CONFLICTS = {
+  { "vus", "rate", OPEN_CLOSED }, { "vus", "stages", OPEN_CLOSED },
+  { "iterations", "rate", OPEN_CLOSED }, { "iterations", "stages", OPEN_CLOSED },
+  { "max_vus", "vus", OPEN_CLOSED }, { "max_vus", "iterations", OPEN_CLOSED },
+  { "iterations", "duration", "a closed run ends after its iterations or after a duration" },
+  { "duration", "stages", "the stages set the duration" },
+}
+
+local function flag(name) return "--" .. name:gsub("_", "-") end
+
+-- The scenario's options under the caller's: the caller's value wins, and
+-- where a caller's option excludes one the scenario set (the caller's
+-- --vus against the scenario's rate), the scenario's is dropped. Two that
+-- exclude each other from the same source are an error.
+function M.merge(caller, scenario_opts)
+  local known = {}
+  for _, k in ipairs(M.NAMES) do known[k] = true end
+  local from_scenario = {}
+  for k, v in pairs(scenario_opts or {}) do
+    local key = type(k) == "string" and k:gsub("-", "_") or k
+    if key == "threshold" then key = "thresholds" end
+    if not known[key] then
+      M.fail(string.format("scenario options: unknown option '%s'", tostring(k)))
+    end
+    from_scenario[key] = v
+  end
+  local o = {}
+  for k, v in pairs(from_scenario) do o[k] = v end
+  for k, v in pairs(caller) do o[k] = v end
+  for _, c in ipairs(CONFLICTS) do
+    local a, b = c[1], c[2]
+    if o[a] ~= nil and o[b] ~= nil then
+      local a_caller, b_caller = caller[a] ~= nil, caller[b] ~= nil
+      if a_caller == b_caller then
+        M.fail(string.format("%s%s and %s cannot be used together: %s",
+          a_caller and "" or "scenario options: ", flag(a), flag(b), c[3]))
+      end
+      if a_caller then o[b] = nil else o[a] = nil end
+    end
+  end
+  return o
+end
+
+-- The rate over time of the open model, as points {t =, rate =}.
+local function rate_points(o)
+  if not o.stages then
+    return { { t = 0, rate = o.rate }, { t = o.duration, rate = o.rate } }
+  end
+  local points, t = { { t = 0, rate = o.rate or 0 } }, 0
+  local any = (o.rate or 0) > 0
+  for _, st in ipairs(o.stages) do
+    t = t + st.duration
+    points[#points + 1] = { t = t, rate = st.target }
+    any = any or st.target > 0
+  end
+  if not any then M.fail("--stages: every rate is 0: no iteration would start") end
+  return points
+end
+
+-- Checked values of every option (o from M.merge), the model and its
+-- numbers filled in; `shard` becomes {I, N}.
+function M.resolve(o)
+  local r = { quiet = o.quiet and true or false, json = o.json }
+  r.shard = { M.shard(o.shard or { 1, 1 }) }
+  local n = r.shard[2]
+  r.grace = o.grace ~= nil and number_of("grace", o.grace, "a number >= 0",
+    function(x) return x >= 0 end) or 30
+  if o.rate ~= nil then r.rate = positive("--rate", o.rate) end
+  if o.stages ~= nil then r.stages = M.stages(o.stages) end
+  if o.duration ~= nil then r.duration = duration("--duration", o.duration) end
+  if r.rate or r.stages then
+    r.model = "open"
+    if not r.stages and not r.duration then
+      M.fail("--rate needs --duration (or use --stages): how long should the run last?")
+    end
+    r.rate_points = rate_points(r)
+    r.duration = r.rate_points[#r.rate_points].t
+    r.max_vus = o.max_vus ~= nil and count("--max-vus", o.max_vus, n) or 10000 * n
+  else
+    r.model = "closed"
+    if o.max_vus ~= nil then
+      M.fail("--max-vus is for the open model (--rate or --stages): " .. OPEN_CLOSED)
+    end
+    r.vus = o.vus ~= nil and count("--vus", o.vus, n) or n
+    if o.iterations ~= nil then r.iterations = count("--iterations", o.iterations, 1)
+    elseif not r.duration then r.iterations = r.vus end
+  end
+  local default_threads = M.cores()
+  if r.model == "closed" then default_threads = math.min(default_threads, r.vus // n) end
+  r.threads = o.threads ~= nil and count("--threads", o.threads, 1) or default_threads
+  r.thresholds = o.thresholds
+  if type(r.thresholds) == "string" then r.thresholds = { r.thresholds } end
+  return r
+end
+
+return M

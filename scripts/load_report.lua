@@ -1,0 +1,308 @@
+-- What a load run reports: the report table (DESIGN's JSON) built from the
+-- raw result of runner.run, its JSON file, and the raw result read back
+-- from such files and merged, so that shards run apart report as one run.
+-- The summary table a person reads is in load_summary.lua.
+local M = {}
+
+M.FORMAT = "dockscript load run 1"
+local PERCENTILES = { { "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.9 } }
+
+-- The seconds that rates are per: the open model's schedule (iterations
+-- started per second of it, requests likewise), the closed model's run.
+local function window(raw)
+  local planned = raw.options and raw.options.model == "open" and raw.options.duration
+  local w = planned or raw.duration
+  return (w and w > 0) and w or nil
+end
+
+local function per_second(n, w) return w and n / w or 0 end
+
+-- count, min, mean, percentiles, max and the encoded histogram; the
+-- figures are absent (null) where nothing was recorded.
+local function latency(h, w)
+  local n = h:count()
+  local row = { count = n, histogram = h:encode() }
+  if w then row.rate = per_second(n, w) end
+  if n > 0 then
+    row.min, row.mean, row.max = h:min(), h:mean(), h:max()
+    for _, p in ipairs(PERCENTILES) do row[p[1]] = h:percentile(p[2]) end
+  end
+  return row
+end
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t or {}) do c[k] = v end
+  return c
+end
+
+-- The report of a raw result (runner.run's, or M.merge's). raw.options
+-- (the resolved options), raw.scenario and raw.args are load.lua's.
+function M.build(raw)
+  local w = window(raw)
+  local it = raw.iterations
+  local r = {
+    format = M.FORMAT, scenario = raw.scenario, args = raw.args or {}, model = raw.model,
+    threads = raw.threads, shard = raw.shard, shards = raw.shards, duration = raw.duration,
+    options = raw.options,
+    iterations = { done = it.done, failed = it.failed, dropped = it.dropped,
+                   rate = per_second(it.done + it.failed, w) },
+    chain = latency(raw.chain, w),
+    requests = {}, errors = {}, series = {},
+  }
+  local lag = raw.start_lag
+  r.start_lag = { count = lag:count(), histogram = lag:encode() }
+  if lag:count() > 0 then
+    r.start_lag.p50, r.start_lag.p99, r.start_lag.max = lag:percentile(50), lag:percentile(99), lag:max()
+  end
+  for tag, q in pairs(raw.requests or {}) do
+    local row = latency(q.histogram, w)
+    row.count = q.count -- the request count (a transport error has no latency)
+    row.rate = per_second(q.count, w)
+    row.bytes, row.status, row.errors = q.bytes, copy(q.status), copy(q.errors)
+    r.requests[tag] = row
+  end
+  for i, e in ipairs(raw.errors or {}) do r.errors[i] = { message = e.message, count = e.count } end
+  for i, s in ipairs(raw.series or {}) do
+    local row = { t = s.t, iterations = s.iterations, requests = s.requests, errors = s.errors,
+                  histogram = s.histogram:encode() }
+    if s.histogram:count() > 0 then
+      row.p50, row.p99 = s.histogram:percentile(50), s.histogram:percentile(99)
+    end
+    r.series[i] = row
+  end
+  r.results = raw.results
+  return r
+end
+
+-- The histograms thresholds are checked against.
+function M.histograms(raw)
+  local req = {}
+  for tag, q in pairs(raw.requests or {}) do req[tag] = q.histogram end
+  return { chain = raw.chain, start_lag = raw.start_lag, requests = req }
+end
+
+-- lua-cjson 2.1 writes an empty table as {} and escapes every '/': lists
+-- that may be empty get a marker that becomes [], and '\/' becomes '/'
+-- ('\/' only ever starts an escape in cjson's output, so this is exact).
+local EMPTY = "\1dockscript-empty-list\1"
+local LISTS = { "args", "errors", "series", "thresholds", "shards" }
+
+function M.encode(report)
+  local r = copy(report)
+  r.results = nil
+  for _, k in ipairs(LISTS) do
+    if r[k] ~= nil and next(r[k]) == nil then r[k] = EMPTY end
+  end
+  local text = json.encode(r)
+  text = text:gsub('"\\u0001dockscript%-empty%-list\\u0001"', "[]")
+  return (text:gsub("\\/", "/"))
+end
+
+-- Writes the report to path through a temporary file, so a failure leaves
+-- no half-written file. Returns nil and the reason on failure.
+function M.write(report, path)
+  local tmp = path .. ".tmp"
+  local f, err = io.open(tmp, "w")
+  if not f then return nil, err end
+  local ok, werr = f:write(M.encode(report), "\n")
+  local closed, cerr = f:close()
+  if not ok or not closed then
+    os.remove(tmp)
+    return nil, werr or cerr
+  end
+  local moved, merr = os.rename(tmp, path)
+  if not moved then os.remove(tmp); return nil, merr end
+  return true
+end
+
+-- Reading back: a JSON file as a raw result, or nil and why it is not one.
+local function int(v) return math.tointeger(v) end
+
+local function hist(v, what)
+  if type(v) ~= "string" then error(what .. ": no histogram", 0) end
+  local ok, h = pcall(metrics.decode, v)
+  if not ok then error(what .. ": " .. tostring(h), 0) end
+  return h
+end
+
+local function counts(t, what)
+  local out = {}
+  if t == nil then return out end
+  if type(t) ~= "table" then error(what .. ": not an object", 0) end
+  for k, v in pairs(t) do
+    out[tostring(k)] = int(v) or error(what .. ": not a count", 0)
+  end
+  return out
+end
+
+local function raw_of(r)
+  if type(r) ~= "table" or r.format ~= M.FORMAT then
+    error("not a dockscript load run (no \"format\": \"" .. M.FORMAT .. "\")", 0)
+  end
+  if r.model ~= "open" and r.model ~= "closed" then error("model: not open or closed", 0) end
+  local shard = type(r.shard) == "table" and { int(r.shard[1]), int(r.shard[2]) }
+  if not shard or not shard[1] or not shard[2] then error("no shard [I, N]", 0) end
+  local it = type(r.iterations) == "table" and r.iterations or error("no iterations", 0)
+  local raw = {
+    scenario = r.scenario, args = r.args, model = r.model, threads = int(r.threads) or 0,
+    shard = shard, duration = tonumber(r.duration) or 0, options = r.options,
+    iterations = { done = int(it.done), failed = int(it.failed), dropped = int(it.dropped) },
+    chain = hist(type(r.chain) == "table" and r.chain.histogram, "chain"),
+    start_lag = hist(type(r.start_lag) == "table" and r.start_lag.histogram, "start_lag"),
+    requests = {}, errors = {}, series = {},
+  }
+  if not (raw.iterations.done and raw.iterations.failed and raw.iterations.dropped) then
+    error("iterations: done, failed and dropped must be counts", 0)
+  end
+  for tag, q in pairs(type(r.requests) == "table" and r.requests or {}) do
+    raw.requests[tag] = { count = int(q.count) or 0, bytes = int(q.bytes) or 0,
+      histogram = hist(q.histogram, tag), status = counts(q.status, tag .. ": status"),
+      errors = counts(q.errors, tag .. ": errors") }
+  end
+  for i, e in ipairs(type(r.errors) == "table" and r.errors or {}) do
+    raw.errors[i] = { message = tostring(e.message), count = int(e.count) or 0 }
+  end
+  for i, s in ipairs(type(r.series) == "table" and r.series or {}) do
+    raw.series[i] = { t = int(s.t) or error("series: t is not an integer", 0),
+      iterations = int(s.iterations) or 0, requests = int(s.requests) or 0,
+      errors = int(s.errors) or 0, histogram = hist(s.histogram, "series " .. i) }
+  end
+  return raw
+end
+
+-- The raw result stored in a JSON file; nil and a one-line reason if the
+-- file cannot be read or is not a dockscript load run.
+function M.read(path)
+  local f, err = io.open(path)
+  if not f then return nil, err end
+  local text, rerr = f:read("a")
+  f:close()
+  if not text then return nil, path .. ": " .. tostring(rerr) end
+  local ok, data = pcall(json.decode, text)
+  if not ok then return nil, path .. ": not JSON (" .. tostring(data) .. ")" end
+  local ok2, raw = pcall(raw_of, data)
+  if not ok2 then return nil, path .. ": " .. tostring(raw) end
+  return raw
+end
+
+-- Merging: counts add, histograms merge exactly, series add by second,
+-- failure messages by text. Every raw must be of the same scenario and
+-- model, and no shard may come twice (checked by the caller, M.check_merge).
+local function add_counts(into, from)
+  for k, v in pairs(from or {}) do into[k] = (into[k] or 0) + v end
+end
+
+local function merge_errors(lists)
+  local by, order = {}, {}
+  for _, list in ipairs(lists) do
+    for _, e in ipairs(list) do
+      if not by[e.message] then by[e.message] = 0; order[#order + 1] = e.message end
+      by[e.message] = by[e.message] + e.count
+    end
+  end
+  local out = {}
+  for _, m in ipairs(order) do out[#out + 1] = { message = m, count = by[m] } end
+  table.sort(out, function(a, b)
+    if a.count ~= b.count then return a.count > b.count end
+    return a.message < b.message
+  end)
+  while #out > 20 do out[#out] = nil end
+  return out
+end
+
+local function merge_series(raws)
+  local by = {}
+  local last = 0
+  for _, raw in ipairs(raws) do
+    for _, s in ipairs(raw.series) do
+      local m = by[s.t]
+      if not m then
+        m = { t = s.t, iterations = 0, requests = 0, errors = 0,
+              histogram = metrics.histogram(s.histogram:sigfigs()) }
+        by[s.t] = m
+      end
+      m.iterations, m.requests = m.iterations + s.iterations, m.requests + s.requests
+      m.errors = m.errors + s.errors
+      m.histogram:merge(s.histogram)
+      last = math.max(last, s.t)
+    end
+  end
+  local out = {}
+  for t = 1, last do
+    out[t] = by[t] or { t = t, iterations = 0, requests = 0, errors = 0, histogram = metrics.histogram(2) }
+  end
+  return out
+end
+
+-- One raw result of several. `shard` is {1, 1} when they are every shard
+-- of a run, otherwise absent; `shards` lists what was merged.
+function M.merge(raws)
+  local first = raws[1]
+  local m = {
+    scenario = first.scenario, args = first.args, model = first.model, options = first.options,
+    threads = 0, duration = 0, shards = {},
+    iterations = { done = 0, failed = 0, dropped = 0 },
+    chain = metrics.histogram(first.chain:sigfigs()),
+    start_lag = metrics.histogram(first.start_lag:sigfigs()),
+    requests = {},
+  }
+  local errors = {}
+  for i, raw in ipairs(raws) do
+    m.threads = m.threads + raw.threads
+    m.duration = math.max(m.duration, raw.duration)
+    m.shards[i] = raw.shard
+    add_counts(m.iterations, raw.iterations)
+    m.chain:merge(raw.chain)
+    m.start_lag:merge(raw.start_lag)
+    errors[i] = raw.errors
+    for tag, q in pairs(raw.requests) do
+      local t = m.requests[tag]
+      if not t then
+        t = { count = 0, bytes = 0, status = {}, errors = {},
+              histogram = metrics.histogram(q.histogram:sigfigs()) }
+        m.requests[tag] = t
+      end
+      t.count, t.bytes = t.count + q.count, t.bytes + q.bytes
+      add_counts(t.status, q.status)
+      add_counts(t.errors, q.errors)
+      t.histogram:merge(q.histogram)
+    end
+  end
+  m.errors = merge_errors(errors)
+  m.series = merge_series(raws)
+  table.sort(m.shards, function(a, b) return a[1] < b[1] end)
+  local n = first.shard[2]
+  if #raws == n and n > 1 then m.shard = { 1, 1 } end
+  if n == 1 and #raws == 1 then m.shard = first.shard end
+  return m
+end
+
+-- Why these raws (read from `paths`) cannot be merged, or nil.
+function M.check_merge(raws, paths)
+  local first = raws[1]
+  local seen = {}
+  for i, raw in ipairs(raws) do
+    if raw.scenario ~= first.scenario then
+      return string.format("%s and %s are runs of different scenarios (%s, %s)", paths[1],
+        paths[i], tostring(first.scenario), tostring(raw.scenario))
+    end
+    if raw.model ~= first.model then
+      return string.format("%s and %s are runs of different models (%s, %s)", paths[1],
+        paths[i], first.model, raw.model)
+    end
+    if raw.shard[2] ~= first.shard[2] then
+      return string.format("%s and %s are shards of different splits (%d/%d, %d/%d)",
+        paths[1], paths[i], first.shard[1], first.shard[2], raw.shard[1], raw.shard[2])
+    end
+    local key = raw.shard[1]
+    if seen[key] then
+      return string.format("%s and %s are the same shard (%d/%d)", seen[key], paths[i],
+        raw.shard[1], raw.shard[2])
+    end
+    seen[key] = paths[i]
+  end
+  return nil
+end
+
+return M

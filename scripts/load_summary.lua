@@ -1,0 +1,161 @@
+-- The end-of-run summary: what a wrk or k6 user reads at a glance. One
+-- line for the run and its iterations, a table with a row for the chain
+-- and one per request tag (count, rate, min, p50, p90, p99, p99.9, max,
+-- status classes), then what failed, the open model's start lag and the
+-- thresholds.
+local M = {}
+
+-- 1234567 -> "1,234,567"
+function M.count(n)
+  local s = string.format("%d", n)
+  local sign, digits = s:match("^(-?)(%d+)$")
+  digits = digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
+  return sign .. digits
+end
+
+-- Seconds in a unit that keeps 3-4 significant digits: 523us, 12.34ms, 1.002s.
+function M.time(s)
+  if s == nil then return "-" end
+  if s < 0.001 then return string.format("%.0fus", s * 1e6) end
+  if s < 1 then return string.format("%.2fms", s * 1e3) end
+  if s < 100 then return string.format("%.3fs", s) end
+  return string.format("%.1fs", s)
+end
+
+function M.rate(r) return r and string.format("%.1f/s", r) or "-" end
+
+local function pct(x) return string.format("%.2f%%", 100 * x) end
+
+-- "2xx 9,990  5xx 10  errors 3" from status and transport-error counts.
+local function outcomes(row)
+  local classes = {}
+  for code, n in pairs(row.status or {}) do
+    local c = tostring(code):sub(1, 1) .. "xx"
+    classes[c] = (classes[c] or 0) + n
+  end
+  local keys = {}
+  for c in pairs(classes) do keys[#keys + 1] = c end
+  table.sort(keys)
+  local parts = {}
+  for _, c in ipairs(keys) do parts[#parts + 1] = c .. " " .. M.count(classes[c]) end
+  local errs = 0
+  for _, n in pairs(row.errors or {}) do errs = errs + n end
+  if errs > 0 then parts[#parts + 1] = "errors " .. M.count(errs) end
+  return table.concat(parts, "  ")
+end
+
+local function sorted_tags(requests)
+  local tags = {}
+  for tag in pairs(requests or {}) do tags[#tags + 1] = tag end
+  table.sort(tags)
+  return tags
+end
+
+local function header(r)
+  local o = r.options or {}
+  local what
+  if r.model == "open" then
+    what = o.stages and string.format("open model, %s stages over %gs", #o.stages, o.duration)
+      or string.format("open model, %g/s for %gs", o.rate or 0, o.duration or 0)
+  else
+    what = string.format("closed model, %d VUs, %s", o.vus or 0,
+      o.iterations and M.count(o.iterations) .. " iterations" or string.format("%gs", o.duration or 0))
+  end
+  local where
+  if r.shards then
+    local n = r.shards[1] and r.shards[1][2] or 1
+    where = string.format("merged %d of %d shards", #r.shards, n)
+  elseif r.shard and r.shard[2] > 1 then
+    where = string.format("shard %d/%d", r.shard[1], r.shard[2])
+  end
+  return string.format("%s: %s, %d thread%s%s, ran %.2fs", r.scenario or "?", what, r.threads,
+    r.threads == 1 and "" or "s", where and ", " .. where or "", r.duration or 0)
+end
+
+local function iterations_line(r)
+  local it = r.iterations
+  local ended = it.done + it.failed
+  return string.format("iterations: %s done, %s failed (%s), %s dropped, %s", M.count(it.done),
+    M.count(it.failed), pct(ended > 0 and it.failed / ended or 0), M.count(it.dropped),
+    M.rate(it.rate))
+end
+
+local COLS = { "count", "rate", "min", "p50", "p90", "p99", "p99.9", "max" }
+
+local function table_lines(r)
+  local rows = { { "chain", r.chain } }
+  for _, tag in ipairs(sorted_tags(r.requests)) do rows[#rows + 1] = { tag, r.requests[tag] } end
+  local width = 5
+  for _, row in ipairs(rows) do width = math.max(width, #row[1]) end
+  local fmt = "%-" .. width .. "s %10s %10s" .. string.rep(" %9s", 6) .. "  %s"
+  local head = { "", table.unpack(COLS) }
+  head[#head + 1] = "status"
+  local out = { string.format(fmt, table.unpack(head)) }
+  for _, row in ipairs(rows) do
+    local name, x = row[1], row[2]
+    local line = string.format(fmt, name, M.count(x.count), M.rate(x.rate), M.time(x.min),
+      M.time(x.p50), M.time(x.p90), M.time(x.p99), M.time(x.p999), M.time(x.max),
+      name == "chain" and "" or outcomes(x))
+    out[#out + 1] = (line:gsub("%s+$", ""))
+  end
+  return out
+end
+
+local function error_lines(r)
+  local out = {}
+  local reasons = {}
+  for _, tag in ipairs(sorted_tags(r.requests)) do
+    for reason, n in pairs(r.requests[tag].errors or {}) do
+      reasons[#reasons + 1] = string.format("  %10s  %s: %s", M.count(n), tag, reason)
+    end
+  end
+  if #reasons > 0 then
+    table.sort(reasons)
+    out[#out + 1] = "transport errors:"
+    for _, l in ipairs(reasons) do out[#out + 1] = l end
+  end
+  if #(r.errors or {}) > 0 then
+    out[#out + 1] = "failed iterations:"
+    for _, e in ipairs(r.errors) do
+      out[#out + 1] = string.format("  %10s  %s", M.count(e.count), e.message)
+    end
+  end
+  return out
+end
+
+local function threshold_lines(r)
+  if not r.thresholds or #r.thresholds == 0 then return {} end
+  local failed = 0
+  for _, t in ipairs(r.thresholds) do if not t.ok then failed = failed + 1 end end
+  local out = { string.format("thresholds: %d passed, %d failed", #r.thresholds - failed, failed) }
+  local width = 0
+  for _, t in ipairs(r.thresholds) do width = math.max(width, #t.expression) end
+  for _, t in ipairs(r.thresholds) do
+    local v = t.value
+    local shown = t.note or (t.stat == "errors" and pct(v))
+      or ((t.stat == "count" or t.stat == "dropped" or t.stat == "failed" or t.stat == "done")
+          and M.count(v))
+      or (t.stat == "rate" and M.rate(v)) or M.time(v)
+    out[#out + 1] = string.format("  %-4s  %-" .. width .. "s  %s", t.ok and "ok" or "FAIL",
+      t.expression, shown)
+  end
+  return out
+end
+
+-- The summary as lines of text.
+function M.lines(r)
+  local out = { header(r), iterations_line(r) }
+  for _, l in ipairs(table_lines(r)) do out[#out + 1] = l end
+  for _, l in ipairs(error_lines(r)) do out[#out + 1] = l end
+  if r.model == "open" then
+    local l = r.start_lag
+    out[#out + 1] = string.format("start lag: p50 %s, p99 %s, max %s", M.time(l.p50),
+      M.time(l.p99), M.time(l.max))
+  end
+  for _, l in ipairs(threshold_lines(r)) do out[#out + 1] = l end
+  return out
+end
+
+function M.text(r) return table.concat(M.lines(r), "\n") .. "\n" end
+
+return M

@@ -1,0 +1,127 @@
+-- Thresholds: `chain:p99<1.2s`, `GET /users:p95<300ms`, `errors<0.1%`,
+-- `dropped<=0`, `rate>=990`. Parsed before a run (a bad one is a usage
+-- error), checked against the report after it.
+local M = {}
+
+-- Run-wide figures, from report.iterations; `errors` is failed / (done +
+-- failed), written as a fraction or with %.
+local RUN = { errors = true, dropped = true, failed = true, done = true, rate = true }
+-- Statistics of a metric (chain, start_lag or a request tag).
+local STATS = { count = true, rate = true, min = true, mean = true, max = true }
+local TIME_UNITS = { s = 1, ms = 1e-3, us = 1e-6 }
+local OPS = {
+  ["<"] = function(a, b) return a < b end, ["<="] = function(a, b) return a <= b end,
+  [">"] = function(a, b) return a > b end, [">="] = function(a, b) return a >= b end,
+  ["=="] = function(a, b) return a == b end,
+}
+
+-- p95 -> 95, p99.9 -> 99.9, p999 -> 99.9 and p9999 -> 99.99 (the JSON's
+-- names); nil if not a percentile.
+local function percentile_of(stat)
+  local digits = stat:match("^p(%d+%.?%d*)$")
+  if not digits then return nil end
+  local p = tonumber(digits)
+  if p > 100 and digits:match("^99%d+$") then p = tonumber("99." .. digits:sub(3)) end
+  if p < 0 or p > 100 then return nil end
+  return p
+end
+
+local function is_time(stat) return stat == "min" or stat == "mean" or stat == "max" or percentile_of(stat) end
+
+-- The value with its unit, in the threshold's own terms.
+local function parse_value(v, stat)
+  local num, unit = v:match("^(%-?%d*%.?%d+)%s*(%a*%%?)$")
+  num = tonumber(num)
+  if not num then return nil, "expected a number after the comparison" end
+  if unit == "" then return num end
+  if unit == "%" then
+    if stat ~= "errors" then return nil, "% is for errors only" end
+    return num / 100
+  end
+  if TIME_UNITS[unit] and is_time(stat) then return num * TIME_UNITS[unit] end
+  return nil, string.format("unit '%s' does not fit %s (times take s, ms or us; errors %%)", unit, stat)
+end
+
+-- One expression as {expr, metric (nil for run-wide), stat, op, value};
+-- nil and a one-line reason if it does not parse.
+function M.parse(expr)
+  if type(expr) ~= "string" then return nil, "expected a string" end
+  local lhs, op, rhs = expr:match("^%s*(.-)%s*([<>=]=?)%s*(.-)%s*$")
+  if not lhs or lhs == "" or rhs == "" or op == "=" then
+    return nil, "expected METRIC:STAT OP VALUE (chain:p99<1.2s) or errors/dropped/failed/done/rate"
+      .. " OP VALUE (errors<0.1%)"
+  end
+  local t = { expr = expr, op = op }
+  local metric, stat = lhs:match("^(.*):%s*([%w.]+)$")
+  if metric then
+    t.metric, t.stat = metric, stat
+    if metric == "" then return nil, "no metric before ':'" end
+    if not STATS[stat] and not percentile_of(stat) then
+      return nil, string.format("unknown statistic '%s' (count, rate, min, mean, max or pNN like p95, p99.9)", stat)
+    end
+  else
+    if not RUN[lhs] then
+      return nil, string.format("unknown figure '%s': errors, dropped, failed, done, rate, or "
+        .. "METRIC:STAT like chain:p99", lhs)
+    end
+    t.stat = lhs
+  end
+  local value, err = parse_value(rhs, t.stat)
+  if not value then return nil, err end
+  t.value = value
+  return t
+end
+
+-- Every expression parsed, or a load error naming the first bad one.
+function M.parse_all(list, fail)
+  local out = {}
+  for i, expr in ipairs(list or {}) do
+    local t, err = M.parse(expr)
+    if not t then fail(string.format("--threshold '%s': %s", tostring(expr), err)) end
+    out[i] = t
+  end
+  return out
+end
+
+-- The figure a threshold names, from the report and its histograms
+-- (hists.chain, hists.start_lag, hists.requests[tag]); nil and why if the
+-- run has none.
+local function figure(t, report, hists)
+  local it = report.iterations
+  if not t.metric then
+    if t.stat == "errors" then
+      local ended = it.done + it.failed
+      return ended > 0 and it.failed / ended or 0
+    end
+    return it[t.stat]
+  end
+  local row, h
+  if t.metric == "chain" or t.metric == "start_lag" then
+    row, h = report[t.metric], hists[t.metric]
+    if t.metric == "start_lag" and report.model ~= "open" then
+      return nil, "start_lag is measured in the open model only"
+    end
+  else
+    row, h = report.requests[t.metric], hists.requests[t.metric]
+    if not row then return nil, string.format("no request tagged '%s' in this run", t.metric) end
+  end
+  if t.stat == "count" then return h:count() end
+  if t.stat == "rate" then return row.rate or 0 end
+  if h:count() == 0 then return nil, "no values recorded" end
+  local p = percentile_of(t.stat)
+  if p then return h:percentile(p) end
+  return h[t.stat](h)
+end
+
+-- Each threshold checked: {expression, ok, value, note}.
+function M.check(parsed, report, hists)
+  local results = {}
+  for i, t in ipairs(parsed) do
+    local v, why = figure(t, report, hists)
+    results[i] = { expression = t.expr, ok = v ~= nil and OPS[t.op](v, t.value), value = v,
+                   note = why, stat = t.stat }
+  end
+  return results
+end
+
+return M
