@@ -76,8 +76,12 @@ local function check_json_target(path)
   if type(path) ~= "string" or path == "" then fail("--json: expected a file name") end
   local dir = path:match("^(.*)/[^/]*$") or "."
   if dir == "" then dir = "/" end
-  local ok, err = os.rename(dir, dir)
-  if not ok then fail(string.format("--json %s: folder %s does not exist (%s)", path, dir, err)) end
+  local d, derr = io.open(dir .. "/.")
+  if not d then
+    fail(string.format("--json %s: folder %s %s", path, dir,
+      derr:find("No such file", 1, true) and "does not exist" or "cannot be opened: " .. derr))
+  end
+  d:close()
   local probe = string.format("%s/.load-%d.tmp", dir, math.random(1 << 30))
   local f, werr = io.open(probe, "w")
   if not f then fail(string.format("--json %s: cannot write in %s (%s)", path, dir, werr)) end

@@ -274,7 +274,7 @@ function M.merge(raws)
   table.sort(m.shards, function(a, b) return a[1] < b[1] end)
   local n = first.shard[2]
   if #raws == n and n > 1 then m.shard = { 1, 1 } end
-  if n == 1 and #raws == 1 then m.shard = first.shard end
+  if n == 1 and #raws == 1 then m.shard, m.shards = first.shard, nil end
   return m
 end
 

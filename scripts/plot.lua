@@ -1,5 +1,6 @@
 -- Draws bench.lua's --json figures as a PNG with gnuplot: time against N for
--- the sequential and concurrent runs and their ideal lines (log-log).
+-- the sequential and concurrent runs and their ideal lines (log-log). A load
+-- run's JSON (load.lua --json) is drawn by plot_load.lua.
 --   dockscript scripts/plot.lua RESULTS.json OUT.png
 local input, output = arg[1], arg[2]
 if not (input and output) then
@@ -9,6 +10,12 @@ end
 local f = assert(io.open(input))
 local data = json.decode(f:read("a"))
 f:close()
+local plot_load = require "plot_load"
+if plot_load.is_load_run(data) then
+  plot_load.draw(data, output)
+  print("wrote " .. output)
+  return
+end
 if not data.runs or #data.runs == 0 then error(input .. ": no runs to plot", 0) end
 
 local dat = os.tmpname()

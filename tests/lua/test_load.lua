@@ -1,0 +1,353 @@
+-- load.lua's parts that need no run: options, stages, shards, thresholds,
+-- the report built from a raw result (real histograms), its JSON, and the
+-- merge of shards against one histogram that recorded everything.
+--   dockscript tests/lua/test_load.lua
+local T = require "testlib"
+local options = require "load_options"
+local report = require "load_report"
+local summary = require "load_summary"
+local threshold = require "load_threshold"
+
+local tmp = os.tmpname()
+
+-- The message and exit code of a load failure raised by fn.
+local function failure(fn)
+  local ok, e = pcall(fn)
+  assert(not ok, "expected a failure, got none")
+  assert(options.is_failure(e), "expected a load failure, got " .. tostring(e))
+  return e.message, e.code
+end
+
+T.test("durations: plain seconds and units", function()
+  for text, want in pairs({ ["10"] = 10, ["10s"] = 10, ["500ms"] = 0.5, ["2m"] = 120,
+                            ["1m30s"] = 90, ["1h"] = 3600, ["0.25s"] = 0.25, [" 3 s "] = 3 }) do
+    T.eq(options.seconds(text), want, text)
+  end
+  for _, bad in ipairs({ "", "x", "10x", "1m30", "s", "-1s", "1.2.3" }) do
+    T.eq(options.seconds(bad), nil, "'" .. bad .. "'")
+  end
+end)
+
+local function resolve(caller, scenario_opts)
+  return options.resolve(options.merge(caller, scenario_opts))
+end
+
+T.test("stages: rate points from --rate (or 0) through each target", function()
+  local o = resolve({ stages = "10s:100,30s:1000,10s:0" })
+  T.eq(o.model, "open")
+  T.ok(T.deepeq(o.rate_points, { { t = 0, rate = 0 }, { t = 10, rate = 100 },
+    { t = 40, rate = 1000 }, { t = 50, rate = 0 } }), "points")
+  T.eq(o.duration, 50, "duration")
+  o = resolve({ stages = "1m:10", rate = 5 })
+  T.ok(T.deepeq(o.rate_points, { { t = 0, rate = 5 }, { t = 60, rate = 10 } }), "from --rate")
+  o = resolve({ rate = 20, duration = "5s" })
+  T.ok(T.deepeq(o.rate_points, { { t = 0, rate = 20 }, { t = 5, rate = 20 } }), "constant rate")
+  T.eq(o.max_vus, 10000, "default max_vus")
+  for _, bad in ipairs({ "10s", "10s:", "x:10", "10s:-1", "0s:10", "10s:10,,5s:1", "" }) do
+    local msg, code = failure(function() resolve({ stages = bad }) end)
+    T.ok(msg:find("^%-%-stages: ") ~= nil, msg)
+    T.eq(code, 2, bad)
+  end
+  T.ok(failure(function() resolve({ stages = "10s:0" }) end):find("every rate is 0"), "all zero")
+end)
+
+T.test("closed model: defaults and counts", function()
+  local o = resolve({})
+  T.eq(o.model, "closed")
+  T.eq(o.vus, 1)
+  T.eq(o.iterations, 1, "one iteration per VU by default")
+  o = resolve({ vus = "8", duration = "2s" })
+  T.eq(o.vus, 8)
+  T.eq(o.iterations, nil)
+  T.eq(o.duration, 2)
+  T.ok(o.threads >= 1 and o.threads <= 8, "threads from the cores, at most one per VU")
+  T.eq(resolve({ vus = 3, iterations = 7, threads = 2 }).threads, 2)
+end)
+
+T.test("bad values: one message each, exit 2", function()
+  local cases = {
+    { { rate = 0, duration = 1 }, "--rate: expected a number > 0, got '0'" },
+    { { rate = "-5", duration = 1 }, "--rate: expected a number > 0" },
+    { { rate = "fast", duration = 1 }, "--rate: expected a number > 0, got 'fast'" },
+    { { rate = 10 }, "--rate needs --duration" },
+    { { vus = 0 }, "--vus: expected an integer >= 1, got '0'" },
+    { { vus = 1.5 }, "--vus: expected an integer >= 1" },
+    { { iterations = -1 }, "--iterations: expected an integer >= 1" },
+    { { duration = "0s" }, "--duration: expected a duration > 0" },
+    { { duration = "soon" }, "--duration: expected a duration > 0" },
+    { { threads = 0 }, "--threads: expected an integer >= 1, got '0'" },
+    { { shard = "3/2" }, "--shard: expected I/N with 1 <= I <= N, like 1/4, got '3/2'" },
+    { { shard = "0/2" }, "got '0/2'" },
+    { { shard = "a/b" }, "got 'a/b'" },
+    { { vus = 3, rate = 5, duration = 1 }, "--vus and --rate cannot be used together" },
+    { { iterations = 3, duration = 1 }, "--iterations and --duration cannot be used together" },
+    { { stages = "1s:1", duration = 1 }, "--duration and --stages cannot be used together" },
+    { { max_vus = 5, duration = 1 }, "--max-vus is for the open model" },
+    { { vus = 1, shard = "1/2" }, "--vus: expected an integer >= 2" },
+  }
+  for _, c in ipairs(cases) do
+    local msg, code = failure(function() resolve(c[1]) end)
+    T.ok(msg:find(c[2], 1, true) ~= nil, string.format("%q contains %q", msg, c[2]))
+    T.eq(code, 2, c[2])
+    T.ok(not msg:find("\n"), "one line")
+  end
+end)
+
+T.test("scenario options are defaults: the caller's win, excluded ones are dropped", function()
+  local sc = { rate = 100, duration = 10, max_vus = 50 }
+  local o = resolve({}, sc)
+  T.eq(o.model, "open")
+  T.eq(o.max_vus, 50)
+  o = resolve({ rate = 200 }, sc)
+  T.eq(o.rate, 200, "caller's rate")
+  T.eq(o.duration, 10, "scenario's duration kept")
+  o = resolve({ vus = 4 }, sc)
+  T.eq(o.model, "closed", "the caller's --vus drops the scenario's rate and max_vus")
+  T.eq(o.duration, 10)
+  o = resolve({ iterations = 5 }, sc)
+  T.eq(o.iterations, 5)
+  T.eq(o.duration, nil, "the caller's iterations drop the scenario's duration")
+  local msg = failure(function() resolve({}, { vus = 2, rate = 3, duration = 1 }) end)
+  T.ok(msg:find("^scenario options: %-%-vus and %-%-rate") ~= nil, msg)
+  msg = failure(function() resolve({}, { speed = 3 }) end)
+  T.eq(msg, "scenario options: unknown option 'speed'")
+  T.eq(resolve({}, { ["max-vus"] = 7, rate = 1, duration = 1 }).max_vus, 7, "dashes too")
+end)
+
+T.test("shards", function()
+  T.ok(T.deepeq({ options.shard("2/3") }, { 2, 3 }), "2/3")
+  T.ok(T.deepeq({ options.shard({ 1, 1 }) }, { 1, 1 }), "table")
+  local o = resolve({ vus = 4, iterations = 10, shard = "2/2" })
+  T.ok(T.deepeq(o.shard, { 2, 2 }), "resolved")
+  T.eq(resolve({ rate = 1, duration = 1, shard = "1/3" }).max_vus, 30000, "10000 per shard")
+end)
+
+-- A raw result as runner.run returns it, from lists of latencies.
+local function raw_of(spec)
+  local raw = {
+    model = spec.model or "closed", threads = spec.threads or 1, shard = spec.shard or { 1, 1 },
+    duration = spec.duration or 2,
+    iterations = { done = #spec.chain, failed = spec.failed or 0, dropped = spec.dropped or 0 },
+    chain = metrics.histogram(), start_lag = metrics.histogram(),
+    requests = {}, errors = spec.errors or {}, series = {},
+    scenario = spec.scenario or "s.lua", args = {},
+    options = spec.options or { model = spec.model or "closed", vus = 2, iterations = 10 },
+  }
+  for _, v in ipairs(spec.chain) do raw.chain:record(v) end
+  for _, v in ipairs(spec.lag or {}) do raw.start_lag:record(v) end
+  for tag, q in pairs(spec.requests or {}) do
+    local h = metrics.histogram()
+    for _, v in ipairs(q.values) do h:record(v) end
+    raw.requests[tag] = { count = #q.values + (q.refused or 0), bytes = 100 * #q.values,
+      histogram = h, status = q.status or { ["200"] = #q.values },
+      errors = q.refused and { ["Couldn't connect to server"] = q.refused } or {} }
+  end
+  for t, values in ipairs(spec.series or {}) do
+    local h = metrics.histogram(2)
+    for _, v in ipairs(values) do h:record(v) end
+    raw.series[t] = { t = t, iterations = #values, requests = 2 * #values, errors = 0, histogram = h }
+  end
+  return raw
+end
+
+local function values(n, base, step)
+  local out = {}
+  for i = 1, n do out[i] = base + step * i end
+  return out
+end
+
+T.test("report: DESIGN's fields from a raw result", function()
+  local raw = raw_of({ chain = values(1000, 0.1, 0.0001), failed = 10, dropped = 3,
+    requests = { ["GET /users"] = { values = values(1000, 0.05, 0.00005), refused = 10 } },
+    series = { values(500, 0.1, 0.0001), values(500, 0.15, 0.0001) },
+    errors = { { message = "boom", count = 10 } } })
+  local r = report.build(raw)
+  T.eq(r.format, report.FORMAT)
+  T.eq(r.iterations.done, 1000)
+  T.eq(r.iterations.failed, 10)
+  T.eq(r.iterations.dropped, 3)
+  T.eq(r.iterations.rate, 505, "(done + failed) / duration")
+  for _, k in ipairs({ "count", "min", "mean", "p50", "p90", "p99", "p999", "max", "histogram" }) do
+    T.ok(r.chain[k] ~= nil, "chain." .. k)
+  end
+  T.lt(math.abs(r.chain.p50 - 0.15), 0.15 * 0.001 + 1e-6, "p50 within 0.1%")
+  T.lt(math.abs(r.chain.p99 - 0.199), 0.199 * 0.001 + 1e-6, "p99 within 0.1%")
+  local u = r.requests["GET /users"]
+  T.eq(u.count, 1010)
+  T.eq(u.status["200"], 1000)
+  T.eq(u.errors["Couldn't connect to server"], 10)
+  T.eq(u.bytes, 100000)
+  T.eq(metrics.decode(u.histogram):count(), 1000, "decodable histogram")
+  T.eq(#r.series, 2)
+  T.ok(r.series[2].p50 > r.series[1].p50, "series p50")
+  T.eq(metrics.decode(r.series[1].histogram):sigfigs(), 2, "series at 2 digits")
+  T.eq(r.start_lag.count, 0)
+  T.eq(metrics.decode(r.chain.histogram):percentile(99), raw.chain:percentile(99), "round trip")
+end)
+
+T.test("open model: rates over the schedule, start lag", function()
+  local raw = raw_of({ model = "open", chain = values(100, 0.2, 0), lag = values(100, 0, 0.00001),
+    duration = 11, options = { model = "open", rate = 10, duration = 10 } })
+  local r = report.build(raw)
+  T.eq(r.iterations.rate, 10, "started per second of the 10 s schedule, not of the 11 s run")
+  T.eq(r.chain.rate, 10)
+  T.ok(r.start_lag.p99 > 0 and r.start_lag.max >= r.start_lag.p99, "start_lag figures")
+  local text = summary.text(r)
+  T.ok(text:find("start lag: p50 ", 1, true), text)
+  T.ok(text:find("open model, 10/s for 10s", 1, true), text)
+end)
+
+T.test("thresholds: parse", function()
+  local t = assert(threshold.parse("chain:p99<1.2s"))
+  T.eq(t.metric, "chain"); T.eq(t.stat, "p99"); T.eq(t.op, "<"); T.eq(t.value, 1.2)
+  t = assert(threshold.parse("GET /users:p95<300ms"))
+  T.eq(t.metric, "GET /users"); T.eq(t.value, 0.3)
+  T.eq(assert(threshold.parse("errors<0.1%")).value, 0.001)
+  T.eq(assert(threshold.parse("errors<0.001")).value, 0.001)
+  T.eq(assert(threshold.parse("dropped<=0")).op, "<=")
+  T.eq(assert(threshold.parse("rate >= 990")).value, 990)
+  T.eq(assert(threshold.parse("chain:p99.9<=250us")).value, 0.00025)
+  T.eq(assert(threshold.parse("chain:count==10")).op, "==")
+  for _, bad in ipairs({ "chain:p1000<1s", "chain:p101<1s", "chain:avg<1s", "chain:p99",
+      "chain:p99=1", "latency<1", "chain:p99<1kg", "dropped<1%", "chain:count>5ms", "<1", "" }) do
+    T.eq(threshold.parse(bad), nil, bad)
+  end
+  local ok, e = pcall(threshold.parse_all, { "chain:p99<1s", "chain:p42x<1" }, options.fail)
+  T.ok(not ok and e.message:find("^%-%-threshold 'chain:p42x<1': unknown statistic 'p42x'"), e.message)
+end)
+
+T.test("thresholds: checked against the report", function()
+  local raw = raw_of({ chain = values(100, 0.1, 0.001), failed = 1, dropped = 0,
+    requests = { ["GET /users"] = { values = values(100, 0.05, 0.001) } } })
+  local r = report.build(raw)
+  local parsed = threshold.parse_all({ "chain:p99<1.2s", "chain:p50>1s", "errors<0.1%",
+    "errors<2%", "dropped<=0", "rate>=990", "GET /users:p95<300ms", "GET /nope:p95<1s",
+    "start_lag:p99<1s", "chain:count==100", "GET /users:max<=0.151" }, options.fail)
+  local res = threshold.check(parsed, r, report.histograms(raw))
+  local want = { true, false, false, true, true, false, true, false, false, true, true }
+  for i, w in ipairs(want) do T.eq(res[i].ok, w, res[i].expression) end
+  T.eq(res[8].note, "no request tagged 'GET /nope' in this run")
+  T.ok(res[9].note:find("open model"), "start_lag in the closed model")
+  r.thresholds = res
+  local text = summary.text(r)
+  T.ok(text:find("thresholds: 6 passed, 5 failed", 1, true), text)
+  T.ok(text:find("FAIL  GET /nope:p95<1s +no request tagged"), text)
+  T.ok(text:find("ok    chain:p99<1.2s +199%.%d%dms"), text)
+end)
+
+T.test("summary: iterations, one row per tag, errors by reason", function()
+  local raw = raw_of({ chain = values(10, 0.2, 0.001), failed = 5,
+    requests = { ["GET /users"] = { values = values(10, 0.1, 0.001), refused = 5,
+                                    status = { ["200"] = 8, ["503"] = 2 } } },
+    errors = { { message = "GET http://x/users: Couldn't connect to server", count = 5 } } })
+  local text = summary.text(report.build(raw))
+  T.ok(text:find("iterations: 10 done, 5 failed (33.33%), 0 dropped, 7.5/s", 1, true), text)
+  T.ok(text:find("\nchain +10 +5%.0/s +20%d%.%d%dms"), text)
+  T.ok(text:find("\nGET /users +15 +7%.5/s .*2xx 8  5xx 2  errors 5\n"), text)
+  T.ok(text:find("GET /users: Couldn't connect to server", 1, true), text)
+  T.ok(text:find("failed iterations:\n +5  GET http://x/users", 1), text)
+  T.eq(summary.count(1234567), "1,234,567")
+  T.eq(summary.time(0.000523), "523us")
+  T.eq(summary.time(0.01234), "12.34ms")
+  T.eq(summary.time(1.0024), "1.002s")
+end)
+
+T.test("JSON: [] for empty lists, '/' unescaped, read back the same", function()
+  local raw = raw_of({ chain = values(50, 0.01, 0.001),
+    requests = { ["GET /users/{id}"] = { values = values(50, 0.005, 0.001) } },
+    series = { values(50, 0.01, 0.001) } })
+  local r = report.build(raw)
+  T.ok(report.write(r, tmp))
+  local text = io.open(tmp):read("a")
+  T.ok(text:find('"errors":[]', 1, true), "errors: []")
+  T.ok(text:find('"args":[]', 1, true), "args: []")
+  T.ok(text:find('"GET /users/{id}"', 1, true), "no \\/ in the tag")
+  T.ok(not text:find("\\/", 1, true), "no \\/ at all")
+  local back = assert(report.read(tmp))
+  local r2 = report.build(back)
+  T.eq(r2.chain.p99, r.chain.p99)
+  T.eq(r2.chain.count, 50)
+  T.eq(math.type(r2.iterations.done), "integer", "counts back as integers")
+  T.eq(r2.requests["GET /users/{id}"].count, 50)
+  T.eq(r2.series[1].iterations, 50)
+end)
+
+T.test("merge: two shards equal one run that recorded everything", function()
+  local a_chain, b_chain = values(700, 0.1, 0.0003), values(300, 0.15, 0.0007)
+  local a = raw_of({ shard = { 1, 2 }, chain = a_chain, failed = 2, dropped = 1, duration = 3,
+    requests = { ["GET /users"] = { values = a_chain, status = { ["200"] = 690, ["500"] = 10 } } },
+    series = { values(300, 0.1, 0.0003), values(400, 0.2, 0.0002) },
+    errors = { { message = "x", count = 1 }, { message = "y", count = 1 } } })
+  local b = raw_of({ shard = { 2, 2 }, chain = b_chain, failed = 3, dropped = 0, duration = 4,
+    requests = { ["GET /users"] = { values = b_chain, refused = 4 },
+                 ["GET /customers"] = { values = b_chain } },
+    series = { values(100, 0.3, 0.0001), values(100, 0.3, 0.0001), values(100, 0.3, 0.0001) },
+    errors = { { message = "y", count = 3 } } })
+  local all = metrics.histogram()
+  for _, v in ipairs(a_chain) do all:record(v) end
+  for _, v in ipairs(b_chain) do all:record(v) end
+  T.eq(report.check_merge({ a, b }, { "a.json", "b.json" }), nil, "mergeable")
+  local m = report.merge({ a, b })
+  T.ok(T.deepeq(m.shard, { 1, 1 }), "complete: shard 1/1")
+  T.eq(m.iterations.done, 1000)
+  T.eq(m.iterations.failed, 5)
+  T.eq(m.iterations.dropped, 1)
+  T.eq(m.threads, 2)
+  T.eq(m.duration, 4, "the longest shard")
+  for _, p in ipairs({ 0, 50, 90, 99, 99.9, 100 }) do
+    T.eq(m.chain:percentile(p), all:percentile(p), "p" .. p)
+  end
+  T.eq(m.chain:mean(), all:mean(), "mean")
+  local u = m.requests["GET /users"]
+  T.eq(u.count, 1004)
+  T.eq(u.status["200"], 990)
+  T.eq(u.status["500"], 10)
+  T.eq(u.errors["Couldn't connect to server"], 4)
+  T.eq(m.requests["GET /customers"].count, 300)
+  T.eq(#m.series, 3)
+  T.eq(m.series[1].iterations, 400)
+  T.eq(m.series[3].iterations, 100)
+  T.eq(m.errors[1].message, "y")
+  T.eq(m.errors[1].count, 4)
+  T.eq(m.errors[2].message, "x")
+  -- and through JSON files, as --merge reads them
+  local paths = { tmp .. ".a", tmp .. ".b" }
+  T.ok(report.write(report.build(a), paths[1]))
+  T.ok(report.write(report.build(b), paths[2]))
+  local m2 = report.merge({ assert(report.read(paths[1])), assert(report.read(paths[2])) })
+  local r1, r2 = report.build(m), report.build(m2)
+  T.eq(r2.chain.p99, r1.chain.p99)
+  T.eq(r2.chain.count, r1.chain.count)
+  T.eq(r2.requests["GET /users"].p999, r1.requests["GET /users"].p999)
+  T.eq(r2.series[2].p99, r1.series[2].p99)
+  os.remove(paths[1]); os.remove(paths[2])
+end)
+
+T.test("merge refuses what is not one run", function()
+  local function r(t) return raw_of(t) end
+  local p = { "a.json", "b.json" }
+  local c = { values(3, 0.1, 0.1) }
+  T.ok(report.check_merge({ r({ chain = c[1], shard = { 1, 2 } }),
+    r({ chain = c[1], shard = { 2, 2 }, scenario = "other.lua" }) }, p):find("different scenarios"), "scenario")
+  T.ok(report.check_merge({ r({ chain = c[1], shard = { 1, 2 } }),
+    r({ chain = c[1], shard = { 2, 2 }, model = "open" }) }, p):find("different models"), "model")
+  T.ok(report.check_merge({ r({ chain = c[1], shard = { 1, 2 } }),
+    r({ chain = c[1], shard = { 1, 2 } }) }, p):find("a.json and b.json are the same shard %(1/2%)"), "twice")
+  T.ok(report.check_merge({ r({ chain = c[1], shard = { 1, 2 } }),
+    r({ chain = c[1], shard = { 2, 3 } }) }, p):find("different splits"), "splits")
+  local m = report.merge({ r({ chain = c[1], shard = { 1, 3 } }), r({ chain = c[1], shard = { 3, 3 } }) })
+  T.eq(m.shard, nil, "incomplete: no shard")
+  T.eq(#m.shards, 2)
+  local f = io.open(tmp, "w"); f:write('{"runs": []}'); f:close()
+  T.ok(select(2, report.read(tmp)):find("not a dockscript load run"), "bench JSON")
+  f = io.open(tmp, "w"); f:write("not json"); f:close()
+  T.ok(select(2, report.read(tmp)):find("not JSON"), "not JSON")
+  T.ok(select(2, report.read(tmp .. ".missing")):find("No such file"), "missing")
+  local good = report.build(r({ chain = c[1] }))
+  good.chain.histogram = "HISTFAAAbroken"
+  T.ok(report.write(good, tmp))
+  T.ok(select(2, report.read(tmp)):find("chain: metrics.decode"), "broken histogram")
+end)
+
+os.remove(tmp)
+T.done()
