@@ -2,6 +2,7 @@
  * scheduler. Tasks are resumed only from the loop below, never from a curl
  * callback, so curl is never re-entered. */
 #include "fdlimit.h"
+#include "group.h"
 #include "lhttp.h"
 #include "opts.h"
 #include "rt.h"
@@ -26,6 +27,8 @@ struct ds_group {
     int return_errors, over;
     char *error;            /* why the group failed, when not return_errors */
     struct ds_task *parent; /* task waiting for this group; NULL: a blocking wait */
+    const struct ds_group_hooks *hooks; /* an open group's owner (group.h) */
+    void *hooks_ud;
 };
 
 static void group_cancel(lua_State *L, struct ds_group *g);
@@ -129,6 +132,13 @@ static const char *error_text(lua_State *co)
 static void task_finish(lua_State *L, struct ds_task *t, int status, int nres)
 {
     struct ds_group *g = t->group;
+    if (g->hooks) {
+        g->hooks->finished(g->hooks_ud, t->index - 1, t->co, status, nres);
+        task_drop(L, t);
+        g->running--;
+        g->finished++;
+        return;
+    }
     if (status == LUA_OK) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, g->results_ref);
         if (nres > 0) {
@@ -411,4 +421,70 @@ int lhttp_map(lua_State *L)
     lua_pushvalue(L, 2);
     g->items_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return gather_run(L, g, gi);
+}
+
+/* ---- open groups: tasks started one at a time by C code (group.h) ---- */
+
+struct ds_group *group_open(lua_State *L, int slots, const struct ds_group_hooks *hooks,
+                            void *ud)
+{
+    struct ds_group *g = group_new(L);
+    g->tasks = calloc((size_t)(slots > 0 ? slots : 1), sizeof *g->tasks);
+    if (!g->tasks)
+        luaL_error(L, "out of memory for %d tasks", slots);
+    g->n = g->started = slots;
+    g->hooks = hooks;
+    g->hooks_ud = ud;
+    for (int i = 0; i < slots; i++) {
+        g->tasks[i].ref = LUA_NOREF;
+        g->tasks[i].shard = -1;
+        g->tasks[i].state = DS_TASK_DONE;
+    }
+    return g;
+}
+
+void group_launch(lua_State *L, struct ds_group *g, int slot, int nargs)
+{
+    struct ds_task *t = &g->tasks[slot];
+    int shard = t->shard; /* the slot's connection stays warm */
+    memset(t, 0, sizeof *t);
+    t->shard = shard;
+    t->group = g;
+    t->index = slot + 1;
+    t->co = lua_newthread(L);
+    t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    task_bind(t->co, t);
+    lua_xmove(L, t->co, 1 + nargs);
+    t->state = DS_TASK_READY;
+    g->running++;
+    sched_make_ready(g->rt->sched, &t->w);
+}
+
+void group_pump(lua_State *L, struct ds_group *g, double deadline)
+{
+    struct ds_rt *rt = g->rt;
+    struct ds_waitlist *ready = sched_ready(rt->sched);
+    struct ds_waitlist batch;
+    waitlist_init(&batch);
+    waitlist_splice(&batch, ready);
+    int finished = g->finished;
+    rt->gather_depth++;
+    struct ds_waiter *w;
+    while ((w = waitlist_pop(&batch)))
+        task_resume(L, task_of_waiter(w));
+    rt->gather_depth--;
+    /* a free slot may start the next iteration before anything else */
+    if (g->finished != finished)
+        return;
+    sched_poll(rt->sched, waitlist_empty(ready) ? deadline : 0);
+}
+
+int group_running(const struct ds_group *g)
+{
+    return g->running;
+}
+
+void group_stop(lua_State *L, struct ds_group *g)
+{
+    group_cancel(L, g);
 }

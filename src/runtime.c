@@ -2,6 +2,8 @@
  * traceback, and reports failures the way lua(1) does. */
 #include "runtime.h"
 #include "lhttp.h"
+#include "lmetrics.h"
+#include "lrunner.h"
 #include "lserver.h"
 #include "rt.h"
 #include "task.h"
@@ -77,6 +79,10 @@ lua_State *rt_new(void)
     open_module(L, "http", luaopen_http, "http");
     open_module(L, "clock", luaopen_clock, "clock");
     open_module(L, "server", luaopen_server, "server");
+    open_module(L, "metrics", luaopen_metrics, "metrics");
+    /* load.lua's engine: require "runner", not a global */
+    luaL_requiref(L, "runner", luaopen_runner, 0);
+    lua_pop(L, 1);
     return L;
 }
 

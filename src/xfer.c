@@ -289,10 +289,32 @@ static void set_method(lua_State *L, struct ds_xfer *x, int opts)
 
 static void xfer_complete(struct ds_done *d, CURLcode result);
 
+/* opts.name, else "METHOD /path": the query is left out so that one route
+ * is one tag whatever its parameters. */
+static void set_tag(lua_State *L, struct ds_xfer *x, int opts)
+{
+    if (opts && lua_getfield(L, opts, "name") != LUA_TNIL) {
+        const char *name = lua_tostring(L, -1);
+        if (!name || lua_type(L, -1) != LUA_TSTRING || !*name)
+            luaL_error(L, "opts.name: expected a non-empty string");
+        snprintf(x->tag, sizeof x->tag, "%s", name);
+        lua_pop(L, 1);
+        return;
+    }
+    if (opts)
+        lua_pop(L, 1);
+    const char *p = strstr(x->url, "://");
+    p = p ? strchr(p + 3, '/') : NULL;
+    if (!p)
+        p = "/";
+    snprintf(x->tag, sizeof x->tag, "%s %.*s", x->method, (int)strcspn(p, "?#"), p);
+}
+
 struct ds_xfer *xfer_new(lua_State *L, struct ds_xfer_env *env, const char *method,
                          const char *url, int opts)
 {
-    static const char *const known[] = {"params", "headers", "body", "timeout", "follow", NULL};
+    static const char *const known[] = {"params", "headers", "body", "timeout", "follow",
+                                        "name", NULL};
     if (opts && !lua_isnoneornil(L, opts)) {
         luaL_checktype(L, opts, LUA_TTABLE);
         opts_check_keys(L, opts, known);
@@ -358,6 +380,8 @@ struct ds_xfer *xfer_new(lua_State *L, struct ds_xfer_env *env, const char *meth
     }
     set_method(L, x, opts);
     finish_headers(L, x, has_ua);
+    if (env->rec)
+        set_tag(L, x, opts);
     lua_settop(L, xi);
     return x;
 }
@@ -365,12 +389,40 @@ struct ds_xfer *xfer_new(lua_State *L, struct ds_xfer_env *env, const char *meth
 int xfer_start(struct ds_xfer *x, struct ds_task *t)
 {
     x->task = t;
-    x->started = ds_now();
     x->shard = sched_add(x->env->sched, x->easy, t ? t->shard : 0);
     x->in_multi = x->shard >= 0;
     if (t && x->in_multi)
         t->shard = x->shard;
     return x->in_multi ? 0 : -1;
+}
+
+static double info_seconds(CURL *e, CURLINFO what)
+{
+    curl_off_t us = 0;
+    curl_easy_getinfo(e, what, &us);
+    return (double)us / 1e6;
+}
+
+/* curl's own clock for the phases: the scheduler's wake-ups do not count. */
+static void record_timings(struct ds_xfer *x)
+{
+    x->elapsed = info_seconds(x->easy, CURLINFO_TOTAL_TIME_T);
+    x->t_connect = info_seconds(x->easy, CURLINFO_CONNECT_TIME_T);
+    x->t_first_byte = info_seconds(x->easy, CURLINFO_STARTTRANSFER_TIME_T);
+}
+
+static void record(struct ds_xfer *x)
+{
+    long status = 0;
+    curl_off_t body = 0;
+    long head = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(x->easy, CURLINFO_SIZE_DOWNLOAD_T, &body);
+    curl_easy_getinfo(x->easy, CURLINFO_HEADER_SIZE, &head);
+    /* the recorder cannot fail a request; on out of memory it is one
+     * request fewer in the report */
+    (void)rec_request(x->env->rec, x->tag, ds_now(), x->elapsed,
+                      x->result == CURLE_OK ? status : 0, x->result, (int64_t)body + head);
 }
 
 /* The scheduler's callback when curl reports the transfer finished. */
@@ -379,7 +431,9 @@ static void xfer_complete(struct ds_done *d, CURLcode result)
     struct ds_xfer *x = (struct ds_xfer *)(void *)d;
     x->result = result;
     x->finished = 1;
-    x->elapsed = ds_now() - x->started;
+    record_timings(x);
+    if (x->env->rec)
+        record(x);
     if (x->in_multi)
         sched_remove(x->env->sched, x->easy, x->shard);
     x->in_multi = 0;
@@ -431,13 +485,21 @@ int xfer_push_result(lua_State *L, struct ds_xfer *x)
     }
     long status = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 6);
     lua_pushinteger(L, status);
     lua_setfield(L, -2, "status");
     lua_pushlstring(L, x->body.p ? x->body.p : "", x->body.len);
     lua_setfield(L, -2, "body");
     lua_pushnumber(L, x->elapsed);
     lua_setfield(L, -2, "elapsed");
+    lua_createtable(L, 0, 3);
+    lua_pushnumber(L, x->t_connect);
+    lua_setfield(L, -2, "connect");
+    lua_pushnumber(L, x->t_first_byte);
+    lua_setfield(L, -2, "first_byte");
+    lua_pushnumber(L, x->elapsed);
+    lua_setfield(L, -2, "total");
+    lua_setfield(L, -2, "timings");
     lua_pushstring(L, x->url);
     lua_setfield(L, -2, "url");
     lua_pushstring(L, x->method);

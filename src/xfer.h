@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <lua.h>
 
+#include "record.h"
 #include "sched.h"
 
 struct ds_task;
@@ -21,6 +22,7 @@ struct ds_xfer_env {
     CURL *pool[XFER_POOL_MAX];
     int npool;
     struct curl_slist *default_headers; /* built on first use */
+    struct ds_rec *rec;                 /* a load run's recorder, or NULL */
 };
 
 /* Frees the pooled handles and headers; not the scheduler. */
@@ -40,7 +42,9 @@ struct ds_xfer {
     int shard;                /* scheduler shard while in_multi */
     CURLcode result;
     struct ds_task *task;     /* woken when done; NULL for a blocking call */
-    double started, elapsed;
+    double elapsed;           /* curl's total time */
+    double t_connect, t_first_byte; /* curl's, from the start */
+    char tag[REC_TAG_MAX];    /* what the recorder files it under */
     char errbuf[CURL_ERROR_SIZE];
 };
 

@@ -1,0 +1,171 @@
+/* Request recording for load runs. A run has a handful of tags, so a tag
+ * is found by a linear scan with a cheap first-byte-and-length check: at
+ * 100 tags that is still below the cost of one curl_easy_getinfo. */
+#include "record.h"
+#include "lmetrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ds_rec *rec_new(double t0)
+{
+    struct ds_rec *r = calloc(1, sizeof *r);
+    if (r)
+        r->t0 = t0;
+    return r;
+}
+
+static void tag_free(struct ds_tagstat *t)
+{
+    if (!t)
+        return;
+    hist_free(t->latency);
+    free(t);
+}
+
+void rec_free(struct ds_rec *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->ntags; i++)
+        tag_free(r->tags[i]);
+    free(r->per_sec);
+    free(r);
+}
+
+static struct ds_tagstat *tag_new(const char *name)
+{
+    struct ds_tagstat *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->latency = hist_new(3);
+    if (!t->latency) {
+        free(t);
+        return NULL;
+    }
+    snprintf(t->name, sizeof t->name, "%s", name);
+    return t;
+}
+
+/* The tag's record; a run that makes more than REC_MAX_TAGS - 1 tags (ids
+ * in paths, say: give such requests opts.name) lumps the rest together so
+ * that memory stays bounded (188 KB per tag). */
+static struct ds_tagstat *tag_find(struct ds_rec *r, const char *name)
+{
+    for (int i = 0; i < r->ntags; i++) {
+        struct ds_tagstat *t = r->tags[i];
+        if (t->name[0] == name[0] && strcmp(t->name, name) == 0)
+            return t;
+    }
+    if (r->ntags == REC_MAX_TAGS - 1)
+        name = "(other)";
+    else if (r->ntags == REC_MAX_TAGS)
+        return tag_find(r, "(other)");
+    struct ds_tagstat *t = tag_new(name);
+    if (t)
+        r->tags[r->ntags++] = t;
+    return t;
+}
+
+static int count_second(struct ds_rec *r, double now, int64_t n)
+{
+    double d = now - r->t0;
+    size_t sec = d > 0 ? (size_t)d : 0;
+    if (sec >= r->nsec) {
+        size_t cap = r->nsec ? r->nsec : 64;
+        while (cap <= sec)
+            cap *= 2;
+        int64_t *p = realloc(r->per_sec, cap * sizeof *p);
+        if (!p)
+            return -1;
+        memset(p + r->nsec, 0, (cap - r->nsec) * sizeof *p);
+        r->per_sec = p;
+        r->nsec = cap;
+    }
+    r->per_sec[sec] += n;
+    return 0;
+}
+
+int rec_request(struct ds_rec *r, const char *tag, double now, double latency, long status,
+                CURLcode result, int64_t bytes)
+{
+    struct ds_tagstat *t = tag_find(r, tag);
+    if (!t || count_second(r, now, 1) != 0)
+        return -1;
+    r->requests++;
+    t->count++;
+    t->bytes += bytes;
+    if (result != CURLE_OK) {
+        t->errors[result >= 0 && result < CURL_LAST ? result : CURLE_OK]++;
+        return 0;
+    }
+    t->status[status > 0 && status < REC_STATUS_MAX ? status : 0]++;
+    hist_record(t->latency, (int64_t)(latency * 1e6 + 0.5));
+    return 0;
+}
+
+int rec_merge(struct ds_rec *dst, const struct ds_rec *src)
+{
+    for (int i = 0; i < src->ntags; i++) {
+        const struct ds_tagstat *s = src->tags[i];
+        struct ds_tagstat *d = tag_find(dst, s->name);
+        if (!d)
+            return -1;
+        d->count += s->count;
+        d->bytes += s->bytes;
+        for (int k = 0; k < REC_STATUS_MAX; k++)
+            d->status[k] += s->status[k];
+        for (int k = 0; k < CURL_LAST; k++)
+            d->errors[k] += s->errors[k];
+        hist_merge(d->latency, s->latency);
+    }
+    for (size_t sec = 0; sec < src->nsec; sec++)
+        if (src->per_sec[sec] &&
+            count_second(dst, dst->t0 + (double)sec + 0.5, src->per_sec[sec]) != 0)
+            return -1;
+    dst->requests += src->requests;
+    return 0;
+}
+
+int64_t rec_requests_in(const struct ds_rec *r, size_t sec)
+{
+    return sec < r->nsec ? r->per_sec[sec] : 0;
+}
+
+static void push_counts(lua_State *L, const int64_t *counts, int n, int as_status)
+{
+    lua_newtable(L);
+    for (int k = 0; k < n; k++) {
+        if (!counts[k])
+            continue;
+        if (as_status)
+            lua_pushfstring(L, "%d", k);
+        else
+            lua_pushstring(L, k ? curl_easy_strerror((CURLcode)k) : "unknown error");
+        lua_pushinteger(L, counts[k]);
+        lua_rawset(L, -3);
+    }
+}
+
+void rec_push(lua_State *L, struct ds_rec *r)
+{
+    lua_createtable(L, 0, r->ntags);
+    for (int i = 0; i < r->ntags; i++) {
+        struct ds_tagstat *t = r->tags[i];
+        lua_createtable(L, 0, 5);
+        lua_pushinteger(L, t->count);
+        lua_setfield(L, -2, "count");
+        lua_pushinteger(L, t->bytes);
+        lua_setfield(L, -2, "bytes");
+        struct ds_hist *h = t->latency;
+        t->latency = NULL; /* now Lua's */
+        lmetrics_push(L, h);
+        lua_setfield(L, -2, "histogram");
+        push_counts(L, t->status, REC_STATUS_MAX, 1);
+        lua_setfield(L, -2, "status");
+        push_counts(L, t->errors, CURL_LAST, 0);
+        lua_setfield(L, -2, "errors");
+        lua_setfield(L, -2, t->name);
+    }
+}

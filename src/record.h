@@ -1,0 +1,48 @@
+/* What a load run records of every request, per tag (opts.name, else
+ * "METHOD /path"): latency histogram, status codes, transport errors by
+ * curl's reason, bytes; and the requests finished in each second of the
+ * run. One recorder per thread; recorders merge exactly. */
+#ifndef DS_RECORD_H
+#define DS_RECORD_H
+
+#include <stdint.h>
+#include <curl/curl.h>
+#include <lua.h>
+
+#include "hist.h"
+
+#define REC_TAG_MAX 96     /* longer tags are cut */
+#define REC_MAX_TAGS 100   /* beyond: one "(other)" tag; see rec_request */
+#define REC_STATUS_MAX 600
+
+struct ds_tagstat {
+    char name[REC_TAG_MAX];
+    struct ds_hist *latency;             /* responses (any status) */
+    int64_t count, bytes;                /* count: responses + transport errors */
+    int64_t status[REC_STATUS_MAX];      /* by HTTP status; 0: out of range */
+    int64_t errors[CURL_LAST];           /* by curl's result code */
+};
+
+struct ds_rec {
+    struct ds_tagstat *tags[REC_MAX_TAGS];
+    int ntags;
+    double t0;         /* start of the run, for per_sec */
+    int64_t *per_sec;  /* requests finished in second s since t0 */
+    size_t nsec;
+    int64_t requests;
+};
+
+struct ds_rec *rec_new(double t0);
+void rec_free(struct ds_rec *r);
+/* One finished request: status 0 and result != CURLE_OK for a transport
+ * error. -1 when out of memory (nothing recorded). */
+int rec_request(struct ds_rec *r, const char *tag, double now, double latency, long status,
+                CURLcode result, int64_t bytes);
+/* Adds src into dst (tags by name). -1 when out of memory. */
+int rec_merge(struct ds_rec *dst, const struct ds_rec *src);
+int64_t rec_requests_in(const struct ds_rec *r, size_t sec);
+/* Pushes {[tag] = {count, bytes, histogram, status = {["200"] = n},
+ * errors = {[reason] = n}}}; the histograms move into Lua. */
+void rec_push(lua_State *L, struct ds_rec *r);
+
+#endif
