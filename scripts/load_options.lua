@@ -166,6 +166,11 @@ function M.merge(caller, scenario_opts)
       if a_caller then o[b] = nil else o[a] = nil end
     end
   end
+  -- --rate starts --stages when both come from one place; the caller's
+  -- stages are not meant to start from the scenario's constant rate, nor
+  -- the caller's rate to start the scenario's stages.
+  if caller.stages ~= nil and caller.rate == nil then o.rate = nil end
+  if caller.rate ~= nil and caller.stages == nil and from_scenario.stages ~= nil then o.stages = nil end
   return o
 end
 

@@ -112,6 +112,11 @@ T.test("scenario options are defaults: the caller's win, excluded ones are dropp
   msg = failure(function() resolve({}, { speed = 3 }) end)
   T.eq(msg, "scenario options: unknown option 'speed'")
   T.eq(resolve({}, { ["max-vus"] = 7, rate = 1, duration = 1 }).max_vus, 7, "dashes too")
+  o = resolve({ stages = "1s:20" }, sc)
+  T.eq(o.rate_points[1].rate, 0, "the caller's stages start at 0, not at the scenario's rate")
+  o = resolve({ rate = 5, duration = 3 }, { stages = "1s:20" })
+  T.eq(o.stages, nil, "the caller's rate replaces the scenario's stages")
+  T.eq(o.duration, 3)
 end)
 
 T.test("shards", function()

@@ -1,0 +1,190 @@
+#!/bin/sh
+# scripts/load.lua end to end against `dockscript serve` on 127.0.0.1:
+# both models, thresholds, JSON, shards run as separate processes and
+# merged, progress, plot, and every bad input. Runs are a few seconds each.
+# usage: load_test.sh DOCKSCRIPT
+set -u
+ds=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+fixture=$here/lua/load_fixture.lua
+
+# jcheck NAME FILE LUA-CONDITION: the condition holds for j, the decoded file.
+jcheck() {
+    res=$("$ds" -e '
+        local j = json.decode(io.open(arg[1]):read("a"))
+        local f = assert(load("local j = ...; return " .. arg[2]))
+        print(f(j) and "yes" or "no")' "$2" "$3" 2>&1)
+    [ "$res" = yes ] && ok "$1" || fail "$1: $3: $res" "$(head -c 2000 "$2")"
+}
+
+# usage_error NAME CODE PATTERN ARGS...: one line on stderr matching
+# PATTERN, nothing on stdout, exit CODE.
+usage_error() {
+    name=$1 want=$2 pattern=$3
+    shift 3
+    timeout 30 "$ds" load.lua "$@" >"$tmp/out" 2>"$tmp/err"
+    code=$?
+    if [ $code -ne "$want" ] || [ -s "$tmp/out" ] || [ "$(wc -l <"$tmp/err")" -ne 1 ] ||
+        ! grep -Eq -- "$pattern" "$tmp/err"; then
+        fail "$name: exit $code (want $want), stderr /$pattern/, empty stdout" \
+            "$(cat "$tmp/out" "$tmp/err")"
+    else
+        ok "$name"
+    fi
+}
+
+serve_start --delay 0.1 --quiet
+scen=docking_scenario.lua
+
+# --- bad input, found before any run ---------------------------------------
+printf 'error("broken at load")\n' >"$tmp/raises.lua"
+printf 'return 42\n' >"$tmp/number.lua"
+printf 'return {setup = function() end}\n' >"$tmp/noiter.lua"
+printf 'return {\n' >"$tmp/syntax.lua"
+printf 'return {setup = function() error("no data here") end, iteration = function() end}\n' \
+    >"$tmp/setup.lua"
+printf 'return {iteration = function() end, options = {vus = 2, rate = 5}}\n' >"$tmp/opts.lua"
+usage_error "missing scenario: exit 2" 2 "^load.lua: scenario $tmp/none.lua: No such file" "$tmp/none.lua"
+usage_error "no scenario: exit 2" 2 "^load.lua: no scenario" --vus 2
+usage_error "scenario raising while loading: exit 1" 1 "raised while loading: .*broken at load$" "$tmp/raises.lua"
+usage_error "scenario returning no table: exit 1" 1 "returns a number, not a table" "$tmp/number.lua"
+usage_error "scenario without iteration: exit 1" 1 "has no iteration function" "$tmp/noiter.lua"
+usage_error "scenario with a syntax error: exit 1" 1 "^load.lua: scenario $tmp/syntax.lua:[0-9]+: " "$tmp/syntax.lua"
+usage_error "setup raising: exit 1" 1 "^load.lua: setup: .*no data here$" "$tmp/setup.lua" --vus 2 --iterations 2 --threads 2
+usage_error "scenario options that exclude each other" 2 "^load.lua: scenario options: --vus and --rate" "$tmp/opts.lua"
+usage_error "--rate 0" 2 "^load.lua: --rate: expected a number > 0, got '0'$" $scen --rate 0 --duration 1
+usage_error "--rate -5" 2 "^load.lua: --rate: expected a number > 0, got '-5'$" $scen --rate -5 --duration 1
+usage_error "--rate x" 2 "^load.lua: --rate: expected a number > 0, got 'x'$" $scen --rate x --duration 1
+usage_error "--vus -1" 2 "^load.lua: --vus: expected an integer >= 1" $scen --vus -1
+usage_error "--duration soon" 2 "^load.lua: --duration: expected a duration" $scen --vus 1 --duration soon
+usage_error "--stages that do not parse" 2 "^load.lua: --stages: " $scen --stages 10s-100
+usage_error "--stages with a bad rate" 2 "^load.lua: --stages: stage 2: " $scen --stages 1s:10,1s:fast
+usage_error "--vus with --rate" 2 "^load.lua: --vus and --rate cannot be used together" $scen --vus 2 --rate 5 --duration 1
+usage_error "--iterations with --rate" 2 "^load.lua: --iterations and --rate cannot" $scen --iterations 2 --rate 5 --duration 1
+printf 'return {iteration = function() end}\n' >"$tmp/plain.lua"
+usage_error "--rate without a duration" 2 "^load.lua: --rate needs --duration" "$tmp/plain.lua" --rate 5
+usage_error "threshold that does not parse" 2 "^load.lua: --threshold 'chain:p99 1s': expected" $scen --threshold 'chain:p99 1s'
+usage_error "threshold with an unknown statistic" 2 "unknown statistic 'p42x'" $scen --threshold 'chain:p42x<1s'
+usage_error "threshold with a wrong unit" 2 "unit 'kg' does not fit" $scen --threshold 'chain:p99<1kg'
+usage_error "--json into a missing folder, before the run" 2 "^load.lua: --json $tmp/no/r.json: folder $tmp/no does not exist$" \
+    $scen --vus 1 --iterations 1 --json "$tmp/no/r.json"
+usage_error "--threads 0" 2 "^load.lua: --threads: expected an integer >= 1, got '0'$" $scen --threads 0
+for s in 3/2 0/2 a/b 1/0 2; do
+    usage_error "--shard $s" 2 "^load.lua: --shard: expected I/N with 1 <= I <= N, like 1/4, got '$s'$" $scen --shard $s
+done
+usage_error "unknown option" 2 "^load.lua: unknown option '--vu'; did you mean '--vus'\? \(see --help\)$" $scen --vu 2
+check "--help: full usage, exit 0" 0 "--threshold E" "$ds" load.lua --help
+
+# --- closed model ------------------------------------------------------------
+check "closed, 4 VUs, 20 iterations" 0 "^iterations: 20 done, 0 failed" \
+    "$ds" load.lua $scen --vus 4 --iterations 20 --quiet --json "$tmp/closed.json" -- "$serve_url"
+jcheck "closed: exactly K done, each a chain of 2 requests" "$tmp/closed.json" \
+    'j.model == "closed" and j.iterations.done == 20 and j.iterations.failed == 0
+     and j.requests["GET /users"].count == 20 and j.requests["GET /customers"].status["200"] == 20
+     and j.chain.p50 >= 0.2 and j.chain.p50 < 0.3'
+check "closed, 2 VUs for 1.5 s" 0 "^iterations: [0-9]+ done" \
+    "$ds" load.lua $scen --vus 2 --duration 1.5s --quiet --json "$tmp/dur.json" -- "$serve_url"
+jcheck "closed with duration: ran about that long, VUs kept busy" "$tmp/dur.json" \
+    'j.duration >= 1.5 and j.duration < 3 and j.iterations.done >= 10 and j.iterations.done <= 16'
+
+# --- open model --------------------------------------------------------------
+check "open, 50/s for 4 s, thresholds pass: exit 0" 0 "thresholds: 2 passed, 0 failed" \
+    "$ds" load.lua $scen --rate 50 --duration 4 --quiet --json "$tmp/open.json" \
+    --threshold 'chain:p50<300ms' --threshold 'dropped<=0' -- "$serve_url"
+jcheck "open: every scheduled iteration, at the rate, none dropped" "$tmp/open.json" \
+    'j.model == "open" and j.iterations.done + j.iterations.failed == 200
+     and j.iterations.dropped == 0 and j.iterations.rate >= 47.5 and j.iterations.rate <= 52.5'
+jcheck "open: chain p50 true to the server delay (2 x 0.1 s)" "$tmp/open.json" \
+    'j.chain.p50 >= 0.2 and j.chain.p50 < 0.25 and j.requests["GET /users"].p50 >= 0.1
+     and j.requests["GET /users"].p50 < 0.125'
+jcheck "JSON: DESIGN's fields" "$tmp/open.json" '
+    type(j.scenario) == "string" and j.threads >= 1 and j.shard[1] == 1 and j.shard[2] == 1
+    and j.duration >= 4 and j.chain.count and j.chain.min and j.chain.mean and j.chain.p90
+    and j.chain.p99 and j.chain.p999 and j.chain.max and j.start_lag.p50 and j.start_lag.p99
+    and j.start_lag.max and type(j.errors) == "table" and #j.series >= 4 and j.series[1].t == 1
+    and j.series[2].iterations > 0 and j.series[2].requests > 0 and j.series[2].p50
+    and j.requests["GET /users"].rate and j.requests["GET /users"].bytes > 0
+    and j.thresholds[1].ok == true'
+jcheck "JSON: every histogram decodes to its count" "$tmp/open.json" '
+    metrics.decode(j.chain.histogram):count() == j.chain.count
+    and metrics.decode(j.start_lag.histogram):count() == j.iterations.done + j.iterations.failed
+    and metrics.decode(j.requests["GET /customers"].histogram):count() == j.requests["GET /customers"].count
+    and metrics.decode(j.series[2].histogram):count() == j.series[2].iterations'
+check "stages 1s:20,1s:0: the ramp's iterations" 0 "^iterations: (19|20|21) done" \
+    "$ds" load.lua $scen --stages 1s:20,1s:0 --quiet -- "$serve_url"
+check "--max-vus 2 drops what it cannot start; dropped<=0 fails: exit 3" 3 "FAIL +dropped<=0" \
+    "$ds" load.lua $scen --rate 40 --duration 1 --max-vus 2 --threshold 'dropped<=0' -- "$serve_url"
+check "a failing threshold: exit 3, the summary says which" 3 "FAIL +chain:p50<100ms +20[0-9]\.[0-9]+ms" \
+    "$ds" load.lua $scen --rate 20 --duration 1 --threshold 'chain:p50<100ms' --threshold 'errors<1%' -- "$serve_url"
+check "a threshold on a tag the run never saw fails" 3 "no request tagged 'GET /nope' in this run" \
+    "$ds" load.lua $scen --vus 1 --iterations 1 --threshold 'GET /nope:p99<1s' -- "$serve_url"
+
+# --- a server that refuses every connection -----------------------------------
+check "refused: every iteration failed, by reason, exit 0" 0 "Couldn't connect to server" \
+    "$ds" load.lua $scen --rate 50 --duration 1 --json "$tmp/refused.json" -- http://127.0.0.1:1 John
+jcheck "refused: 50 failed, none done, errors by reason" "$tmp/refused.json" \
+    'j.iterations.failed == 50 and j.iterations.done == 0 and j.chain.count == 0
+     and j.requests["GET /users"].errors["Couldn'"'"'t connect to server"] == 50
+     and j.errors[1].count == 50 and j.errors[1].message:find("Couldn'"'"'t connect")'
+check "refused with errors<1%: exit 3" 3 "FAIL +errors<1% +100.00%" \
+    "$ds" load.lua $scen --vus 2 --iterations 4 --threshold 'errors<1%' -- http://127.0.0.1:1 John
+
+# --- shards as separate processes, merged -------------------------------------
+"$ds" load.lua $scen --vus 4 --iterations 40 --shard 1/2 --quiet --json "$tmp/shard-0.json" -- "$serve_url" >/dev/null 2>&1 &
+p1=$!
+"$ds" load.lua $scen --vus 4 --iterations 40 --shard 2/2 --quiet --json "$tmp/shard-1.json" -- "$serve_url" >/dev/null 2>&1 &
+p2=$!
+wait $p1 && wait $p2 && ok "2 shards run as 2 processes" || fail "2 shards run as 2 processes"
+jcheck "shard 1/2 ran its half" "$tmp/shard-0.json" 'j.iterations.done == 20 and j.shard[1] == 1 and j.shard[2] == 2'
+check "--merge of the shards: the whole run's counts" 0 "^iterations: 40 done, 0 failed" \
+    "$ds" load.lua --merge "$tmp/shard-0.json" "$tmp/shard-1.json" --json "$tmp/merged.json" --threshold 'chain:p50<1s'
+jcheck "merged JSON equals the unsharded run's counts" "$tmp/merged.json" '
+    j.iterations.done == 40 and j.requests["GET /users"].count == 40 and j.shard[1] == 1
+    and j.shard[2] == 1 and #j.shards == 2 and j.thresholds[1].ok'
+# synthetic shards of known data: the merge equals the unsharded file exactly
+"$ds" "$fixture" "$tmp/u.json" && "$ds" "$fixture" "$tmp/f1.json" --shard 1/2 &&
+    "$ds" "$fixture" "$tmp/f2.json" --shard 2/2 && "$ds" "$fixture" "$tmp/other.json" --shard 2/2 --scenario other.lua &&
+    "$ds" "$fixture" "$tmp/closed2.json" --shard 2/2 --model closed || fail "load_fixture.lua"
+check "--merge of synthetic shards" 0 "merged 2 of 2 shards" \
+    "$ds" load.lua --merge "$tmp/f1.json" "$tmp/f2.json" --json "$tmp/fm.json"
+res=$("$ds" -e '
+    local a = json.decode(io.open(arg[1]):read("a"))
+    local b = json.decode(io.open(arg[2]):read("a"))
+    local same = a.iterations.done == b.iterations.done and a.iterations.failed == b.iterations.failed
+    for _, k in ipairs({"p50", "p90", "p99", "p999", "max", "min", "mean"}) do
+      same = same and a.chain[k] == b.chain[k] and a.requests["GET /users"][k] == b.requests["GET /users"][k]
+    end
+    for t = 1, #b.series do same = same and a.series[t].p99 == b.series[t].p99 and a.series[t].iterations == b.series[t].iterations end
+    print(same and "same" or "differ")' "$tmp/fm.json" "$tmp/u.json" 2>&1)
+[ "$res" = same ] && ok "merged figures equal the unsharded run's (same data)" || fail "merged vs unsharded: $res"
+printf '{"runs": [{"names": 1}]}\n' >"$tmp/bench.json"
+usage_error "--merge: different scenarios" 2 "^load.lua: --merge: .* are runs of different scenarios" --merge "$tmp/f1.json" "$tmp/other.json"
+usage_error "--merge: different models" 2 "^load.lua: --merge: .* are runs of different models" --merge "$tmp/f1.json" "$tmp/closed2.json"
+usage_error "--merge: the same shard twice" 2 "are the same shard \(2/2\)$" --merge "$tmp/f2.json" "$tmp/f1.json" "$tmp/f2.json"
+usage_error "--merge: not a dockscript run" 2 "^load.lua: --merge: $tmp/bench.json: not a dockscript load run" --merge "$tmp/f1.json" "$tmp/bench.json"
+usage_error "--merge: a missing file" 2 "^load.lua: --merge: $tmp/gone.json: No such file" --merge "$tmp/f1.json" "$tmp/gone.json"
+usage_error "--merge with run options" 2 "^load.lua: --merge takes only --json, --threshold and --quiet" --merge "$tmp/f1.json" --vus 2
+
+# --- progress, module, plot --------------------------------------------------
+out=$(timeout 30 script -qc "'$ds' load.lua $scen --rate 20 --duration 2.5 -- $serve_url" /dev/null 2>&1)
+printf '%s' "$out" | grep -q "done/s .* in flight .* p99 " && ok "progress on a terminal" || fail "progress on a terminal" "$out"
+out=$(timeout 30 script -qc "'$ds' load.lua $scen --rate 20 --duration 1.5 --quiet -- $serve_url" /dev/null 2>&1)
+printf '%s' "$out" | grep -q "done/s" && fail "--quiet: no progress" "$out" || ok "--quiet: no progress"
+out=$(timeout 30 "$ds" load.lua $scen --rate 20 --duration 1.5 -- "$serve_url" 2>&1)
+printf '%s' "$out" | grep -q "done/s" && fail "no progress without a terminal" "$out" || ok "no progress without a terminal"
+
+check "load.run from Lua, results collected" 0 "^6.6.true$" "$ds" -e '
+    local load = require "load"
+    local r = load.run{scenario = "docking_scenario.lua", vus = 2, iterations = 6, collect = true,
+                       args = {arg[1]}}
+    print(r.iterations.done, #r.results, r.results[1][1].name ~= nil)' "$serve_url"
+check "load.run raises one line on bad input" 0 "^--rate: expected a number > 0, got '0'$" "$ds" -e '
+    local ok, err = pcall(require("load").run, {scenario = "docking_scenario.lua", rate = 0, duration = 1})
+    print(err)'
+
+check "plot.lua draws a load run" 0 "^wrote " "$ds" plot.lua "$tmp/open.json" "$tmp/open.png"
+[ "$(head -c 8 "$tmp/open.png" 2>/dev/null | od -An -c | tr -d ' ')" = '211PNG\r\n032\n' ] &&
+    ok "plot.lua: a PNG" || fail "plot.lua: a PNG"
+
+done_tests
