@@ -143,8 +143,8 @@ local function progress_line(planned)
     local dt = (p.elapsed or 0) - last_t
     local rate = dt > 0 and ((p.done or 0) - last_done) / dt or 0
     last_done, last_t = p.done or 0, p.elapsed or 0
-    io.stderr:write(string.format("\r%s%s  %s done/s  %s in flight  p50 %s  p99 %s  %s errors\27[K",
-      summary.time(p.elapsed or 0), planned and "/" .. summary.time(planned) or "",
+    io.stderr:write(string.format("\r%ds%s  %s done/s  %s in flight  p50 %s  p99 %s  %s errors\27[K",
+      math.floor((p.elapsed or 0) + 0.5), planned and string.format("/%gs", planned) or "",
       summary.count(math.floor(rate + 0.5)), summary.count(p.inflight or 0), summary.time(p.p50),
       summary.time(p.p99), summary.count(p.errors or p.failed or 0)))
     io.stderr:flush()
@@ -167,7 +167,9 @@ local function execute(p, show_progress)
   local progress = show_progress and progress_line(p.o.model == "open" and p.o.duration) or nil
   local ok, raw = pcall(runner.run, config(p, progress))
   if progress then io.stderr:write("\r\27[K") end
-  if not ok then fail(first_line(raw), 1) end
+  -- Too few descriptors is found before any thread starts: like a usage
+  -- error, the options ask for more than this machine gives.
+  if not ok then fail(first_line(raw), tostring(raw):match("^descriptors:") and 2 or 1) end
   raw.scenario = p.path:match("[^/]*$")
   raw.args = p.args
   raw.options = recorded_options(p.o)

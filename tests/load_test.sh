@@ -131,14 +131,22 @@ check "refused with errors<1%: exit 3" 3 "FAIL +errors<1% +100.00%" \
     "$ds" load.lua $scen --vus 2 --iterations 4 --threshold 'errors<1%' -- http://127.0.0.1:1 John
 
 # --- shards as separate processes, merged -------------------------------------
-"$ds" load.lua $scen --vus 4 --iterations 40 --shard 1/2 --quiet --json "$tmp/shard-0.json" -- "$serve_url" >/dev/null 2>&1 &
-p1=$!
-"$ds" load.lua $scen --vus 4 --iterations 40 --shard 2/2 --quiet --json "$tmp/shard-1.json" -- "$serve_url" >/dev/null 2>&1 &
-p2=$!
-wait $p1 && wait $p2 && ok "2 shards run as 2 processes" || fail "2 shards run as 2 processes"
-jcheck "shard 1/2 ran its half" "$tmp/shard-0.json" 'j.iterations.done == 20 and j.shard[1] == 1 and j.shard[2] == 2'
+# The flow of docs/k8s-load-job.yaml with N local processes in place of the
+# Indexed Job's pods: the same command, each with its JOB_COMPLETION_INDEX.
+mkdir -p "$tmp/results"
+pids=
+for index in 0 1; do
+    JOB_COMPLETION_INDEX=$index timeout 60 sh -c 'exec "$0" load.lua docking_scenario.lua \
+        --vus 4 --iterations 40 --quiet --shard $((JOB_COMPLETION_INDEX + 1))/2 \
+        --json "$1/shard-$JOB_COMPLETION_INDEX.json" -- "$2"' "$ds" "$tmp/results" "$serve_url" >/dev/null 2>&1 &
+    pids="$pids $!"
+done
+all=0
+for p in $pids; do wait "$p" || all=1; done
+[ $all -eq 0 ] && ok "2 shards run as 2 processes, as the Indexed Job's pods" || fail "2 shard processes"
+jcheck "shard 1/2 ran its half" "$tmp/results/shard-0.json" 'j.iterations.done == 20 and j.shard[1] == 1 and j.shard[2] == 2'
 check "--merge of the shards: the whole run's counts" 0 "^iterations: 40 done, 0 failed" \
-    "$ds" load.lua --merge "$tmp/shard-0.json" "$tmp/shard-1.json" --json "$tmp/merged.json" --threshold 'chain:p50<1s'
+    "$ds" load.lua --merge "$tmp"/results/shard-*.json --json "$tmp/merged.json" --threshold 'chain:p50<1s'
 jcheck "merged JSON equals the unsharded run's counts" "$tmp/merged.json" '
     j.iterations.done == 40 and j.requests["GET /users"].count == 40 and j.shard[1] == 1
     and j.shard[2] == 1 and #j.shards == 2 and j.thresholds[1].ok'
@@ -165,6 +173,18 @@ usage_error "--merge: the same shard twice" 2 "are the same shard \(2/2\)$" --me
 usage_error "--merge: not a dockscript run" 2 "^load.lua: --merge: $tmp/bench.json: not a dockscript load run" --merge "$tmp/f1.json" "$tmp/bench.json"
 usage_error "--merge: a missing file" 2 "^load.lua: --merge: $tmp/gone.json: No such file" --merge "$tmp/f1.json" "$tmp/gone.json"
 usage_error "--merge with run options" 2 "^load.lua: --merge takes only --json, --threshold and --quiet" --merge "$tmp/f1.json" --vus 2
+
+if python3 -c 'import yaml' 2>/dev/null; then
+    res=$(python3 -c 'import sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+job = [d for d in docs if d["kind"] == "Job" and d["spec"].get("completionMode") == "Indexed"][0]
+cmd = job["spec"]["template"]["spec"]["containers"][0]["args"][0]
+print("ok" if "--shard $((JOB_COMPLETION_INDEX + 1))/" in cmd and "--json /results/shard-$JOB_COMPLETION_INDEX.json" in cmd
+      and any("--merge /results/shard-*.json" in d["spec"]["template"]["spec"]["containers"][0]["args"][0]
+              for d in docs if d["kind"] == "Job" and d is not job) else "no")' "$here/../docs/k8s-load-job.yaml" 2>&1)
+    [ "$res" = ok ] && ok "docs/k8s-load-job.yaml: an Indexed Job of shards and a merge" ||
+        fail "docs/k8s-load-job.yaml" "$res"
+fi
 
 # --- progress, module, plot --------------------------------------------------
 out=$(timeout 30 script -qc "'$ds' load.lua $scen --rate 20 --duration 2.5 -- $serve_url" /dev/null 2>&1)
