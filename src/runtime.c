@@ -2,6 +2,7 @@
  * traceback, and reports failures the way lua(1) does. */
 #include "runtime.h"
 #include "lhttp.h"
+#include "lmetrics.h"
 #include "lserver.h"
 #include "sched.h"
 
@@ -70,6 +71,7 @@ lua_State *rt_new(void)
     open_module(L, "http", luaopen_http, "http");
     open_module(L, "clock", luaopen_clock, "clock");
     open_module(L, "server", luaopen_server, "server");
+    open_module(L, "metrics", luaopen_metrics, "metrics");
     return L;
 }
 
