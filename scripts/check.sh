@@ -2,8 +2,8 @@
 # The whole test suite, as CI runs it: installs what is missing, then builds
 # and runs the ctest tests twice: a normal build with warnings as errors,
 # and an AddressSanitizer + UBSan build (leak detection on). memcheck
-# (valgrind) and server_fuzz (its own clang sanitizer binary) run only in
-# the first.
+# (valgrind), server_fuzz and hist_fuzz (their own clang sanitizer
+# binaries) run only in the first.
 #   scripts/check.sh [--fast]     --fast: the normal build only
 set -eu
 cd "$(dirname "$0")/.."

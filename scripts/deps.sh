@@ -2,13 +2,14 @@
 # Installs what dockscript needs from Debian 12's packages, skipping what is
 # already there. Run as root (or it uses sudo).
 #   scripts/deps.sh           build + run the experiment
-#   scripts/deps.sh --test    also what the test suite needs (incl. Dredd from npm)
+#   scripts/deps.sh --test    also what the test suite needs (incl. Dredd from npm;
+#                             hist_compat also uses the machine's java if present)
 #   scripts/deps.sh --bench   also what the benchmark scripts need
 set -eu
 cd "$(dirname "$0")/.."
 
 build="cmake pkg-config gcc make liblua5.4-dev lua-cjson-dev libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev lua-argparse"
-test="gnuplot-nox python3 python3-requests python3-aiohttp python3-flask uwsgi-core uwsgi-plugin-python3 valgrind clang libclang-rt-14-dev"
+test="gnuplot-nox libhdrhistogram-java python3 python3-requests python3-aiohttp python3-flask python3-yaml uwsgi-core uwsgi-plugin-python3 valgrind clang libclang-rt-14-dev"
 bench="wrk nginx-light hyperfine gnuplot-nox python3-aiohttp python3-flask uwsgi-core uwsgi-plugin-python3 time"
 
 want=$build

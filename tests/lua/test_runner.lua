@@ -1,0 +1,154 @@
+-- The load runner's C engine (require "runner") against the bundled
+-- server: both models, shards, collected results, failures, setup errors
+-- from a worker, and that no worker thread outlives its run.
+local T = require "testlib"
+local runner = require "runner"
+
+local srv = server.start({ port = 0, delay = 0.05 })
+local dir = os.tmpname()
+os.remove(dir)
+assert(os.execute("mkdir -p " .. dir))
+
+local function scenario(name, code)
+  local path = dir .. "/" .. name .. ".lua"
+  local f = assert(io.open(path, "w"))
+  f:write(code)
+  f:close()
+  return path
+end
+
+local lookup = scenario("lookup", [[
+local docking = require "docking"
+return {
+  setup = function(args) return { url = args[1], names = { "John", "William" } } end,
+  iteration = function(data, i)
+    return #docking.customers_of(data.url, data.names[(i - 1) % 2 + 1])
+  end,
+}]])
+local echo = scenario("echo", "return { iteration = function(args, i) return i end }")
+
+local function run(cfg)
+  cfg.path = package.path
+  cfg.threads = cfg.threads or 2
+  cfg.grace = cfg.grace or 5
+  cfg.args = cfg.args or { srv.url }
+  return runner.run(cfg)
+end
+
+local function threads()
+  local n = 0
+  for _ in io.popen("ls /proc/self/task"):lines() do n = n + 1 end
+  return n
+end
+
+T.test("closed model: exactly K iterations, chains true to the server's delay", function()
+  local raw = run({ scenario = lookup, model = "closed", vus = 10, iterations = 40 })
+  T.eq(raw.iterations.done, 40, "done")
+  T.eq(raw.iterations.failed, 0, "failed")
+  T.eq(raw.threads, 2, "threads")
+  T.eq(raw.chain:count(), 40, "chain count")
+  -- a chain is 2 requests of 0.05 s
+  T.ok(raw.chain:percentile(50) >= 0.1 and raw.chain:percentile(50) < 0.2,
+       "chain p50 " .. raw.chain:percentile(50))
+  T.eq(raw.requests["GET /users"].count, 40, "GET /users")
+  T.eq(raw.requests["GET /customers"].status["200"], 40, "GET /customers 200s")
+  T.ok(raw.requests["GET /users"].bytes > 40 * 100, "bytes counted")
+  local sum = 0
+  for _, s in ipairs(raw.series) do sum = sum + s.iterations end
+  T.eq(sum, 40, "the series adds up to the iterations")
+end)
+
+T.test("collected results come back by iteration number across threads", function()
+  local raw = run({ scenario = echo, model = "closed", vus = 4, iterations = 25, collect = true,
+                    threads = 3 })
+  for i = 1, 25 do T.eq(raw.results[i], i, "result " .. i) end
+end)
+
+T.test("shard 2 of 3 runs iterations 2, 5, 8, ... only", function()
+  local raw = run({ scenario = echo, model = "closed", vus = 6, iterations = 30, collect = true,
+                    shard = { 2, 3 } })
+  T.eq(raw.iterations.done, 10, "a third")
+  for i = 1, 30 do T.eq(raw.results[i], (i - 1) % 3 == 1 and i or nil, "iteration " .. i) end
+end)
+
+T.test("open model: the rate is kept and chains count from the scheduled start", function()
+  local raw = run({ scenario = lookup, model = "open", max_vus = 200,
+                    rate_points = { { t = 0, rate = 100 }, { t = 2, rate = 100 } } })
+  T.eq(raw.iterations.done, 200, "100/s for 2 s")
+  T.eq(raw.iterations.dropped, 0, "dropped")
+  T.ok(raw.duration >= 2 and raw.duration < 2.5, "duration " .. raw.duration)
+  T.ok(raw.start_lag:percentile(99) < 0.05, "start lag p99 " .. raw.start_lag:percentile(99))
+  T.ok(raw.chain:percentile(99) < 0.3, "chain p99 " .. raw.chain:percentile(99))
+end)
+
+T.test("open model: a linear ramp starts the integral of its rate", function()
+  -- 0 -> 100/s over 2 s: 100 arrivals
+  local raw = run({ scenario = echo, model = "open", max_vus = 50,
+                    rate_points = { { t = 0, rate = 0 }, { t = 2, rate = 100 } } })
+  T.eq(raw.iterations.done, 100, "done")
+end)
+
+T.test("open model: an iteration due while every slot is busy is dropped", function()
+  local slow = scenario("slow", "return { iteration = function() clock.sleep(1.2) end }")
+  local raw = run({ scenario = slow, model = "open", max_vus = 2, threads = 1,
+                    rate_points = { { t = 0, rate = 20 }, { t = 1, rate = 20 } } })
+  T.eq(raw.iterations.done, 2, "two slots")
+  T.eq(raw.iterations.dropped, 18, "the rest dropped")
+end)
+
+T.test("failed iterations: counted, distinct messages with counts", function()
+  local bad = scenario("bad", [[return { iteration = function(args, i)
+    if i % 3 == 0 then error("third " .. i % 2, 0) end
+  end }]])
+  local raw = run({ scenario = bad, model = "closed", vus = 3, iterations = 12 })
+  T.eq(raw.iterations.done, 8, "done")
+  T.eq(raw.iterations.failed, 4, "failed")
+  T.eq(#raw.errors, 2, "two distinct messages")
+  T.eq(raw.errors[1].count + raw.errors[2].count, 4, "counts")
+end)
+
+T.test("a refused connection: every iteration fails, the reason is counted", function()
+  local raw = run({ scenario = lookup, model = "closed", vus = 2, iterations = 6,
+                    args = { "http://127.0.0.1:1" } })
+  T.eq(raw.iterations.failed, 6, "failed")
+  T.eq(raw.requests["GET /users"].errors["Couldn't connect to server"], 6, "by reason")
+end)
+
+T.test("setup raising in a worker stops the run with its message, no thread left", function()
+  local before = threads()
+  local boom = scenario("boom", [[return {
+    setup = function() error("no data for this worker", 0) end,
+    iteration = function() end }]])
+  T.raises(function() run({ scenario = boom, model = "closed", vus = 4, iterations = 4 }) end,
+           "setup: no data for this worker")
+  T.raises(function() run({ scenario = dir .. "/nosuch.lua", model = "closed", vus = 1,
+                            iterations = 1 }) end, "scenario: cannot open")
+  T.raises(function() run({ scenario = scenario("num", "return 42"), model = "closed", vus = 1,
+                            iterations = 1 }) end, "returns a number, not a table")
+  T.eq(threads(), before, "threads after the runs")
+end)
+
+T.test("an iteration running past the grace period is cancelled and counted", function()
+  local stuck = scenario("stuck", "return { iteration = function() clock.sleep(30) end }")
+  local t0 = clock.now()
+  local raw = run({ scenario = stuck, model = "closed", vus = 2, duration = 0.2, grace = 0.3,
+                    threads = 1 })
+  T.lt(clock.now() - t0, 3, "bounded by duration + grace")
+  T.eq(raw.iterations.failed, 2, "cancelled")
+  T.ok(raw.errors[1].message:find("cancelled", 1, true), raw.errors[1].message)
+end)
+
+T.test("r.timings and opts.name", function()
+  local named = scenario("named", [[return { iteration = function(args)
+    local r = http.get(args[1] .. "/users/1", { name = "one user" })
+    assert(r.timings.connect <= r.timings.first_byte and r.timings.first_byte <= r.timings.total)
+    assert(r.elapsed == r.timings.total)
+  end }]])
+  local raw = run({ scenario = named, model = "closed", vus = 1, iterations = 3, threads = 1 })
+  T.eq(raw.iterations.done, 3, "done")
+  T.eq(raw.requests["one user"].count, 3, "tagged by opts.name")
+end)
+
+srv:stop()
+os.execute("rm -rf " .. dir)
+T.done()
