@@ -99,12 +99,14 @@ function M.draw(data, output)
   end
   if #curves == 0 then curves[1] = "NaN notitle" end
   local script = table.concat({
-    'set terminal pngcairo size 1000,900 font "sans,10"',
+    -- noenhanced: an _ in a scenario or tag name is not a subscript
+    'set terminal pngcairo noenhanced size 1000,900 font "sans,10"',
     "set output " .. quote(output),
     "set multiplot layout 2,1 title " .. quote(title_of(data)) .. ' font "sans,12"',
     "set datafile missing '-'",
     "set grid",
-    "set key top left box opaque",
+    "set key bottom right box opaque",
+    "set offsets graph 0, 0, 0.15, 0", -- room above the highest line
     "set title 'chain latency and throughput over time'",
     "set xlabel 'seconds since start'",
     "set ylabel 'chain latency (ms)'",
@@ -114,7 +116,7 @@ function M.draw(data, output)
     "set ytics nomirror", "set y2tics",
     string.format("plot %s using 1:2 with lines lw 2 title 'p50', "
       .. "%s using 1:3 with lines lw 2 title 'p99', "
-      .. "%s using 1:4 axes x1y2 with steps lw 1 dt 2 title 'iterations/s', "
+      .. "%s using 1:4 axes x1y2 with steps lw 1 dt 2 title 'iterations done/s', "
       .. "%s using 1:5 axes x1y2 with steps lw 1 title 'errors/s'",
       quote(files[1]), quote(files[1]), quote(files[1]), quote(files[1])),
     "unset y2tics", "unset y2label", "set ytics mirror",
