@@ -21,13 +21,12 @@ local fail = options.fail
 -- `require` looks (so `load.lua docking_scenario.lua` works anywhere).
 local function find_scenario(path)
   if type(path) ~= "string" or path == "" then fail("no scenario: dockscript load.lua SCENARIO.lua (see --help)") end
-  local f = io.open(path)
+  local f, err = io.open(path)
   if f then f:close(); return path end
   if not path:find("/", 1, true) then
     local found = package.searchpath((path:gsub("%.lua$", "")), package.path)
     if found then return found end
   end
-  local _, err = io.open(path)
   fail("scenario " .. tostring(err), 2)
 end
 
@@ -100,8 +99,9 @@ end
 -- path = absolute scenario path, thresholds = parsed}.
 local function prepare(spec)
   local path = absolute(find_scenario(spec.scenario))
-  local dir = path:match("^(.*)/[^/]*$")
-  package.path = dir .. "/?.lua;" .. package.path
+  -- the scenario's own modules first, here and in the workers
+  local entry = path:match("^(.*)/[^/]*$") .. "/?.lua;"
+  if package.path:sub(1, #entry) ~= entry then package.path = entry .. package.path end
   local sc = read_scenario(path)
   local caller = {}
   for _, k in ipairs(options.NAMES) do caller[k] = spec[k] end

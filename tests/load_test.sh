@@ -88,6 +88,12 @@ check "closed, 2 VUs for 1.5 s" 0 "^iterations: [0-9]+ done" \
 jcheck "closed with duration: ran about that long, VUs kept busy" "$tmp/dur.json" \
     'j.duration >= 1.5 and j.duration < 3 and j.iterations.done >= 10 and j.iterations.done <= 16'
 
+# A scenario's own module beside it is found by every worker thread.
+printf 'return {word = "beside"}\n' >"$tmp/helper.lua"
+printf 'local h = require "helper"\nreturn {iteration = function() return h.word end}\n' >"$tmp/withmod.lua"
+check "a scenario's module beside it, in every thread" 0 "^iterations: 4 done, 0 failed" \
+    "$ds" load.lua "$tmp/withmod.lua" --vus 2 --iterations 4 --threads 2
+
 # --- open model --------------------------------------------------------------
 check "open, 50/s for 4 s, thresholds pass: exit 0" 0 "thresholds: 2 passed, 0 failed" \
     "$ds" load.lua $scen --rate 50 --duration 4 --quiet --json "$tmp/open.json" \
