@@ -234,6 +234,8 @@ static int merge_series(struct ds_worker *dst, struct ds_worker *src)
 
 static int merge_collected(struct ds_worker *dst, struct ds_worker *src)
 {
+    if (!src->ncollected)
+        return 0;
     size_t n = dst->ncollected + src->ncollected;
     if (n > dst->capcollected) {
         struct ds_collected *p = realloc(dst->collected, n * sizeof *p);
