@@ -43,7 +43,9 @@ function M.parser()
   end
   local p = argparse("dockscript load.lua",
     "Runs SCENARIO.lua as a load test and prints its latencies, rates and errors.", EPILOG)
-    :usage_max_width(79):help_max_width(79)
+    :help_max_width(79)
+  p:usage("Usage: dockscript load.lua SCENARIO.lua [OPTIONS] [-- ARGS...]\n"
+    .. "       dockscript load.lua --merge A.json B.json ... [--json FILE] [--threshold E]...")
   p:argument("scenario", "The scenario file (also looked up among the bundled scripts).")
     :args("?"):argname("SCENARIO.lua")
   for _, o in ipairs(VALUE_OPTIONS) do p:option(o[1], o[3]):argname(o[2]) end
