@@ -208,7 +208,9 @@ function M.resolve(o)
     end
     r.rate_points = rate_points(r)
     r.duration = r.rate_points[#r.rate_points].t
-    r.max_vus = o.max_vus ~= nil and count("--max-vus", o.max_vus, n) or 10000 * n
+    -- without --max-vus the runner allows 10,000 per shard, fewer where
+    -- the open-file limit would not hold them
+    r.max_vus = o.max_vus ~= nil and count("--max-vus", o.max_vus, n) or nil
   else
     r.model = "closed"
     if o.max_vus ~= nil then

@@ -14,6 +14,7 @@
 /* Descriptors a thread needs besides its connections: epoll, curl's
  * resolver pipes, the scenario's files. */
 #define FDS_PER_THREAD 8
+#define DEFAULT_MAX_VUS 10000
 
 static double num_field(lua_State *L, int t, const char *k, double dflt)
 {
@@ -118,7 +119,7 @@ static void read_spec(lua_State *L, struct ds_runspec *s, int scratch)
     read_args(L, s, scratch);
     if (s->open) {
         read_points(L, s, scratch);
-        s->max_vus = int_field(L, 1, "max_vus", 10000, 1);
+        s->max_vus = int_field(L, 1, "max_vus", 0, 0); /* 0: see check_descriptors */
         return;
     }
     s->vus = int_field(L, 1, "vus", 1, 1);
@@ -129,13 +130,19 @@ static void read_spec(lua_State *L, struct ds_runspec *s, int scratch)
 }
 
 /* Each iteration in flight holds a connection: refuse up front rather than
- * fail mid-run. */
-static void check_descriptors(lua_State *L, const struct ds_runspec *s)
+ * fail mid-run. An open run without max_vus gets 10,000 in flight per
+ * shard, or what the open-file limit holds. */
+static void check_descriptors(lua_State *L, struct ds_runspec *s)
 {
+    long limit, avail = fd_available(&limit);
+    if (s->open && !s->max_vus) {
+        long fit = avail - (long)s->threads * FDS_PER_THREAD - 64;
+        s->max_vus = (int64_t)(fit < 1 ? 1 : fit < DEFAULT_MAX_VUS ? fit : DEFAULT_MAX_VUS) *
+                     s->shard_n;
+    }
     int64_t inflight = (s->open ? s->max_vus : s->vus) / s->shard_n + 1;
     if (inflight > 100000)
         inflight = 100000; /* the check is about descriptors, not max_vus */
-    long limit, avail = fd_available(&limit);
     long need = (long)inflight + (long)s->threads * FDS_PER_THREAD;
     if (need > avail)
         luaL_error(L, "descriptors: %d threads with up to %d iterations in flight need about %d "
@@ -174,8 +181,8 @@ static void on_progress(void *ud, const struct ds_run *run, double elapsed,
         failed += atomic_load(&w->failed);
         dropped += atomic_load(&w->dropped);
         inflight += atomic_load(&w->inflight);
+        requests += w->rec ? atomic_load_explicit(&w->rec->requests, memory_order_relaxed) : 0;
     }
-    (void)requests;
     lua_pushvalue(L, p->fn);
     lua_createtable(L, 0, 8);
     set_num(L, "elapsed", elapsed);
@@ -184,6 +191,7 @@ static void on_progress(void *ud, const struct ds_run *run, double elapsed,
     set_int(L, "errors", failed);
     set_int(L, "dropped", dropped);
     set_int(L, "inflight", inflight);
+    set_int(L, "requests", requests);
     if (hist_count(last)) {
         set_num(L, "p50", (double)hist_percentile(last, 50) / 1e6);
         set_num(L, "p99", (double)hist_percentile(last, 99) / 1e6);

@@ -93,7 +93,7 @@ int rec_request(struct ds_rec *r, const char *tag, double now, double latency, l
     struct ds_tagstat *t = tag_find(r, tag);
     if (!t || count_second(r, now, 1) != 0)
         return -1;
-    r->requests++;
+    atomic_fetch_add_explicit(&r->requests, 1, memory_order_relaxed);
     t->count++;
     t->bytes += bytes;
     if (result != CURLE_OK) {
@@ -124,7 +124,7 @@ int rec_merge(struct ds_rec *dst, const struct ds_rec *src)
         if (src->per_sec[sec] &&
             count_second(dst, dst->t0 + (double)sec + 0.5, src->per_sec[sec]) != 0)
             return -1;
-    dst->requests += src->requests;
+    atomic_fetch_add(&dst->requests, atomic_load(&src->requests));
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #ifndef DS_RECORD_H
 #define DS_RECORD_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <curl/curl.h>
 #include <lua.h>
@@ -29,9 +30,10 @@ struct ds_rec {
     double t0;         /* start of the run, for per_sec */
     int64_t *per_sec;  /* requests finished in second s since t0 */
     size_t nsec;
-    int64_t requests;
+    atomic_llong requests; /* also read by the progress line's thread */
 };
 
+/* t0 may be set later, before the first request. */
 struct ds_rec *rec_new(double t0);
 void rec_free(struct ds_rec *r);
 /* One finished request: status 0 and result != CURLE_OK for a transport

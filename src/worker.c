@@ -123,8 +123,20 @@ static struct ds_second *second_at(struct ds_worker *w, double since)
     return s;
 }
 
+/* curl puts the time a connect took in its messages ("Failed to connect
+ * to 127.0.0.1 port 1 after 0 ms: ..."): one cause would count as many
+ * distinct messages. They are grouped without it. */
 static void count_error(struct ds_worker *w, const char *msg)
 {
+    char buf[512];
+    const char *after = strstr(msg, " after ");
+    size_t digits = after ? strspn(after + 7, "0123456789") : 0;
+    if (digits && strncmp(after + 7 + digits, " ms", 3) == 0 &&
+        strlen(msg) - 3 - digits < sizeof buf) {
+        size_t head = (size_t)(after - msg);
+        snprintf(buf, sizeof buf, "%.*s%s", (int)head, msg, after + 7 + digits + 3);
+        msg = buf;
+    }
     /* out of memory: one failure fewer in the messages, still counted */
     (void)runner_count_error(w, msg, 1);
 }
@@ -317,7 +329,8 @@ static int prepare(struct wstate *ws)
     ws->free = calloc((size_t)n, sizeof *ws->free);
     w->chain = hist_new(3);
     w->start_lag = hist_new(3);
-    if (!ws->slots || !ws->free || !w->chain || !w->start_lag) {
+    w->rec = rec_new(0); /* before the start: the progress line reads it */
+    if (!ws->slots || !ws->free || !w->chain || !w->start_lag || !w->rec) {
         runner_fail(w->run, "out of memory for %d iteration slots", n);
         return -1;
     }
@@ -339,15 +352,12 @@ void *worker_main(void *arg)
         wait_start(w->run);
     } else if ((ws.t0 = wait_start(w->run)) > 0) {
         struct ds_rt *rt = rt_get(ws.L);
-        w->rec = rec_new(ws.t0);
+        w->rec->t0 = ws.t0;
         rt->xfers.rec = w->rec;
         ws.end_at = ws.t0 + (ws.spec->open ? ws.spec->points[ws.spec->npoints - 1].t
                                            : ws.spec->duration);
         ws.g = group_open(ws.L, (int)w->slots, &hooks, &ws);
-        if (!w->rec)
-            runner_fail(w->run, "out of memory for the recorder");
-        else
-            run_loop(&ws);
+        run_loop(&ws);
         rt->xfers.rec = NULL;
     }
     rt_free(ws.L); /* the group's __gc cancels what is left */

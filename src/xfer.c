@@ -481,7 +481,10 @@ int xfer_push_result(lua_State *L, struct ds_xfer *x)
 {
     if (x->result != CURLE_OK) {
         const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
-        return luaL_error(L, "%s %s: %s", x->method, x->url, why);
+        /* no position: the same message whether the call blocked or yielded
+         * (a continuation would name the caller's line) */
+        lua_pushfstring(L, "%s %s: %s", x->method, x->url, why);
+        return lua_error(L);
     }
     long status = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);

@@ -42,7 +42,8 @@ T.test("stages: rate points from --rate (or 0) through each target", function()
   T.ok(T.deepeq(o.rate_points, { { t = 0, rate = 5 }, { t = 60, rate = 10 } }), "from --rate")
   o = resolve({ rate = 20, duration = "5s" })
   T.ok(T.deepeq(o.rate_points, { { t = 0, rate = 20 }, { t = 5, rate = 20 } }), "constant rate")
-  T.eq(o.max_vus, 10000, "default max_vus")
+  T.eq(o.max_vus, nil, "no --max-vus: the runner's default")
+  T.eq(resolve({ rate = 20, duration = "5s", max_vus = 7 }).max_vus, 7, "--max-vus")
   for _, bad in ipairs({ "10s", "10s:", "x:10", "10s:-1", "0s:10", "10s:10,,5s:1", "" }) do
     local msg, code = failure(function() resolve({ stages = bad }) end)
     T.ok(msg:find("^%-%-stages: ") ~= nil, msg)
@@ -124,7 +125,8 @@ T.test("shards", function()
   T.ok(T.deepeq({ options.shard({ 1, 1 }) }, { 1, 1 }), "table")
   local o = resolve({ vus = 4, iterations = 10, shard = "2/2" })
   T.ok(T.deepeq(o.shard, { 2, 2 }), "resolved")
-  T.eq(resolve({ rate = 1, duration = 1, shard = "1/3" }).max_vus, 30000, "10000 per shard")
+  T.eq(resolve({ rate = 1, duration = 1, shard = "1/3", max_vus = 300 }).max_vus, 300,
+       "--max-vus is the whole run's")
 end)
 
 -- A raw result as runner.run returns it, from lists of latencies.

@@ -112,6 +112,16 @@ T.test("a refused connection: every iteration fails, the reason is counted", fun
                     args = { "http://127.0.0.1:1" } })
   T.eq(raw.iterations.failed, 6, "failed")
   T.eq(raw.requests["GET /users"].errors["Couldn't connect to server"], 6, "by reason")
+  -- one message per URL: curl's "after N ms" does not split them
+  T.eq(#raw.errors, 2, "John's and William's lookups")
+  T.eq(raw.errors[1].message:find(" after ", 1, true), nil, raw.errors[1].message)
+  T.eq(raw.errors[1].message:sub(1, 4), "GET ", "no position before the method")
+end)
+
+T.test("open model without max_vus: as many in flight as the open-file limit holds", function()
+  local raw = run({ scenario = echo, model = "open",
+                    rate_points = { { t = 0, rate = 50 }, { t = 0.4, rate = 50 } } })
+  T.eq(raw.iterations.done, 20, "done")
 end)
 
 T.test("setup raising in a worker stops the run with its message, no thread left", function()

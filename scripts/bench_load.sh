@@ -1,0 +1,176 @@
+#!/bin/sh
+# Load runner benchmark (prints figures; not a test). On 127.0.0.1:
+#  A. open model against `dockscript serve --delay 0.5` (a chain of 2 is
+#     1.0 s): 1,000/s for 10 s on 1 thread, 5,000/s for 10 s on 2 threads:
+#     achieved rate, dropped, chain p50/p99;
+#  B. the server stalled for 1 s (SIGSTOP/SIGCONT) during an open-model run
+#     and during a closed-model run of the same scenario: the open model's
+#     p99/max show the stall, the closed model hides most of it;
+#  C. client cost at delay 0 against nginx (one GET per iteration, 64 VUs,
+#     recording on) beside wrk -t1 -c64 and hey -c 64 -cpus 1, then 2
+#     threads beside wrk -t2 -c64; medians of interleaved rounds;
+#  D. 10,000 VUs in flight at delay 0.5: the client's peak RSS; then
+#     bench.lua --names 10000 --threads 2 beside tools/floor_client.
+# Every figure is of checked answers: a run with a non-200 answer, a
+# transport error or a failed iteration stops the script (exit 1).
+# usage: scripts/bench_load.sh [BUILD_DIR]   (needs scripts/deps.sh --bench)
+set -eu
+cd "$(dirname "$0")/.."
+ds=$(realpath "${1:-build}/dockscript")
+floor=$(realpath "${1:-build}/floor_client")
+rounds=${ROUNDS:-3}
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+pids=
+cleanup() { for p in $pids; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+die() { echo "bench_load.sh: $*" >&2; exit 1; }
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# serve DELAY: starts `dockscript serve` in its own process; sets $srv_pid, $srv_url
+serve() {
+    port=$(free_port)
+    "$ds" serve --port "$port" --delay "$1" >/dev/null 2>&1 &
+    srv_pid=$!
+    pids="$pids $srv_pid"
+    srv_url="http://127.0.0.1:$port"
+    i=0
+    until curl -sf "$srv_url/" >/dev/null; do
+        i=$((i + 1)); [ $i -lt 50 ] || die "dockscript serve did not start"; sleep 0.1
+    done
+}
+
+# check JSON: every iteration done, every answer 200, no transport error;
+# prints "rate dropped p50 p99 max" of the run.
+check() {
+    "$ds" -e '
+      local r = json.decode(assert(io.open(arg[1])):read("a"))
+      local bad = {}
+      if r.iterations.failed > 0 then bad[#bad + 1] = r.iterations.failed .. " failed iterations" end
+      for tag, q in pairs(r.requests) do
+        for code, n in pairs(q.status) do
+          if code ~= "200" then bad[#bad + 1] = n .. " answers " .. code .. " on " .. tag end
+        end
+        for why, n in pairs(q.errors) do bad[#bad + 1] = n .. " x " .. why .. " on " .. tag end
+      end
+      if #bad > 0 then io.stderr:write("unchecked run: ", table.concat(bad, "; "), "\n"); os.exit(1) end
+      print(string.format("%.1f %d %.4f %.4f %.4f", r.iterations.rate, r.iterations.dropped,
+        r.chain.p50, r.chain.p99, r.chain.max))' "$1" || die "a run saw errors (above): no figure printed"
+}
+
+load() { "$ds" load.lua "$@"; }
+docking=$(realpath scripts/docking_scenario.lua)
+
+echo "== A. open model against dockscript serve --delay 0.5 =="
+serve 0.5
+for spec in "1000 1" "5000 2"; do
+    set -- $spec
+    load "$docking" --rate "$1" --duration 10 --threads "$2" --max-vus 20000 --quiet \
+        --json "$tmp/a.json" -- "$srv_url" >/dev/null
+    set -- $spec $(check "$tmp/a.json")
+    echo "rate $1/s, threads $2: achieved $3/s ($(awk "BEGIN{printf \"%.1f\", 100*$3/$1}")%), dropped $4, chain p50 $5 s, p99 $6 s, max $7 s"
+done
+kill "$srv_pid"
+
+echo "== B. the server stalled for 1 s (delay 0.05, 200 iterations/s or 20 VUs, 8 s) =="
+for model in open closed; do
+    serve 0.05
+    if [ $model = open ]; then m="--rate 200"; else m="--vus 20"; fi
+    ( sleep 3; kill -STOP "$srv_pid"; sleep 1; kill -CONT "$srv_pid" ) &
+    load "$docking" $m --duration 8 --threads 1 --quiet --json "$tmp/b.json" -- "$srv_url" >/dev/null
+    wait $!
+    set -- $(check "$tmp/b.json")
+    echo "$model model: chain p50 $3 s, p99 $4 s, max $5 s, $1 iterations/s"
+    kill "$srv_pid"
+done
+
+echo "== C. client cost at delay 0 (nginx, one GET per iteration, 64 VUs, recording on) =="
+port=$(free_port)
+mkdir -p "$tmp/www"
+printf '[{"id":"1","name":"Andy Ziemmer","salesId":"1"},{"id":"2","name":"Michael Jordan","salesId":"1"}]' >"$tmp/www/customers.json"
+chmod -R a+rX "$tmp/www"
+cat >"$tmp/nginx.conf" <<EOC
+worker_processes 1;
+daemon off;
+pid $tmp/nginx.pid;
+error_log $tmp/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$port; root $tmp/www; default_type application/json; }
+}
+EOC
+nginx -c "$tmp/nginx.conf" &
+pids="$pids $!"
+url="http://127.0.0.1:$port/customers.json"
+i=0
+until curl -sf "$url" -o "$tmp/got"; do i=$((i + 1)); [ $i -lt 50 ] || die "nginx did not start"; sleep 0.1; done
+cmp -s "$tmp/got" "$tmp/www/customers.json" || die "nginx does not serve the file's bytes"
+cat >"$tmp/get.lua" <<'EOS'
+-- one GET per iteration: the client's cost per request
+return { iteration = function(args) return http.get(args[1]).status end }
+EOS
+wrk_rps() { # threads
+    out=$(wrk -t"$1" -c64 -d3s "$url")
+    echo "$out" | grep -qE 'Non-2xx|Socket errors' && die "wrk saw errors: $out"
+    echo "$out" | awk '/Requests\/sec/ {print $2}'
+}
+hey_rps() {
+    out=$(hey -c 64 -cpus 1 -z 3s "$url")
+    echo "$out" | grep -E '^\s+\[[0-9]+\]' | grep -vq '\[200\]' && die "hey saw non-200 answers: $out"
+    echo "$out" | grep -q 'Error distribution' && die "hey saw errors: $out"
+    echo "$out" | awk '/Requests\/sec/ {print $2}'
+}
+ds_rps() { # threads
+    load "$tmp/get.lua" --vus 64 --duration 3 --threads "$1" --quiet --json "$tmp/c.json" -- "$url" >/dev/null
+    check "$tmp/c.json" | cut -d' ' -f1
+}
+: >"$tmp/w1"; : >"$tmp/h1"; : >"$tmp/d1"; : >"$tmp/w2"; : >"$tmp/d2"
+r=0
+while [ $r -lt "$rounds" ]; do
+    wrk_rps 1 >>"$tmp/w1"; ds_rps 1 >>"$tmp/d1"; hey_rps >>"$tmp/h1"
+    wrk_rps 2 >>"$tmp/w2"; ds_rps 2 >>"$tmp/d2"
+    r=$((r + 1))
+done
+/usr/bin/python3 - "$tmp" <<'EOP'
+import statistics, sys
+m = {k: statistics.median(float(x) for x in open(f"{sys.argv[1]}/{k}").read().split())
+     for k in ("w1", "h1", "d1", "w2", "d2")}
+print(f"1 thread: wrk -t1 -c64 {m['w1']:.0f} req/s, hey -c 64 -cpus 1 {m['h1']:.0f}, "
+      f"dockscript load.lua {m['d1']:.0f} ({m['d1']/m['w1']:.2f}x wrk, {m['d1']/m['h1']:.2f}x hey)")
+print(f"2 threads: wrk -t2 -c64 {m['w2']:.0f} req/s, dockscript --threads 2 {m['d2']:.0f} "
+      f"({m['d2']/m['w2']:.2f}x wrk; 2 cores shared with nginx)")
+EOP
+kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
+
+echo "== D. 10,000 in flight at delay 0.5 =="
+serve 0.5
+/usr/bin/time -f "%M" -o "$tmp/rss" "$ds" load.lua "$docking" --vus 10000 --iterations 10000 \
+    --threads 1 --quiet --json "$tmp/d.json" -- "$srv_url" >/dev/null
+set -- $(check "$tmp/d.json")
+echo "10,000 VUs, 1 thread: peak RSS $(awk '{printf "%.0f", $1/1024}' "$tmp/rss") MB, chain p50 $3 s, max $5 s"
+: >"$tmp/bench"; : >"$tmp/floor"
+r=0
+while [ $r -lt "$rounds" ]; do
+    /usr/bin/time -f "%M" -o "$tmp/rss2" "$ds" bench.lua --url "$srv_url" --names 10000 --sync-max 0 \
+        --threads 2 --quiet --json "$tmp/bench.json" >"$tmp/bench.out" || die "bench.lua failed: $(cat "$tmp/bench.out")"
+    "$ds" -e '
+      local r = json.decode(assert(io.open(arg[1])):read("a"))
+      local run = r.runs and r.runs[1] or r
+      assert(run.identical ~= false, "results differ")
+      print(run.async or run.concurrent or run.async_time)' "$tmp/bench.json" >>"$tmp/bench"
+    cat "$tmp/rss2" >>"$tmp/rss_all"
+    "$floor" "${srv_url##*:}" 10000 | /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); assert d["errors"]==0, d; print(d["seconds"])' >>"$tmp/floor"
+    r=$((r + 1))
+done
+/usr/bin/python3 - "$tmp" <<'EOP'
+import statistics, sys
+d = sys.argv[1]
+b = [float(x) for x in open(f"{d}/bench").read().split()]
+f = [float(x) for x in open(f"{d}/floor").read().split()]
+rss = max(int(x) for x in open(f"{d}/rss_all").read().split()) / 1024
+print(f"bench.lua --names 10000 --threads 2: median {statistics.median(b):.3f} s of {b}, "
+      f"floor_client median {statistics.median(f):.3f} s ({statistics.median(b)/statistics.median(f):.2f}x), "
+      f"client peak RSS {rss:.0f} MB")
+EOP
