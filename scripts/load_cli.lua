@@ -14,7 +14,8 @@ local VALUE_OPTIONS = {
   { "--stages", "LIST", "Open model: rate ramps linearly to each target over each duration, "
     .. "e.g. 10s:100,30s:1000,10s:0." },
   { "--max-vus", "M", "Open model: at most M iterations in flight; one due beyond that is "
-    .. "dropped and counted (default 10000 per shard)." },
+    .. "dropped and counted (default 10000 per shard, fewer if the open-file limit "
+    .. "would not hold them)." },
   { "--threads", "T", "Worker threads, each with its own Lua state (default: the number of "
     .. "cores)." },
   { "--shard", "I/N", "Run the I-th of N interleaved shares of the run (iterations i with "
