@@ -2,11 +2,11 @@
  * traceback, and reports failures the way lua(1) does. */
 #include "runtime.h"
 #include "lhttp.h"
+#include "ljson.h"
 #include "lserver.h"
 #include "sched.h"
 
 #include <lauxlib.h>
-#include <lua-cjson.h>
 #include <lualib.h>
 #include <limits.h>
 #include <stdio.h>
@@ -66,7 +66,7 @@ lua_State *rt_new(void)
      * not being scheduler tasks. */
     sched_bind(L, NULL);
     luaL_openlibs(L);
-    open_module(L, "cjson", luaopen_cjson, "json");
+    ljson_open(L); /* "cjson", also the global json */
     open_module(L, "http", luaopen_http, "http");
     open_module(L, "clock", luaopen_clock, "clock");
     open_module(L, "server", luaopen_server, "server");

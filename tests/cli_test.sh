@@ -42,6 +42,14 @@ check "stdin script" 0 "^from stdin$" sh -c "echo 'print(\"from stdin\")' | '$ds
 check "globals http json clock server exist" 0 "^table	table	table	table$" \
     "$ds" -e 'print(type(http), type(json), type(clock), type(server))'
 
+# json.encode writes '/' as is (lua-cjson 2.1.0 writes "\/"), in every
+# instance; escaped backslashes stay escaped.
+check "json.encode: slashes unescaped" 0 '^\{"u":"http://x/y"\}[[:space:]]\["a\\\\/b"\]$' \
+    "$ds" -e 'print(json.encode({u = "http://x/y"}), json.encode({"a\\/b"}))'
+check "cjson.safe and json.new(): slashes unescaped too" 0 '^\["/"\][[:space:]]\["/"\][[:space:]]nil[[:space:]]Cannot serialise' \
+    "$ds" -e 'local s = require "cjson.safe" print(s.encode({"/"}), json.new().encode({"/"}), s.encode(print))'
+check "json.decode still reads \/" 0 '^a/b$' "$ds" -e 'print(json.decode([["a\/b"]]))'
+
 gather600='local t = {} for i = 1, 600 do t[i] = function() return i end end
 local lim = tonumber(arg[1]) print(#http.gather(t, {limit = lim}))'
 check "a gather needing more descriptors than the hard limit fails up front" 1 \
