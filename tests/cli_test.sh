@@ -55,6 +55,15 @@ check "cjson.safe and json.new(): slashes unescaped too" 0 '^\["/"\][[:space:]]\
     "$ds" -e 'local s = require "cjson.safe" print(s.encode({"/"}), json.new().encode({"/"}), s.encode(print))'
 check "json.decode still reads \/" 0 '^a/b$' "$ds" -e 'print(json.decode([["a\/b"]]))'
 
+# A test whose tool is missing is skipped (ctest SKIP_RETURN_CODE 77) with
+# the install command; CI (DS_REQUIRE_DREDD=1, set by check.sh) fails instead.
+dredd_test="$(dirname "$0")/server/dredd_test.sh"
+apib="$(dirname "$0")/../docs/DockingAPIServer.apib"
+check "dredd_test without Dredd: skipped (77) with the install command" 77 "scripts/deps\.sh --test" \
+    env DREDD=/nonexistent/dredd DS_REQUIRE_DREDD= "$dredd_test" "$ds" "$apib"
+check "dredd_test without Dredd in CI: fails" 1 "Dredd not found" \
+    env DREDD=/nonexistent/dredd DS_REQUIRE_DREDD=1 "$dredd_test" "$ds" "$apib"
+
 gather600='local t = {} for i = 1, 600 do t[i] = function() return i end end
 local lim = tonumber(arg[1]) print(#http.gather(t, {limit = lim}))'
 check "a gather needing more descriptors than the hard limit fails up front" 1 \
