@@ -14,6 +14,8 @@ check "installed: --help points at the installed README" 0 "^Documentation: $pre
     "$ds" --help
 cmp -s "$prefix/share/doc/dockscript/README.md" "$(dirname "$0")/../README.md" &&
     ok "installed: README.md in PREFIX/share/doc/dockscript" || fail "installed: README.md missing"
+check "installed: bench.lua finds lua-argparse and the cli helper" 0 "^Usage: dockscript bench.lua" \
+    sh -c "cd / && '$ds' bench.lua --help"
 check "installed: DOCKSCRIPT_SCRIPTS replaces the scripts folder" 1 \
     "^dockscript: cannot open bench.lua: not in the current directory \(/\) nor in the scripts folder /nonexistent \(from DOCKSCRIPT_SCRIPTS\)$" \
     sh -c "cd / && DOCKSCRIPT_SCRIPTS=/nonexistent '$ds' bench.lua"
