@@ -118,11 +118,23 @@ grep -q '"url":"http://127\.0\.0\.1:' "$tmp/spec.json" && ! grep -qF '\/' "$tmp/
 
 check "bench_chain.lua smoke" 0 '"errors":0' "$ds" bench_chain.lua "$serve_url" 20 0.02
 check "bench_throughput.lua smoke" 0 '"errors":0' "$ds" bench_throughput.lua "$serve_url/users/1" 200 8
+# Benchmark helpers print figures only for checked answers.
+check "bench_throughput.lua: a 404 is no figure, one line, exit 1" 1 \
+    "^bench_throughput.lua: $serve_url/users/nobody answers HTTP 404, not 200$" \
+    "$ds" bench_throughput.lua "$serve_url/users/nobody" 20 4
+lines "bench_throughput.lua: only the reason on stderr" 1 "$ds" bench_throughput.lua "$serve_url/users/nobody" 20 4
+check "bench_chain.lua: unreachable server, one line, exit 1" 1 \
+    "^bench_chain.lua: GET http://127.0.0.1:1/users\?role=sales: .*Couldn't connect" \
+    "$ds" bench_chain.lua http://127.0.0.1:1 5 0
 floor=$(dirname "$ds")/floor_client
 check "floor_client: 20 chains" 0 '^\{"n":20,"seconds":[0-9.]+,"errors":0\}$' "$floor" "${serve_url##*:}" 20 4
 check "floor_client: refused" 1 '"errors":5' "$floor" 1 5
 check "floor_client: usage" 2 "^usage: floor_client PORT N" "$floor" "${serve_url##*:}"
-check "soak.lua smoke" 0 "^ +2000 +0 " "$ds" soak.lua --url "$serve_url" --pid "$serve_pid" --total 2000 --batch 500 --every 1000
+check "soak.lua smoke" 0 "^ +2000 +[0-9]+ +[0-9.]+ MB +[0-9.]+ MB$" \
+    "$ds" soak.lua --url "$serve_url" --pid "$serve_pid" --total 2000 --batch 500 --every 1000
+check "soak.lua: a failed lookup stops the run, one line, exit 1" 1 \
+    "^soak.lua: GET http://127.0.0.1:1/users\?role=sales: .*Couldn't connect" \
+    "$ds" soak.lua --url http://127.0.0.1:1 --total 10
 
 # Errors.
 out=$(timeout 30 "$ds" bench.lua --url http://127.0.0.1:1 2>&1)
@@ -153,7 +165,10 @@ check "gen_data.lua: a bad N, exit 2" 2 "^gen_data.lua: N: expected an integer >
     "$ds" gen_data.lua x "$tmp/d.json"
 check "gen_data.lua: an unwritable file, exit 1" 1 "^gen_data.lua: cannot write /nonexistent/d.json: No such file" \
     "$ds" gen_data.lua 5 /nonexistent/d.json
-for cmd in "plot.lua nosuch.json x.png" "plot.lua $tmp/bad.json x.png" "plot.lua" "gen_data.lua x y"; do
+check "soak.lua: a typo, exit 2" 2 "^soak.lua: unknown option '--totl'; did you mean '--total'\? \(see --help\)$" \
+    "$ds" soak.lua --totl 5
+for cmd in "plot.lua nosuch.json x.png" "plot.lua $tmp/bad.json x.png" "plot.lua" "gen_data.lua x y" \
+           "soak.lua --totl 5" "bench_chain.lua" "bench_throughput.lua"; do
     lines "one stderr line, no traceback: $cmd" 1 "$ds" $cmd
 done
 
