@@ -3,7 +3,6 @@
 -- speedup, the ideal times and how close the runs came to them.
 --   dockscript bench.lua --help
 local docking = require "docking"
-
 local cli = require "cli"
 
 -- --delay: seconds, or a distribution SPEC as `dockscript serve --delay`
@@ -44,7 +43,8 @@ end
 local function parse_args(argv)
   local p = cli.parser("bench.lua", "The experiment: N chained lookups (GET /users?name=, then "
     .. "GET /customers?salesId=) run sequentially, then concurrently with http.map; prints "
-    .. "the times, the speedup, the ideal times and the efficiency against them.")
+    .. "the times, the speedup, the ideal times and the efficiency against them.",
+    "How the ideals are computed (with --limit and --workers too): README.md, \"The experiment\".")
   p:option("--url", "A running Docking API server (default: start the bundled server "
     .. "in-process). Its delay is measured first."):argname("URL"):convert(url_arg)
   p:option("--names", "Salespersons to look up.", "10"):argname("N"):convert(cli.integer("--names", 1))
@@ -58,7 +58,8 @@ local function parse_args(argv)
     :convert(sweep_arg)
   p:option("--repeat", "Run each measurement K times; report median and spread.", "1")
     :argname("K"):target("rep"):convert(cli.integer("--repeat", 1))
-  p:option("--sync-max", "Skip the sequential run when its ideal exceeds S seconds.", "60")
+  p:option("--sync-max", "Skip the sequential run when its ideal exceeds S seconds "
+    .. "(with a SPEC: when S is 0).", "60")
     :argname("S"):convert(cli.number("--sync-max", 0))
   p:option("--limit", "At most L lookups in flight, 0 = all at once.", "0"):argname("L")
     :convert(cli.integer("--limit", 0))
