@@ -3,98 +3,119 @@
 -- speedup, the ideal times and how close the runs came to them.
 --   dockscript bench.lua --help
 local docking = require "docking"
+local cli = require "cli"
 
-local USAGE = [[
-usage: dockscript bench.lua [OPTIONS]
-  --url URL        a running Docking API server (default: start the bundled
-                   server in-process)
-  --names N        salespersons to look up (default 10)
-  --delay S        the server's delay in seconds (default 0.5); with --url,
-                   what the remote server is known to use, for the ideals
-  --workers W      the server's request slots, 0 = unlimited (default 0);
-                   8 reproduces the original uWSGI setup
-  --seed S         random seed for the names (default 42)
-  --sweep LIST     comma-separated N values, e.g. 1,10,100,1000: print a table
-  --repeat K       run each measurement K times; report median and spread
-  --sync-max S     skip the sequential run when its ideal exceeds S seconds
-                   (default 60)
-  --limit L        at most L lookups in flight (default 0 = all at once)
-  --json FILE      write every figure as JSON (for scripts/plot.lua)
-  --quiet          no progress on stderr
-  --help
-]]
+-- --delay: seconds, or a distribution SPEC as `dockscript serve --delay`
+-- takes it (uniform:A,B, exp:MEAN, lognormal:MEDIAN,P99). A SPEC is passed
+-- to the server unchanged; a distribution has no ideal.
+local SPEC_PARAMS = { uniform = 2, exp = 1, lognormal = 2 }
 
-local function usage_error(msg)
-  io.stderr:write("bench.lua: ", msg, "\n", USAGE)
-  os.exit(2)
+local function delay_arg(s)
+  local n = tonumber(s)
+  if n and n >= 0 then return n end
+  local kind, params = s:match("^(%a+):(.+)$")
+  local count, numbers = 0, true
+  for v in (params or ""):gmatch("[^,]+") do
+    count = count + 1
+    numbers = numbers and tonumber(v) ~= nil
+  end
+  if numbers and SPEC_PARAMS[kind] == count then return s end
+  return nil, "--delay: expected seconds >= 0 or uniform:A,B, exp:MEAN or lognormal:MEDIAN,P99, got '"
+    .. s .. "'"
 end
 
-local function parse_number(name, v, min, integer)
-  local n = tonumber(v)
-  if not n or n < min or (integer and math.type(n) ~= "integer" and n ~= math.floor(n)) then
-    usage_error(string.format("%s: expected %s >= %s, got %s", name,
-      integer and "an integer" or "a number", min, tostring(v)))
+local function sweep_arg(s)
+  local list, to_n = {}, cli.integer("--sweep", 1)
+  for v in s:gmatch("[^,]+") do
+    local n, err = to_n(v)
+    if not n then return nil, err end
+    list[#list + 1] = n
   end
-  return integer and math.tointeger(n) or n
+  if #list == 0 then return nil, "--sweep: expected a list like 1,10,100, got '" .. s .. "'" end
+  return list
+end
+
+local function url_arg(s)
+  if not s:match("^https?://") then return nil, "--url: expected http://HOST:PORT, got '" .. s .. "'" end
+  return (s:gsub("/+$", ""))
 end
 
 local function parse_args(argv)
-  local o = { names = 10, delay = 0.5, workers = 0, seed = 42, ["repeat"] = 1,
-              ["sync-max"] = 60, limit = 0 }
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    local name, inline = a:match("^%-%-([%w-]+)=(.*)$")
-    name = name or a:match("^%-%-([%w-]+)$")
-    if not name then usage_error("unexpected argument '" .. a .. "'") end
-    local function value()
-      if inline then return inline end
-      i = i + 1
-      if argv[i] == nil then usage_error("--" .. name .. " needs a value") end
-      return argv[i]
-    end
-    if name == "help" then io.write(USAGE); os.exit(0)
-    elseif name == "quiet" then o.quiet = true
-    elseif name == "url" then o.url = value():gsub("/+$", "")
-    elseif name == "json" then o.json = value()
-    elseif name == "names" or name == "workers" or name == "seed" or name == "repeat"
-        or name == "limit" then
-      o[name] = parse_number("--" .. name, value(), name == "names" and 1 or
-        (name == "repeat" and 1 or 0), true)
-    elseif name == "delay" or name == "sync-max" then
-      o[name] = parse_number("--" .. name, value(), 0, false)
-    elseif name == "sweep" then
-      o.sweep = {}
-      for v in value():gmatch("[^,]+") do o.sweep[#o.sweep + 1] = parse_number("--sweep", v, 1, true) end
-      if #o.sweep == 0 then usage_error("--sweep: expected a list like 1,10,100") end
-    else
-      usage_error("unknown option '--" .. name .. "'")
-    end
-    i = i + 1
-  end
-  if o.url and not o.url:match("^https?://") then usage_error("--url: expected http://HOST:PORT") end
-  return o
+  local p = cli.parser("bench.lua", "The experiment: N chained lookups (GET /users?name=, then "
+    .. "GET /customers?salesId=) run sequentially, then concurrently with http.map; prints "
+    .. "the times, the speedup, the ideal times and the efficiency against them.",
+    "How the ideals are computed (with --limit and --workers too): README.md, \"The experiment\".")
+  p:option("--url", "A running Docking API server (default: start the bundled server "
+    .. "in-process). Its delay is measured first."):argname("URL"):convert(url_arg)
+  p:option("--names", "Salespersons to look up.", "10"):argname("N"):convert(cli.integer("--names", 1))
+  p:option("--delay", "The server's delay: seconds, or a SPEC (uniform:A,B, exp:MEAN, "
+    .. "lognormal:MEDIAN,P99; no ideal then). Default 0.5; with --url, what the server "
+    .. "is measured to use."):argname("S"):convert(delay_arg)
+  p:option("--workers", "The server's request slots, 0 = unlimited; 8 reproduces the "
+    .. "original uWSGI setup.", "0"):argname("W"):convert(cli.integer("--workers", 0))
+  p:option("--seed", "Random seed for the names.", "42"):argname("S"):convert(cli.integer("--seed", 0))
+  p:option("--sweep", "Comma-separated N values, e.g. 1,10,100,1000: print a table."):argname("LIST")
+    :convert(sweep_arg)
+  p:option("--repeat", "Run each measurement K times; report median and spread.", "1")
+    :argname("K"):target("rep"):convert(cli.integer("--repeat", 1))
+  p:option("--sync-max", "Skip the sequential run when its ideal exceeds S seconds "
+    .. "(with a SPEC: when S is 0).", "60")
+    :argname("S"):convert(cli.number("--sync-max", 0))
+  p:option("--limit", "At most L lookups in flight, 0 = all at once.", "0"):argname("L")
+    :convert(cli.integer("--limit", 0))
+  p:option("--json", "Write every figure as JSON (for plot.lua)."):argname("FILE")
+  p:flag("--quiet", "No progress on stderr.")
+  return cli.parse(p, argv)
 end
 
--- The time the lookups need when nothing but the server's delay costs
--- anything: every request holds one of `workers` slots for `delay` seconds
--- and waiting requests are served in arrival order, as in uWSGI.
-local function ideal_async(n, delay, workers)
-  if workers == 0 then return 2 * delay end
-  local queue, head, rounds = {}, 1, 0
-  for i = 1, n do queue[i] = 1 end
+-- Rounds of the delay the lookups need when nothing but the server's delay
+-- costs anything: each round, the server answers up to `workers` queued
+-- requests (0 = all), in arrival order as uWSGI does; a lookup's second
+-- request joins the queue when its first is answered; the client keeps at
+-- most `limit` lookups in flight (0 = all) and starts the next one when a
+-- lookup ends.
+local function ideal_rounds(n, workers, limit)
+  local slots = workers == 0 and math.huge or workers
+  local started = limit == 0 and n or math.min(limit, n)
+  local queue, head, rounds = {}, 1, 0 -- queue[i]: 1 or 2, which request of its lookup
+  for i = 1, started do queue[i] = 1 end
   while head <= #queue do
-    local take = math.min(workers, #queue - head + 1)
+    local take, ended = math.min(slots, #queue - head + 1), 0
     for _ = 1, take do
-      if queue[head] == 1 then queue[#queue + 1] = 2 end
+      if queue[head] == 1 then queue[#queue + 1] = 2 else ended = ended + 1 end
       head = head + 1
     end
+    for _ = 1, math.min(ended, n - started) do queue[#queue + 1] = 1 end
+    started = math.min(n, started + ended)
     rounds = rounds + 1
   end
-  return rounds * delay
+  return rounds
 end
 
-local function ideal_sync(n, delay) return n * 2 * delay end
+-- The ideals in seconds; none when the delay is a distribution (a SPEC).
+local function ideal_async(o, n)
+  if type(o.delay) ~= "number" then return nil end
+  return ideal_rounds(n, o.workers, o.limit) * o.delay
+end
+
+local function ideal_sync(o, n)
+  if type(o.delay) ~= "number" then return nil end
+  return n * 2 * o.delay
+end
+
+-- How the concurrent ideal comes about, for the summary line.
+local function ideal_why(o, n)
+  local limited = o.limit > 0 and o.limit < n
+  if o.workers == 0 and not limited then
+    return string.format("2 chained requests x %gs", o.delay)
+  elseif o.workers == 0 then
+    return string.format("%d names, %d at a time, 2 chained requests x %gs", n, o.limit, o.delay)
+  elseif not limited then
+    return string.format("%d names on %d server slots, %gs each", n, o.workers, o.delay)
+  end
+  return string.format("%d names, %d at a time, on %d server slots, %gs each", n, o.limit,
+    o.workers, o.delay)
+end
 
 local function median(xs)
   if #xs == 0 then return nil end
@@ -140,28 +161,40 @@ local function run_async(o, url, names)
   return clock.now() - t0, out
 end
 
+-- Whether the sequential run fits under --sync-max. Without an ideal (a
+-- delay SPEC) it always runs, unless --sync-max is 0.
+local function sync_fits(o, ideal)
+  if ideal then return ideal <= o.sync_max end
+  return o.sync_max > 0
+end
+
+local function sync_skip_note(o)
+  return type(o.delay) == "number" and string.format("ideal above --sync-max %gs", o.sync_max)
+    or "--sync-max 0"
+end
+
 -- One size: K runs of each method, the results checked against each other.
+-- A failing lookup is a finding about the server: one line, exit 1.
 local function measure(o, url, n, print_lines)
-  local names = docking.random_salespersons(url, n, o.seed)
+  local names = cli.call(docking.random_salespersons, url, n, o.seed)
   local row = { names = n, sync = {}, async = {},
-                ideal_sync = ideal_sync(n, o.delay),
-                ideal_async = ideal_async(n, o.delay, o.workers) }
-  local do_sync = row.ideal_sync <= o["sync-max"]
+                ideal_sync = ideal_sync(o, n), ideal_async = ideal_async(o, n) }
+  local do_sync = sync_fits(o, row.ideal_sync)
   local sync_result
-  for _ = 1, o["repeat"] do
+  for _ = 1, o.rep do
     if do_sync then
       if print_lines then print("Timing for synchronous method in multiple calls...") end
-      local t, res = run_sync(url, names)
+      local t, res = cli.call(run_sync, url, names)
       sync_result = sync_result or res
       row.sync[#row.sync + 1] = t
       if print_lines then print(string.format("Synchronous method takes: %.3fs", t)) end
     end
     if print_lines then print("Timing for asynchronous method in multiple calls...") end
-    local t, res = run_async(o, url, names)
+    local t, res = cli.call(run_async, o, url, names)
     row.async[#row.async + 1] = t
     if print_lines then print(string.format("Asynchronous method takes: %.3fs", t)) end
     if sync_result then
-      assert(same(sync_result, res), "synchronous and asynchronous results differ")
+      if not same(sync_result, res) then cli.fail("synchronous and asynchronous results differ") end
       row.identical = true
     end
   end
@@ -169,38 +202,42 @@ local function measure(o, url, n, print_lines)
   row.sync_median, row.sync_min, row.sync_max = median(row.sync)
   if not do_sync then row.sync = nil end -- lua-cjson 2.1 would write {} for []
   row.async_median, row.async_min, row.async_max = median(row.async)
-  if row.sync_median then
-    row.speedup = row.sync_median / row.async_median
-    row.sync_efficiency = row.ideal_sync / row.sync_median
-  end
-  row.async_efficiency = row.ideal_async / row.async_median
+  if row.sync_median then row.speedup = row.sync_median / row.async_median end
+  row.sync_efficiency = row.ideal_sync and row.sync_median and row.ideal_sync / row.sync_median
+  row.async_efficiency = row.ideal_async and row.ideal_async / row.async_median
   return row
 end
 
 local function pct(x) return x and string.format("%.1f%%", 100 * x) or "-" end
 local function secs(x) return x and string.format("%.3fs", x) or "-" end
 
+-- "ideal 1.000s (why), efficiency 99.5%", or why there is none.
+local function against_ideal(o, ideal, why, efficiency)
+  if not ideal then return string.format("no ideal (the delay %s is a distribution)", o.delay) end
+  return string.format("ideal %s (%s), efficiency %s", secs(ideal), why, pct(efficiency))
+end
+
 local function print_summary(o, row)
   local spread = function(med, lo, hi)
-    if o["repeat"] == 1 then return secs(med) end
-    return string.format("%s (median of %d, %s..%s)", secs(med), o["repeat"], secs(lo), secs(hi))
+    if o.rep == 1 then return secs(med) end
+    return string.format("%s (median of %d, %s..%s)", secs(med), o.rep, secs(lo), secs(hi))
   end
   print()
   if row.sync_median then
     print(string.format("Results identical: %s", row.identical and "yes" or "no"))
     print(string.format("Speedup: %.2fx", row.speedup))
-    print(string.format("Synchronous:  %s, ideal %s (%d names x 2 requests x %gs), efficiency %s",
-      spread(row.sync_median, row.sync_min, row.sync_max), secs(row.ideal_sync), row.names,
-      o.delay, pct(row.sync_efficiency)))
-  else
+    print(string.format("Synchronous:  %s, %s", spread(row.sync_median, row.sync_min, row.sync_max),
+      against_ideal(o, row.ideal_sync, row.ideal_sync and string.format(
+        "%d names x 2 requests x %gs", row.names, o.delay), row.sync_efficiency)))
+  elseif row.ideal_sync then
     print(string.format("Synchronous run skipped: its ideal %s exceeds --sync-max %gs",
-      secs(row.ideal_sync), o["sync-max"]))
+      secs(row.ideal_sync), o.sync_max))
+  else
+    print("Synchronous run skipped: --sync-max 0")
   end
-  local why = o.workers == 0 and "2 chained requests x " .. o.delay .. "s"
-    or string.format("%d names on %d server slots, %gs each", row.names, o.workers, o.delay)
-  print(string.format("Asynchronous: %s, ideal %s (%s), efficiency %s",
-    spread(row.async_median, row.async_min, row.async_max), secs(row.ideal_async), why,
-    pct(row.async_efficiency)))
+  print(string.format("Asynchronous: %s, %s", spread(row.async_median, row.async_min,
+    row.async_max), against_ideal(o, row.ideal_async, row.ideal_async and ideal_why(o, row.names),
+    row.async_efficiency)))
 end
 
 local function print_table(o, rows)
@@ -215,42 +252,74 @@ local function print_table(o, rows)
   local skipped = {}
   for _, r in ipairs(rows) do if r.sync_skipped then skipped[#skipped + 1] = r.names end end
   if #skipped > 0 then
-    print(string.format("sync skipped for N = %s: ideal above --sync-max %gs",
-      table.concat(skipped, ", "), o["sync-max"]))
+    print(string.format("sync skipped for N = %s: %s", table.concat(skipped, ", "),
+      sync_skip_note(o)))
+  end
+  if type(o.delay) ~= "number" then
+    print(string.format("no ideal: the delay %s is a distribution", o.delay))
   end
 end
 
 local function write_json(o, url, rows)
   local f, err = io.open(o.json, "w")
-  if not f then error("--json: " .. err, 0) end
+  if not f then cli.fail("--json: " .. err) end
   f:write(json.encode({
-    url = url, delay = o.delay, workers = o.workers, seed = o.seed, ["repeat"] = o["repeat"],
+    url = url, delay = o.delay, workers = o.workers, seed = o.seed, ["repeat"] = o.rep,
     limit = o.limit, bundled_server = o.url == nil, date = os.date("!%Y-%m-%dT%H:%M:%SZ"),
     runs = rows,
   }), "\n")
   f:close()
 end
 
+local function delay_text(d) return type(d) == "number" and string.format("%gs", d) or d end
+
+local function start_server(o)
+  local ok, srv = pcall(server.start, { port = 0, delay = o.delay, workers = o.workers })
+  if not ok then cli.fail("the bundled server did not start: " .. tostring(srv)) end
+  print(string.format("Started the bundled Docking API server at %s (delay %s, %s)", srv.url,
+    delay_text(o.delay), o.workers == 0 and "unlimited workers" or o.workers .. " workers"))
+  return srv
+end
+
+local function check_reachable(url)
+  local ok, r = pcall(http.get, url .. "/", { timeout = 10 })
+  local why = not ok and r or r.status ~= 200 and "GET / answered HTTP " .. r.status
+  if why then cli.fail("cannot reach the Docking API at " .. url .. ": " .. why) end
+end
+
+-- With --url, the server's delay: the fastest of 3 timed GET /users/1 (a
+-- 404 waits too), rounded down to the millisecond, since the loopback and
+-- the client only add to a fixed delay. It stands in for a missing --delay; a --delay more than
+-- 10% (and 5 ms) away from it gets a warning. A SPEC is not compared.
+local function check_delay(o, url)
+  if type(o.delay) == "string" then return end
+  local fastest = math.huge
+  for _ = 1, 3 do fastest = math.min(fastest, cli.call(http.get, url .. "/users/1").elapsed) end
+  if not o.delay then
+    o.delay = math.floor(fastest * 1000) / 1000
+    print(string.format("Measured the server's delay: %gs (the fastest of 3 GET /users/1)", o.delay))
+  elseif math.abs(fastest - o.delay) > math.max(0.1 * o.delay, 0.005) then
+    io.stderr:write(string.format("bench.lua: warning: --delay is %gs, but %s answers GET "
+      .. "/users/1 in %.3fs (the fastest of 3); the ideals use --delay\n", o.delay, url, fastest))
+  end
+end
+
 local function main(argv)
   local o = parse_args(argv)
   o.tty = not o.quiet and os.execute("test -t 2") == true
   local url, srv = o.url, nil
-  if not url then
-    srv = server.start({ port = 0, delay = o.delay, workers = o.workers })
+  if url then
+    check_reachable(url)
+    check_delay(o, url)
+  else
+    o.delay = o.delay or 0.5
+    srv = start_server(o)
     url = srv.url
-    print(string.format("Started the bundled Docking API server at %s (delay %gs, %s)", url,
-      o.delay, o.workers == 0 and "unlimited workers" or o.workers .. " workers"))
-  end
-  local ok, err = pcall(http.get, url .. "/", { timeout = 10 })
-  if not ok then
-    io.stderr:write("bench.lua: cannot reach the Docking API at ", url, ": ", err, "\n")
-    os.exit(1)
+    check_reachable(url)
   end
   local rows = {}
   if o.sweep then
-    for _, n in ipairs(o.sweep) do
-      rows[#rows + 1] = measure(o, url, n, false)
-    end
+    for _, n in ipairs(o.sweep) do rows[#rows + 1] = measure(o, url, n, false) end
     print_table(o, rows)
   else
     rows[1] = measure(o, url, o.names, true)
@@ -260,10 +329,4 @@ local function main(argv)
   if srv then srv:stop() end
 end
 
--- Failures of the run (a lookup error, too few descriptors, results that
--- differ) are one line, not a traceback: they are findings, not bugs.
-local ok, err = pcall(main, arg)
-if not ok then
-  io.stderr:write("bench.lua: ", tostring(err), "\n")
-  os.exit(1)
-end
+main(arg)

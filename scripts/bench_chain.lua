@@ -1,15 +1,20 @@
 -- N concurrent lookups (two chained GETs each) against a Docking API server;
--- prints one JSON line: time, ideal, efficiency, errors.
+-- prints one JSON line: time, ideal, efficiency. A failed lookup means no
+-- figures: the reason on stderr, exit 1.
 --   dockscript scripts/bench_chain.lua URL N DELAY
 local docking = require "docking"
-local url, n, delay = arg[1], math.tointeger(tonumber(arg[2] or "")), tonumber(arg[3] or "")
-if not (url and n and delay) then
-  io.stderr:write("usage: bench_chain.lua URL N DELAY\n")
-  os.exit(2)
-end
-local names = docking.random_salespersons(url, n, 42)
+local cli = require "cli"
+
+local p = cli.parser("bench_chain.lua", "N concurrent lookups against a Docking API server; "
+  .. "prints time, ideal and efficiency as JSON.")
+p:argument("url", "The server."):argname("URL")
+p:argument("n", "Lookups."):argname("N"):convert(cli.integer("N", 1))
+p:argument("delay", "The server's delay in seconds."):argname("DELAY"):convert(cli.number("DELAY", 0))
+local args = cli.parse(p, arg)
+local url, n, delay = args.url, args.n, args.delay
+local names = cli.call(docking.random_salespersons, url, n, 42)
 local t0 = clock.now()
-local results, errors = http.map(function(name) return docking.customers_of(url, name) end,
+local results, errors = cli.call(http.map, function(name) return docking.customers_of(url, name) end,
   names, { return_errors = true })
 local dt = clock.now() - t0
 local nerr, first = 0, nil
@@ -17,5 +22,9 @@ for i = 1, n do
   if errors[i] then nerr = nerr + 1; first = first or errors[i]
   elseif type(results[i]) ~= "table" or #results[i] == 0 then nerr = nerr + 1 end
 end
+-- Figures only for answers that were all checked.
+if nerr > 0 then
+  cli.fail(string.format("%d of %d lookups failed; first: %s", nerr, n, first or "no customers"))
+end
 print(json.encode({ n = n, seconds = dt, ideal = 2 * delay, efficiency = 2 * delay / dt,
-  errors = nerr, first_error = first }))
+  errors = nerr }))

@@ -2,12 +2,18 @@
 # Client benchmark (prints figures; not a test). On 127.0.0.1:
 #  A. the client's own cost at delay 0: 20,000 GETs of a small JSON file served
 #     by nginx (one worker) through http.gather with 64 in flight, beside
-#     wrk -t1 -c64 and an aiohttp client (one session, 64 connections);
+#     wrk -t1 -c64, hey -c 64 -cpus 1 and an aiohttp client (one session, 64
+#     connections);
 #  B. N concurrent lookups of two chained GETs against `dockscript serve
-#     --delay 0.5` in its own process: time, ideal, efficiency, errors and the
+#     --delay 0.5` in its own process: time, ideal, efficiency and the
 #     client's peak RSS, for N = 10, 100, 1,000, 10,000, beside a minimal C
 #     client's time for the same chains (the machine's floor).
+# Every figure is for checked answers only: before timing, curl must get
+# 200 and exactly the served bytes; a client that saw anything but 200 (or
+# a socket error) stops the run with the reason on stderr and exit 1.
 # usage: scripts/bench_client.sh [BUILD_DIR]   (needs scripts/deps.sh --bench)
+# environment: PARTS="A B" (which parts), ROUNDS=5, COUNT=20000 (part A),
+#              SIZES="10 100 1000 10000", DELAY=0.5 (part B)
 set -eu
 cd "$(dirname "$0")/.."
 ds=$(realpath "${1:-build}/dockscript")
@@ -15,19 +21,27 @@ floor=$(realpath "${1:-build}/floor_client")
 delay=${DELAY:-0.5}
 sizes=${SIZES:-"10 100 1000 10000"}
 count=${COUNT:-20000}
+rounds=${ROUNDS:-5}
+parts=${PARTS:-"A B"}
 tmp=$(mktemp -d)
 pids=
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 
+die() { echo "bench_client.sh: $*" >&2; exit 1; }
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-field() { /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())[sys.argv[1]])' "$1"; }
+field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
-echo "== A. client cost at delay 0 ($count GETs, 64 in flight, nginx one worker) =="
-port=$(free_port)
-mkdir -p "$tmp/www"
-printf '[{"id":"1","name":"Andy Ziemmer","salesId":"1"},{"id":"2","name":"Michael Jordan","salesId":"1"}]' >"$tmp/www/customers.json"
-cat >"$tmp/nginx.conf" <<EOC
+# start_nginx: serves $tmp/www/customers.json on a free port; sets url.
+# mktemp -d is mode 0700 and nginx's worker does not run as root: the folder
+# and the file must be readable by others, or every answer is a 403.
+start_nginx() {
+    port=$(free_port)
+    mkdir -p "$tmp/www"
+    printf '[{"id":"1","name":"Andy Ziemmer","salesId":"1"},{"id":"2","name":"Michael Jordan","salesId":"1"}]' >"$tmp/www/customers.json"
+    chmod 755 "$tmp" "$tmp/www"
+    chmod 644 "$tmp/www/customers.json"
+    cat >"$tmp/nginx.conf" <<EOC
 worker_processes 1;
 daemon off;
 pid $tmp/nginx.pid;
@@ -39,56 +53,112 @@ http {
   server { listen 127.0.0.1:$port; root $tmp/www; default_type application/json; }
 }
 EOC
-nginx -c "$tmp/nginx.conf" &
-pids="$pids $!"
-sleep 0.5
-url="http://127.0.0.1:$port/customers.json"
-# Rounds interleave the three clients so that noise from the shared machine
-# hits all of them; the medians are compared.
-rounds=${ROUNDS:-5}
-: >"$tmp/wrk" ; : >"$tmp/ds" ; : >"$tmp/aio"
-r=0
-while [ $r -lt "$rounds" ]; do
-    wrk -t1 -c64 -d3s "$url" | awk '/Requests\/sec/ {print $2}' >>"$tmp/wrk"
-    "$ds" scripts/bench_throughput.lua "$url" "$count" 64 | field rps >>"$tmp/ds"
-    /usr/bin/python3 scripts/bench_aiohttp.py "$url" "$count" 64 | field rps >>"$tmp/aio"
-    r=$((r + 1))
-done
-kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
-/usr/bin/python3 - "$tmp/wrk" "$tmp/ds" "$tmp/aio" <<'EOP'
-import statistics, sys
-w, d, a = ([float(x) for x in open(f).read().split()] for f in sys.argv[1:])
-for name, xs in (("wrk -t1 -c64", w), ("dockscript http.gather", d), ("aiohttp asyncio.gather", a)):
-    print("%-24s median %8.0f req/s   (runs: %s)" % (name, statistics.median(xs), " ".join("%.0f" % x for x in xs)))
-mw, md, ma = statistics.median(w), statistics.median(d), statistics.median(a)
-print("dockscript / wrk = %.2fx (target >= 0.5x), dockscript / aiohttp = %.1fx (target >= 5x)" % (md / mw, md / ma))
-EOP
+    nginx -c "$tmp/nginx.conf" &
+    pids="$pids $!"
+    url="http://127.0.0.1:$port/customers.json"
+}
 
-echo
-echo "== B. N lookups (2 chained GETs) against dockscript serve --delay $delay (own process) =="
-"$ds" serve --port 0 --delay "$delay" --quiet >"$tmp/serve.out" &
-pids="$pids $!"
-i=0
-until grep -q "http://" "$tmp/serve.out" 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-surl=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n 1)
-[ -n "$surl" ] || { echo "dockscript serve did not start"; exit 1; }
-# floor: the same chains from tools/floor_client.c (plain C, epoll, no curl,
-# no Lua) against the same server, right after: what the kernel and the
-# server alone cost on this machine.
-printf '%8s %9s %9s %10s %7s %12s %9s\n' N seconds ideal efficiency errors "client RSS" floor
-for n in $sizes; do
-    /usr/bin/time -f '%M' -o "$tmp/rss" "$ds" scripts/bench_chain.lua "$surl" "$n" "$delay" >"$tmp/run.json"
-    sleep 1
-    "$floor" "${surl##*:}" "$n" >"$tmp/floor.json" || true
-    /usr/bin/python3 - "$tmp/run.json" "$tmp/rss" "$tmp/floor.json" <<'EOP'
+# check_target URL FILE: URL answers 200 with exactly FILE's bytes (10 s to start).
+check_target() {
+    i=0
+    while :; do
+        code=$(curl -s -o "$tmp/got" -w '%{http_code}' "$1" || true)
+        [ "$code" = 000 ] && [ $i -lt 100 ] || break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ "$code" = 200 ] || die "$1 answers HTTP $code, not 200: nothing measured"
+    cmp -s "$tmp/got" "$2" || die "$1 answers 200 but not the bytes of $2: nothing measured"
+}
+
+# One client each: a req/s figure appended to its file, or die with the reason.
+run_wrk() {
+    wrk -t1 -c64 -d3s "$url" >"$tmp/out" 2>&1 || die "wrk failed: $(cat "$tmp/out")"
+    ! grep -q 'Non-2xx or 3xx responses' "$tmp/out" || die "wrk saw answers other than 2xx/3xx: $(grep 'Non-2xx' "$tmp/out")"
+    ! grep -q 'Socket errors' "$tmp/out" || die "wrk saw socket errors: $(grep 'Socket errors' "$tmp/out")"
+    awk '/^Requests\/sec:/ {print $2; found = 1} END {exit !found}' "$tmp/out" >>"$tmp/wrk" ||
+        die "wrk printed no Requests/sec: $(cat "$tmp/out")"
+}
+run_hey() {  # hey sends n / c requests per worker: a multiple of 64
+    n=$((count / 64 * 64))
+    hey -n "$n" -c 64 -cpus 1 "$url" >"$tmp/out" 2>&1 || die "hey failed: $(cat "$tmp/out")"
+    ! grep -q 'Error distribution' "$tmp/out" || die "hey saw errors: $(sed -n '/Error distribution/,$p' "$tmp/out")"
+    statuses=$(sed -n '/Status code distribution/,/^$/p' "$tmp/out" | grep '\[' || true)
+    [ "$(echo "$statuses" | tr -s ' \t' ' ')" = " [200] $n responses" ] ||
+        die "hey saw answers other than $n x 200: $statuses"
+    awk '/Requests\/sec:/ {print $2}' "$tmp/out" >>"$tmp/hey"
+}
+run_ds() {  # bench_throughput.lua checks every status itself and exits 1
+    "$ds" scripts/bench_throughput.lua "$url" "$count" 64 >"$tmp/out" || die "dockscript http.gather: see above"
+    [ "$(field "$tmp/out" errors)" = 0 ] || die "dockscript http.gather saw errors: $(cat "$tmp/out")"
+    field "$tmp/out" rps >>"$tmp/ds"
+}
+run_aio() {  # so does bench_aiohttp.py
+    /usr/bin/python3 scripts/bench_aiohttp.py "$url" "$count" 64 >"$tmp/out" || die "aiohttp: see above"
+    [ "$(field "$tmp/out" errors)" = 0 ] || die "aiohttp saw errors: $(cat "$tmp/out")"
+    field "$tmp/out" rps >>"$tmp/aio"
+}
+
+part_a() {
+    echo "== A. client cost at delay 0 ($count GETs, 64 in flight, nginx one worker) =="
+    start_nginx
+    check_target "$url" "$tmp/www/customers.json"
+    # Rounds interleave the clients so that noise from the shared machine
+    # hits all of them; the medians are compared.
+    : >"$tmp/wrk"; : >"$tmp/hey"; : >"$tmp/ds"; : >"$tmp/aio"
+    r=0
+    while [ $r -lt "$rounds" ]; do
+        run_wrk; run_hey; run_ds; run_aio
+        r=$((r + 1))
+    done
+    kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
+    /usr/bin/python3 - "$tmp/wrk" "$tmp/hey" "$tmp/ds" "$tmp/aio" <<'EOP'
+import statistics, sys
+w, h, d, a = ([float(x) for x in open(f).read().split()] for f in sys.argv[1:])
+for name, xs in (("wrk -t1 -c64", w), ("hey -c 64 -cpus 1", h), ("dockscript http.gather", d),
+                 ("aiohttp asyncio.gather", a)):
+    print("%-24s median %8.0f req/s   (runs: %s)" % (name, statistics.median(xs), " ".join("%.0f" % x for x in xs)))
+mw, mh, md, ma = (statistics.median(x) for x in (w, h, d, a))
+print("dockscript / wrk = %.2fx (target >= 0.5x), dockscript / hey = %.2fx, dockscript / aiohttp = %.1fx (target >= 5x)"
+      % (md / mw, md / mh, md / ma))
+EOP
+}
+
+part_b() {
+    echo "== B. N lookups (2 chained GETs) against dockscript serve --delay $delay (own process) =="
+    "$ds" serve --port 0 --delay "$delay" --quiet >"$tmp/serve.out" &
+    pids="$pids $!"
+    i=0
+    until grep -q "http://" "$tmp/serve.out" 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+    surl=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n 1)
+    [ -n "$surl" ] || die "dockscript serve did not start"
+    # floor: the same chains from tools/floor_client.c (plain C, epoll, no
+    # curl, no Lua) against the same server, right after: what the kernel
+    # and the server alone cost on this machine.
+    printf '%8s %9s %9s %10s %12s %9s\n' N seconds ideal efficiency "client RSS" floor
+    for n in $sizes; do
+        # bench_chain.lua checks every lookup and exits 1 on the first failure
+        /usr/bin/time -f '%M' -o "$tmp/rss" "$ds" scripts/bench_chain.lua "$surl" "$n" "$delay" >"$tmp/run.json" ||
+            die "N=$n: the dockscript client failed: see above"
+        sleep 1
+        "$floor" "${surl##*:}" "$n" >"$tmp/floor.json" || true
+        [ "$(field "$tmp/floor.json" errors 2>/dev/null)" = 0 ] || die "N=$n: floor_client saw errors: $(cat "$tmp/floor.json")"
+        /usr/bin/python3 - "$tmp/run.json" "$tmp/rss" "$tmp/floor.json" <<'EOP'
 import json, sys
 r = json.load(open(sys.argv[1]))
 rss = int(open(sys.argv[2]).read().split()[-1]) / 1024
 f = json.load(open(sys.argv[3]))
-floor = '%9.3f' % f['seconds'] if f['errors'] == 0 else '%d errors' % f['errors']
-print('%8d %9.3f %9.3f %9.1f%% %7d %9.1f MB %s' % (r['n'], r['seconds'], r['ideal'], 100 * r['efficiency'], r['errors'], rss, floor))
-if r.get('first_error'):
-    print('    first error:', r['first_error'])
+print('%8d %9.3f %9.3f %9.1f%% %9.1f MB %9.3f' % (r['n'], r['seconds'], r['ideal'], 100 * r['efficiency'], rss, f['seconds']))
 EOP
-    sleep 1
+        sleep 1
+    done
+}
+
+for p in $parts; do
+    case $p in
+    A) part_a ;;
+    B) part_b ;;
+    *) die "PARTS: expected A and/or B, got '$p'" ;;
+    esac
+    echo
 done

@@ -8,9 +8,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-build="cmake pkg-config gcc make liblua5.4-dev lua-cjson-dev libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev lua-argparse"
+build="cmake pkg-config gcc make liblua5.4-dev lua-cjson-dev lua-argparse libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev"
 test="gnuplot-nox libhdrhistogram-java python3 python3-requests python3-aiohttp python3-flask python3-yaml uwsgi-core uwsgi-plugin-python3 valgrind clang libclang-rt-14-dev"
-bench="wrk nginx-light hyperfine gnuplot-nox python3-aiohttp python3-flask uwsgi-core uwsgi-plugin-python3 time"
+bench="wrk hey nginx-light hyperfine gnuplot-nox python3-aiohttp python3-flask uwsgi-core uwsgi-plugin-python3 time"
 
 want=$build
 for a in "$@"; do

@@ -6,21 +6,17 @@
 -- of scripts/docking.lua finds the intended salesperson first. The same
 -- N and SEED always give the same file.
 local json = json or require "cjson"
+local cli = require "cli"
 
-local function usage(msg)
-  io.stderr:write("gen_data.lua: ", msg, "\n",
-                  "usage: dockscript scripts/gen_data.lua N out.json [CUSTOMERS_PER_SALES] [SEED]\n")
-  os.exit(2)
-end
-
-local n = math.tointeger(tonumber(arg[1] or ""))
-local out = arg[2]
-local per = math.tointeger(tonumber(arg[3] or "3"))
-local seed = math.tointeger(tonumber(arg[4] or "1"))
-if not n or n < 1 then usage("N must be a positive integer") end
-if not out then usage("missing output file") end
-if not per or per < 1 then usage("CUSTOMERS_PER_SALES must be a positive integer") end
-if not seed then usage("SEED must be an integer") end
+local p = cli.parser("gen_data.lua", "Writes a Docking API data set for dockscript serve --data.")
+p:argument("n", "Salespersons."):argname("N"):convert(cli.integer("N", 1))
+p:argument("out", "The JSON file to write."):argname("out.json")
+p:argument("per", "Customers per salesperson on average (default 3)."):args("?")
+  :argname("CUSTOMERS_PER_SALES"):convert(cli.integer("CUSTOMERS_PER_SALES", 1))
+p:argument("seed", "Random seed (default 1)."):args("?"):argname("SEED")
+  :convert(cli.integer("SEED", 0))
+local args = cli.parse(p, arg)
+local n, out, per, seed = args.n, args.out, args.per or 3, args.seed or 1
 
 local first = {"Ada", "Bela", "Chen", "Dara", "Emil", "Farah", "Goran", "Hana", "Ivo",
                "Jun", "Kemal", "Lena", "Milo", "Nia", "Oren", "Priya", "Quinn", "Rosa",
@@ -35,10 +31,7 @@ local function person(i)
 end
 
 local f, err = io.open(out, "w")
-if not f then
-  io.stderr:write("gen_data.lua: cannot write ", tostring(err), "\n")
-  os.exit(1)
-end
+if not f then cli.fail("cannot write " .. err) end
 
 local function record(fields)
   local parts = {}

@@ -17,15 +17,17 @@ static const char usage[] =
     "       dockscript serve [OPTIONS]        run the Docking API server (serve --help)\n"
     "       dockscript --help | --version\n"
     "\n"
-    "A SCRIPT that is not a file is looked up in the bundled scripts folder:\n"
+    "A SCRIPT that is not a file is looked up in the bundled scripts folder\n"
+    "($DOCKSCRIPT_SCRIPTS instead, when it is set):\n"
     "  %s\n"
     "so `dockscript bench.lua` runs the experiment from any directory.\n"
-    "Lua modules: http, json (lua-cjson), clock, server. See README.md.\n"
-    "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
+    "Lua modules: http, json (lua-cjson), clock, server.\n"
+    "Exit status: 0 success, 1 runtime error, 2 usage error.\n"
+    "Documentation: %s\n";
 
 static int print_usage(FILE *f, int code)
 {
-    fprintf(f, usage, rt_scripts_dir());
+    fprintf(f, usage, rt_scripts_dir(), rt_readme_path());
     return code;
 }
 

@@ -2,6 +2,7 @@
  * traceback, and reports failures the way lua(1) does. */
 #include "runtime.h"
 #include "lhttp.h"
+#include "ljson.h"
 #include "lmetrics.h"
 #include "lrunner.h"
 #include "lserver.h"
@@ -9,7 +10,6 @@
 #include "task.h"
 
 #include <lauxlib.h>
-#include <lua-cjson.h>
 #include <lualib.h>
 #include <limits.h>
 #include <stdio.h>
@@ -33,6 +33,23 @@ static const char *exe_dir(void)
     return dir;
 }
 
+/* A folder or file of an installed copy, from PREFIX/bin/dockscript and
+ * its path relative to bin: realpath'd into `out` (no bin/../), or joined
+ * as is where it does not exist. */
+static const char *installed_path(char *out, size_t size, const char *from_bin,
+                                  const char *fallback)
+{
+    const char *dir = exe_dir();
+    if (!*dir)
+        return fallback;
+    char joined[PATH_MAX + 64];
+    snprintf(joined, sizeof joined, "%s/%s", dir, from_bin);
+    char *clean = realpath(joined, NULL);
+    snprintf(out, size, "%s", clean ? clean : joined);
+    free(clean);
+    return out;
+}
+
 const char *rt_scripts_dir(void)
 {
     static char installed[PATH_MAX + 64];
@@ -41,15 +58,19 @@ const char *rt_scripts_dir(void)
         return env;
     /* A binary in its build tree uses the source tree's scripts, so that
      * editing scripts/ needs no install step. */
-    const char *dir = exe_dir();
-    if (strcmp(dir, DS_BUILD_DIR) == 0)
+    if (strcmp(exe_dir(), DS_BUILD_DIR) == 0)
         return DS_SOURCE_SCRIPTS;
     /* Installed: PREFIX/bin/dockscript finds PREFIX/share/dockscript, under
      * whatever prefix `cmake --install --prefix` chose. */
-    if (!*dir)
-        return DS_INSTALL_SCRIPTS;
-    snprintf(installed, sizeof installed, "%s/%s", dir, DS_SCRIPTS_FROM_BIN);
-    return installed;
+    return installed_path(installed, sizeof installed, DS_SCRIPTS_FROM_BIN, DS_INSTALL_SCRIPTS);
+}
+
+const char *rt_readme_path(void)
+{
+    static char installed[PATH_MAX + 64];
+    if (strcmp(exe_dir(), DS_BUILD_DIR) == 0)
+        return DS_SOURCE_README;
+    return installed_path(installed, sizeof installed, DS_README_FROM_BIN, DS_INSTALL_README);
 }
 
 static void open_module(lua_State *L, const char *name, lua_CFunction open, const char *global)
@@ -75,7 +96,7 @@ lua_State *rt_new(void)
      * not being gather tasks. */
     task_bind(L, NULL);
     luaL_openlibs(L);
-    open_module(L, "cjson", luaopen_cjson, "json");
+    ljson_open(L); /* "cjson", also the global json */
     open_module(L, "http", luaopen_http, "http");
     open_module(L, "clock", luaopen_clock, "clock");
     open_module(L, "server", luaopen_server, "server");
@@ -178,6 +199,18 @@ static int file_exists(const char *path)
     return access(path, F_OK) == 0;
 }
 
+/* A bare name found neither here nor in the scripts folder: say where it
+ * was looked for, and why the folder is that one. */
+static int not_found(const char *script)
+{
+    char cwd[PATH_MAX];
+    const char *env = getenv("DOCKSCRIPT_SCRIPTS");
+    fprintf(stderr, "dockscript: cannot open %s: not in the current directory (%s) nor in the "
+            "scripts folder %s%s\n", script, getcwd(cwd, sizeof cwd) ? cwd : "?",
+            rt_scripts_dir(), env && *env ? " (from DOCKSCRIPT_SCRIPTS)" : "");
+    return 1;
+}
+
 int rt_run_script(lua_State *L, const char *script, int argc, char **argv)
 {
     const char *path = script;
@@ -185,8 +218,9 @@ int rt_run_script(lua_State *L, const char *script, int argc, char **argv)
         path = NULL; /* stdin */
     } else if (!file_exists(script) && !strchr(script, '/')) {
         lua_pushfstring(L, "%s/%s", rt_scripts_dir(), script);
-        if (file_exists(lua_tostring(L, -1)))
-            path = lua_tostring(L, -1); /* anchored until lua_close */
+        if (!file_exists(lua_tostring(L, -1)))
+            return not_found(script);
+        path = lua_tostring(L, -1); /* anchored until lua_close */
     }
     set_path(L, path);
     set_arg(L, script, argc, argv);

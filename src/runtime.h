@@ -15,7 +15,10 @@ int rt_run_script(lua_State *L, const char *script, int argc, char **argv);
 /* Runs a chunk given on the command line. */
 int rt_run_chunk(lua_State *L, const char *code, int argc, char **argv);
 
-/* Where bundled scripts live for this binary. */
+/* Where bundled scripts live for this binary ($DOCKSCRIPT_SCRIPTS first). */
 const char *rt_scripts_dir(void);
+/* The README: the source tree's for a build-tree binary, else the installed
+ * PREFIX/share/doc/dockscript/README.md. */
+const char *rt_readme_path(void);
 
 #endif

@@ -45,6 +45,20 @@ printf '%s\n' "$out" | grep -Eq '^Asynchronous: .* ideal 0\.400s \(8 names on 2 
 check_json "--workers 2: async takes about 8 x delay" "$tmp/w.json" \
     'r.async_median >= 0.4 and r.async_median < 1.2'
 
+# --limit L: at most L lookups in flight, so ceil(N/L) rounds of 2 x delay;
+# with --workers too, the FIFO model fed L lookups at a time (6 lookups, 4
+# at a time, on 3 slots: 5 rounds, more than either bound alone gives).
+out=$(timeout 60 "$ds" bench.lua --names 20 --limit 5 --delay 0.05 --sync-max 0 --quiet --json "$tmp/l.json" 2>&1)
+printf '%s\n' "$out" | grep -Eq '^Asynchronous: .* ideal 0\.400s \(20 names, 5 at a time, 2 chained requests x 0\.05s\)' &&
+    ok "--limit 5: the ideal counts rounds of 5 lookups" || fail "--limit ideal" "$out"
+check_json "--limit 5: async takes about 4 x 2 x delay" "$tmp/l.json" \
+    'j.limit == 5 and r.ideal_async == 0.4 and r.async_median >= 0.4 and r.async_median < 1.2'
+out=$(timeout 60 "$ds" bench.lua --names 6 --limit 4 --workers 3 --delay 0.05 --sync-max 0 --quiet --json "$tmp/lw.json" 2>&1)
+printf '%s\n' "$out" | grep -Eq '^Asynchronous: .* ideal 0\.250s \(6 names, 4 at a time, on 3 server slots, 0\.05s each\)' &&
+    ok "--limit 4 --workers 3: the ideal follows both" || fail "--limit with --workers ideal" "$out"
+check_json "--limit 4 --workers 3: async takes about 5 x delay" "$tmp/lw.json" \
+    'r.async_median >= 0.25 and r.async_median < 0.75'
+
 # --sweep and --repeat.
 out=$(timeout 120 "$ds" bench.lua --sweep 1,4,40 --delay 0.02 --repeat 3 --sync-max 1 --quiet --json "$tmp/s.json" 2>&1)
 printf '%s\n' "$out" | grep -Eq '^ +40 +- +1\.600s +[0-9.]+s +0\.040s' && ok "--sweep: a row per N, sync skipped above --sync-max" ||
@@ -76,13 +90,51 @@ res=$("$ds" -e 'local d = json.decode(io.open(arg[1]):read("a")) local s = 0
 serve_start --delay 0.02 --quiet --data "$tmp/data.json"
 check "bench.lua --url on generated data" 0 "^Results identical: yes$" \
     "$ds" bench.lua --url "$serve_url" --names 20 --delay 0.02 --quiet
+lines "bench.lua --url: a --delay that matches the server, no warning" 0 \
+    "$ds" bench.lua --url "$serve_url" --names 2 --delay 0.02 --quiet
+
+# --url measures the server's delay: it stands in for a missing --delay,
+# and a --delay more than 10% away from it gets a warning.
+check "--url without --delay: the measured delay" 0 \
+    "^Asynchronous: .* ideal 0\.[0-9]{3}s \(2 chained requests x 0\.0[2-9][0-9]*s\)" \
+    "$ds" bench.lua --url "$serve_url" --names 2 --quiet
+check "--url without --delay: says it measured" 0 "^Measured the server's delay: 0\.0[2-9][0-9]*s" \
+    "$ds" bench.lua --url "$serve_url" --names 2 --quiet
+check "--url with a wrong --delay: a warning" 0 \
+    "^bench.lua: warning: --delay is 0\.1s, but $serve_url answers GET /users/1 in 0\.0[2-9][0-9]s" \
+    "$ds" bench.lua --url "$serve_url" --names 2 --delay 0.1 --quiet
+
+# A delay SPEC (a distribution) is passed on, and has no ideal.
+out=$(timeout 60 "$ds" bench.lua --url "$serve_url" --names 2 --delay exp:0.02 --quiet --json "$tmp/spec.json" 2>&1)
+[ "$(printf '%s\n' "$out" | grep -c 'no ideal (the delay exp:0.02 is a distribution)$')" -eq 2 ] &&
+    ok "--delay exp:0.02: no ideal, sync and async" || fail "--delay SPEC: no ideal" "$out"
+check_json "--delay SPEC: written as given, no ideals" "$tmp/spec.json" \
+    'j.delay == "exp:0.02" and r.ideal_sync == nil and r.ideal_async == nil and r.async_median > 0'
+check "plot.lua draws a run without ideals" 0 "^wrote " "$ds" plot.lua "$tmp/spec.json" "$tmp/spec.png"
+
+# Written JSON has plain slashes: lua-cjson 2.1.0 would write http:\/\/.
+grep -q '"url":"http://127\.0\.0\.1:' "$tmp/spec.json" && ! grep -qF '\/' "$tmp/spec.json" &&
+    ok "--json: the URL's slashes are not escaped" || fail "--json: escaped slashes" "$(cat "$tmp/spec.json")"
+
 check "bench_chain.lua smoke" 0 '"errors":0' "$ds" bench_chain.lua "$serve_url" 20 0.02
 check "bench_throughput.lua smoke" 0 '"errors":0' "$ds" bench_throughput.lua "$serve_url/users/1" 200 8
+# Benchmark helpers print figures only for checked answers.
+check "bench_throughput.lua: a 404 is no figure, one line, exit 1" 1 \
+    "^bench_throughput.lua: $serve_url/users/nobody answers HTTP 404, not 200$" \
+    "$ds" bench_throughput.lua "$serve_url/users/nobody" 20 4
+lines "bench_throughput.lua: only the reason on stderr" 1 "$ds" bench_throughput.lua "$serve_url/users/nobody" 20 4
+check "bench_chain.lua: unreachable server, one line, exit 1" 1 \
+    "^bench_chain.lua: GET http://127.0.0.1:1/users\?role=sales: .*Couldn't connect" \
+    "$ds" bench_chain.lua http://127.0.0.1:1 5 0
 floor=$(dirname "$ds")/floor_client
 check "floor_client: 20 chains" 0 '^\{"n":20,"seconds":[0-9.]+,"errors":0\}$' "$floor" "${serve_url##*:}" 20 4
 check "floor_client: refused" 1 '"errors":5' "$floor" 1 5
 check "floor_client: usage" 2 "^usage: floor_client PORT N" "$floor" "${serve_url##*:}"
-check "soak.lua smoke" 0 "^ +2000 +0 " "$ds" soak.lua --url "$serve_url" --pid "$serve_pid" --total 2000 --batch 500 --every 1000
+check "soak.lua smoke" 0 "^ +2000 +[0-9]+ +[0-9.]+ MB +[0-9.]+ MB$" \
+    "$ds" soak.lua --url "$serve_url" --pid "$serve_pid" --total 2000 --batch 500 --every 1000
+check "soak.lua: a failed lookup stops the run, one line, exit 1" 1 \
+    "^soak.lua: GET http://127.0.0.1:1/users\?role=sales: .*Couldn't connect" \
+    "$ds" soak.lua --url http://127.0.0.1:1 --total 10
 
 # Errors.
 out=$(timeout 30 "$ds" bench.lua --url http://127.0.0.1:1 2>&1)
@@ -90,12 +142,34 @@ code=$?
 [ $code -eq 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
     printf '%s\n' "$out" | grep -q "cannot reach the Docking API at http://127.0.0.1:1: .*Couldn't connect" &&
     ok "unreachable --url: one line, exit 1" || fail "unreachable --url (exit $code)" "$out"
-for bad in "--names 0" "--names x" "--bogus" "--delay" "--sweep ," "--url ftp://x"; do
+# A user error in a bundled script is one line, exit 2; --help the whole usage.
+for bad in "--names 0" "--names x" "--bogus" "--delay" "--delay exp:x" "--sweep ," "--url ftp://x" "extra"; do
     out=$(timeout 30 "$ds" bench.lua $bad 2>&1)
     code=$?
-    [ $code -eq 2 ] && printf '%s\n' "$out" | grep -q "^usage: dockscript bench.lua" &&
-        ok "bad option '$bad': exit 2 with usage" || fail "bad option '$bad' (exit $code)" "$out"
+    [ $code -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+        printf '%s\n' "$out" | grep -q "^bench.lua: .* (see --help)$" &&
+        ok "bad option '$bad': one line, exit 2" || fail "bad option '$bad' (exit $code)" "$out"
 done
-"$ds" bench.lua --help | grep -q -- "--sweep LIST" && ok "--help" || fail "--help"
+check "a typo names the option and the likely one" 2 \
+    "^bench.lua: unknown option '--nmes'; did you mean '--names'\? \(see --help\)$" "$ds" bench.lua --nmes 5
+check "--help: the whole usage, exit 0" 0 "--sweep LIST" "$ds" bench.lua --help
+printf 'not JSON {\n' >"$tmp/bad.json"
+printf '{"runs": []}\n' >"$tmp/empty.json"
+check "plot.lua: a missing file, exit 2" 2 "^plot.lua: cannot open nosuch.json: No such file or directory$" \
+    "$ds" plot.lua nosuch.json "$tmp/x.png"
+check "plot.lua: not JSON, exit 2" 2 "^plot.lua: .*bad.json is not JSON \(.*\)$" "$ds" plot.lua "$tmp/bad.json" "$tmp/x.png"
+check "plot.lua: no runs, exit 2" 2 "^plot.lua: .*empty.json has no runs to plot" "$ds" plot.lua "$tmp/empty.json" "$tmp/x.png"
+check "plot.lua: a missing argument, exit 2" 2 "^plot.lua: missing argument 'output' \(see --help\)$" \
+    "$ds" plot.lua "$tmp/s.json"
+check "gen_data.lua: a bad N, exit 2" 2 "^gen_data.lua: N: expected an integer >= 1, got 'x' \(see --help\)$" \
+    "$ds" gen_data.lua x "$tmp/d.json"
+check "gen_data.lua: an unwritable file, exit 1" 1 "^gen_data.lua: cannot write /nonexistent/d.json: No such file" \
+    "$ds" gen_data.lua 5 /nonexistent/d.json
+check "soak.lua: a typo, exit 2" 2 "^soak.lua: unknown option '--totl'; did you mean '--total'\? \(see --help\)$" \
+    "$ds" soak.lua --totl 5
+for cmd in "plot.lua nosuch.json x.png" "plot.lua $tmp/bad.json x.png" "plot.lua" "gen_data.lua x y" \
+           "soak.lua --totl 5" "bench_chain.lua" "bench_throughput.lua"; do
+    lines "one stderr line, no traceback: $cmd" 1 "$ds" $cmd
+done
 
 done_tests

@@ -19,6 +19,10 @@ check "unknown option is a usage error" 2 "unknown option '--frobnicate'" "$ds" 
 check "-e without code is a usage error" 2 "-e needs" "$ds" -e
 check "missing script: one clear line, exit 1" 1 "^dockscript: cannot open nope/missing\.lua" "$ds" nope/missing.lua
 lines "missing script: no traceback" 1 "$ds" nope/missing.lua
+check "missing bare name: says where it looked, exit 1" 1 \
+    "^dockscript: cannot open nosuch\.lua: not in the current directory \(/\) nor in the scripts folder /.*/scripts$" \
+    sh -c "cd / && '$ds' nosuch.lua"
+lines "missing bare name: one line" 1 sh -c "cd / && '$ds' nosuch.lua"
 check "unreadable script (a directory): one clear line, exit 1" 1 "^dockscript: cannot read .*: Is a directory$" "$ds" "$tmp"
 lines "unreadable script: no traceback" 1 "$ds" "$tmp"
 check "syntax error: exit 1 naming file and line" 1 "syntax\.lua:2: unexpected symbol near <eof>" "$ds" "$tmp/syntax.lua"
@@ -38,9 +42,27 @@ check "bundled scripts dir is on package.path" 0 "^bundled$" \
 check "a script that is not a file is looked up in the bundled dir" 0 "^bundled script	bundled$" \
     sh -c "cd / && DOCKSCRIPT_SCRIPTS='$tmp/bundled' '$ds' bscript.lua"
 check "the build-tree binary finds the source tree's bench.lua" 0 "/scripts$" "$ds" --help
+check "--help points at the README" 0 "^Documentation: /.*/README\.md$" "$ds" --help
 check "stdin script" 0 "^from stdin$" sh -c "echo 'print(\"from stdin\")' | '$ds' -"
 check "globals http json clock server exist" 0 "^table	table	table	table$" \
     "$ds" -e 'print(type(http), type(json), type(clock), type(server))'
+
+# json.encode writes '/' as is (lua-cjson 2.1.0 writes "\/"), in every
+# instance; escaped backslashes stay escaped.
+check "json.encode: slashes unescaped" 0 '^\{"u":"http://x/y"\}[[:space:]]\["a\\\\/b"\]$' \
+    "$ds" -e 'print(json.encode({u = "http://x/y"}), json.encode({"a\\/b"}))'
+check "cjson.safe and json.new(): slashes unescaped too" 0 '^\["/"\][[:space:]]\["/"\][[:space:]]nil[[:space:]]Cannot serialise' \
+    "$ds" -e 'local s = require "cjson.safe" print(s.encode({"/"}), json.new().encode({"/"}), s.encode(print))'
+check "json.decode still reads \/" 0 '^a/b$' "$ds" -e 'print(json.decode([["a\/b"]]))'
+
+# A test whose tool is missing is skipped (ctest SKIP_RETURN_CODE 77) with
+# the install command; CI (DS_REQUIRE_DREDD=1, set by check.sh) fails instead.
+dredd_test="$(dirname "$0")/server/dredd_test.sh"
+apib="$(dirname "$0")/../docs/DockingAPIServer.apib"
+check "dredd_test without Dredd: skipped (77) with the install command" 77 "scripts/deps\.sh --test" \
+    env DREDD=/nonexistent/dredd DS_REQUIRE_DREDD= "$dredd_test" "$ds" "$apib"
+check "dredd_test without Dredd in CI: fails" 1 "Dredd not found" \
+    env DREDD=/nonexistent/dredd DS_REQUIRE_DREDD=1 "$dredd_test" "$ds" "$apib"
 
 gather600='local t = {} for i = 1, 600 do t[i] = function() return i end end
 local lim = tonumber(arg[1]) print(#http.gather(t, {limit = lim}))'

@@ -1,0 +1,68 @@
+-- The command line of the bundled scripts: options parsed by lua-argparse
+-- (Debian lua-argparse), and the user's mistakes reported as one line.
+-- A traceback means a bug in a script; a wrong option, a missing file or an
+-- unreachable server is one line naming the script, then an exit status:
+-- 2 for usage errors, 1 for the rest.
+--
+--   local cli = require "cli"
+--   local p = cli.parser("plot.lua", "Draws bench.lua's figures.")  -- argparse
+--   p:option("--names", "Lookups.", "10"):convert(cli.integer("--names", 1))
+--   local args = cli.parse(p, arg)   -- bad usage: `plot.lua: MESSAGE (see --help)`, exit 2
+--   cli.fail("MESSAGE", 2)           -- `plot.lua: MESSAGE` on stderr, exit 2 (default 1)
+--   local a, b = cli.call(f, x)      -- f(x)'s results; an error in f: cli.fail(error, 1)
+local cli = { name = "dockscript" }
+
+local have_argparse, argparse = pcall(require, "argparse")
+
+function cli.fail(msg, code)
+  io.stdout:flush() -- what the script printed so far comes before the error
+  io.stderr:write(cli.name, ": ", tostring(msg), "\n")
+  os.exit(code or 1)
+end
+
+-- An argparse parser for `dockscript NAME`; NAME also prefixes cli.fail.
+function cli.parser(name, description, epilog)
+  cli.name = name
+  if not have_argparse then
+    cli.fail("needs lua-argparse: apt-get install lua-argparse (or scripts/deps.sh)", 1)
+  end
+  local p = argparse("dockscript " .. name, description, epilog)
+  return p:help_max_width(79)
+end
+
+-- The parsed arguments; a usage error is one line. argparse's "Did you mean"
+-- hint is on a line of its own: it joins the first.
+function cli.parse(parser, argv)
+  local ok, result = parser:pparse(argv)
+  if ok then return result end
+  cli.fail(result:gsub("\nDid you mean", "; did you mean") .. " (see --help)", 2)
+end
+
+-- f(...)'s results. Where f fails (an HTTP error, a file that will not open)
+-- the failure is a finding about the world, not a bug: one line, exit 1,
+-- without the source position a Lua error may start with.
+function cli.call(f, ...)
+  local function pass(ok, ...)
+    if not ok then cli.fail(tostring((...)):gsub("^[^%s:]+%.lua:%d+: ", ""), 1) end
+    return ...
+  end
+  return pass(pcall(f, ...))
+end
+
+-- Converters for argparse's :convert(): a number (or an integer) >= min.
+local function number_converter(option, min, integer)
+  local what = (integer and "an integer" or "a number") .. " >= " .. min
+  return function(s)
+    local n = tonumber(s)
+    if integer then n = n and math.tointeger(n) end
+    if not n or n < min then
+      return nil, string.format("%s: expected %s, got '%s'", option, what, s)
+    end
+    return n
+  end
+end
+
+function cli.number(option, min) return number_converter(option, min or 0, false) end
+function cli.integer(option, min) return number_converter(option, min or 0, true) end
+
+return cli
