@@ -67,6 +67,21 @@ printf '%s\n' "$out" | grep -q 'sync skipped for N = 40' && ok "--sweep says wha
 check_json "--repeat 3 keeps every run" "$tmp/s.json" \
     '#j.runs == 3 and #j.runs[2].async == 3 and j.runs[3].sync == nil and j.runs[3].sync_skipped'
 
+# --threads T: the concurrent phase as a load run over T worker threads;
+# results come back in order and match the sequential run, or, where that
+# is skipped, one lookup of each distinct name.
+out=$(timeout 60 "$ds" bench.lua --names 12 --delay 0.05 --threads 2 --quiet --json "$tmp/t.json" 2>&1)
+printf '%s\n' "$out" | grep -Eq '^Results identical: yes$' && ok "--threads 2: results identical to the sequential run" ||
+    fail "--threads 2: results identical" "$out"
+printf '%s\n' "$out" | grep -Eq '^Asynchronous \(2 threads\): [0-9.]+s, ideal 0\.100s' && ok "--threads 2: the ideal line" ||
+    fail "--threads 2: the ideal line" "$out"
+check_json "--threads 2: about 2 x delay, threads recorded" "$tmp/t.json" \
+    'j.threads == 2 and r.identical == true and r.async_median >= 0.1 and r.async_median < 0.5'
+out=$(timeout 60 "$ds" bench.lua --names 300 --delay 0.05 --threads 3 --sync-max 0 --limit 100 --quiet 2>&1)
+printf '%s\n' "$out" | grep -q '^Results identical: yes (against one http.map lookup of each distinct name)$' &&
+    ok "--threads without the sequential run: checked against each distinct name" ||
+    fail "--threads --sync-max 0: identical check" "$out"
+
 # Progress on stderr only when it is a terminal (script(1) gives it a pty).
 out=$(timeout 60 script -qc "'$ds' bench.lua --names 50 --delay 0.02 --sync-max 0" /dev/null 2>&1)
 printf '%s' "$out" | grep -q "async lookups: 50/50" && ok "progress shown on a terminal" ||
