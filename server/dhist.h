@@ -1,7 +1,7 @@
 /* The delay histogram behind /_stats: fixed memory (about 28 KB), O(1)
  * record, log-linear buckets of 1/128 of a power of two (under 0.8% wide,
  * so a percentile reads within 0.4% of the truth) from 1 us to 2.3 hours.
- * One writer (the libmicrohttpd thread) and any number of readers on other
+ * One writer (the delay timer's thread) and any number of readers on other
  * threads: counts are relaxed atomics, so a reader may see a record half
  * done (a count without its max), never a torn number. */
 #ifndef DS_DHIST_H

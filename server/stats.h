@@ -1,9 +1,10 @@
 /* The counters behind GET /_stats, srv:stats() and the summary line.
  * Every counter has one writer, the libmicrohttpd thread (the daemon runs
- * one epoll thread), so an update is a relaxed load and store: no lock and
- * no locked instruction on the hot path. Other threads read them relaxed
- * at any time. A daemon with several threads would need one block per
- * thread, summed on read. */
+ * one epoll thread; the delay histogram's writer is the timer thread), so
+ * an update is a relaxed load and store: no lock and no locked
+ * instruction on the hot path. Other threads read them relaxed at any
+ * time. A daemon with several threads would need one block per thread,
+ * summed on read. */
 #ifndef DS_STATS_H
 #define DS_STATS_H
 
@@ -36,7 +37,7 @@ void ds_stats_end(struct ds_stats *s);
 /* A request finished; status 0 when it got no answer. */
 void ds_stats_done(struct ds_stats *s, enum ds_route_kind k, unsigned status);
 void ds_stats_fault(struct ds_stats *s, enum ds_fault f);
-/* A waiting request was answered after ns. */
+/* A waiting request was released after ns (timer thread only). */
 void ds_stats_delay(struct ds_stats *s, uint64_t ns);
 
 /* Any thread. */

@@ -77,16 +77,22 @@ enum MHD_Result ds_wait_done(struct ds_server *srv, struct MHD_Connection *conn,
         return MHD_NO;  /* its timeout, or the server stops: close, no answer */
     if (req->full)
         return reply_full(srv, conn, req);
-    ds_stats_delay(&srv->stats, ds_now_ns() - req->wait_t0);
     return ds_reply_api(srv, conn, method, url, req);
 }
 
+/* The delay a request got is measured here, on the timer thread (the
+ * histogram's one writer): from its suspension to its release, waiting for
+ * a slot included. The answer goes out on the libmicrohttpd thread right
+ * after; how late that is under load is the client's to see. */
 void ds_on_due(struct ds_delay_node **nodes, size_t n, void *ctx)
 {
     struct ds_server *srv = ctx;
+    uint64_t now = ds_now_ns();
     for (size_t i = 0; i < n; i++) {
         struct ds_req *req = (struct ds_req *)nodes[i];
         req->phase = nodes[i]->state == DS_NODE_GONE ? DS_PHASE_GONE : DS_PHASE_READY;
+        if (req->phase == DS_PHASE_READY && req->plan.fault != DS_FAULT_HANG)
+            ds_stats_delay(&srv->stats, now - req->wait_t0);
         /* from here the request belongs to the MHD thread again */
         MHD_resume_connection(req->conn);
     }
