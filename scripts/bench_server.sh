@@ -1,5 +1,8 @@
 #!/bin/bash
-# Benchmark of `dockscript serve` (issue 4). Prints figures, asserts nothing.
+# Benchmark of `dockscript serve` (issue 4). Prints figures; fails (exit 1)
+# when a run did not measure what it claims: nginx serving other bytes, any
+# non-2xx answer or socket error wrk reports, or dockscript's own /_stats
+# counting fewer answers than wrk received.
 #   scripts/bench_server.sh [DOCKSCRIPT] [SECONDS]
 # 1. delay 0, wrk -t1 -c64 on /customers?salesId=1 against: dockscript serve;
 #    nginx (one worker, access log off) serving the same bytes as a static
@@ -66,10 +69,23 @@ stop_pid() {
     wait "$1" || true
 }
 
-rps() {  # url [wrk args...] -> requests/s
-    local url=$1
+# wrk_checked OUT WRK-ARGS...: runs wrk into OUT; exits 1 when wrk saw an
+# error answer or a socket error, since the figures would then be wrong.
+wrk_checked() {
+    local out=$1
     shift
-    wrk -t1 -c64 -d"${secs}s" "$@" "$url" | awk '/^Requests\/sec:/ {printf "%d", $2}'
+    wrk "$@" >"$out"
+    if grep -qE '^ *(Non-2xx or 3xx responses|Socket errors):' "$out"; then
+        echo "bench_server: wrk $* saw errors, figures not valid:" >&2
+        grep -E '^ *(Non-2xx or 3xx responses|Socket errors):' "$out" >&2
+        exit 1
+    fi
+}
+
+rps() {  # url -> requests/s; wrk's request count in $tmp/requests
+    wrk_checked "$tmp/rps.txt" -t1 -c64 -d"${secs}s" "$1"
+    awk '/ requests in / {print $1}' "$tmp/rps.txt" >"$tmp/requests"
+    awk '/^Requests\/sec:/ {printf "%d", $2}' "$tmp/rps.txt"
 }
 
 peak_rss_mb() {
@@ -81,10 +97,17 @@ echo "== 1. requests/s at delay 0, wrk -t1 -c64 -d${secs}s $path"
 start_dockscript 0
 curl -s "http://127.0.0.1:$ds_port$path" >"$tmp/customers.json"
 chmod 644 "$tmp/customers.json"
-wrk -t1 -c64 -d1s "http://127.0.0.1:$ds_port$path" >/dev/null  # warm-up
+wrk_checked "$tmp/warm.txt" -t1 -c64 -d1s "http://127.0.0.1:$ds_port$path"  # warm-up
 ds_rps=$(rps "http://127.0.0.1:$ds_port$path")
+# the server counts every answer in /_stats as it serves: its count of 200s
+# must cover what wrk received (warm-up and the first curl included)
+served=$(curl -s "http://127.0.0.1:$ds_port/_stats" | sed -n 's/.*"by_status":{[^}]*"200":\([0-9]*\).*/\1/p')
+if [ -z "$served" ] || [ "$served" -lt "$(cat "$tmp/requests")" ]; then
+    echo "bench_server: /_stats counted ${served:-nothing} answers, wrk received $(cat "$tmp/requests")" >&2
+    exit 1
+fi
 stop_pid "$ds_pid"
-echo "dockscript serve:       $ds_rps req/s"
+echo "dockscript serve:       $ds_rps req/s ($served answers counted by its /_stats)"
 
 ng_port=$(free_port)
 mkdir -p "$tmp/nginx"
@@ -121,7 +144,7 @@ cmp -s "$tmp/nginx.body" "$tmp/customers.json" || {
     cat "$tmp/nginx/error.log" >&2
     exit 1
 }
-wrk -t1 -c64 -d1s "http://127.0.0.1:$ng_port$path" >/dev/null
+wrk_checked "$tmp/warm.txt" -t1 -c64 -d1s "http://127.0.0.1:$ng_port$path"
 ng_rps=$(rps "http://127.0.0.1:$ng_port$path")
 stop_pid "$ng_pid"
 echo "nginx (static file):    $ng_rps req/s"
@@ -133,7 +156,7 @@ DOCKING_DELAY=0 uwsgi --plugins http,python3 --http "127.0.0.1:$fl_port" --http-
 fl_pid=$!
 pids+=("$fl_pid")
 wait_http "http://127.0.0.1:$fl_port$path"
-wrk -t1 -c64 -d1s "http://127.0.0.1:$fl_port$path" >/dev/null
+wrk_checked "$tmp/warm.txt" -t1 -c64 -d1s "http://127.0.0.1:$fl_port$path"
 fl_rps=$(rps "http://127.0.0.1:$fl_port$path")
 stop_pid "$fl_pid"
 echo "Flask under uWSGI 4x2:  $fl_rps req/s"
@@ -154,8 +177,8 @@ delayed() {
     echo
     echo "== $2"
     start_dockscript "$delay"
-    wrk -t1 -c"$conns" -d"${secs}s" --latency --timeout 5s \
-        "http://127.0.0.1:$ds_port$path" >"$tmp/wrk.txt"
+    wrk_checked "$tmp/wrk.txt" -t1 -c"$conns" -d"${secs}s" --latency --timeout 5s \
+        "http://127.0.0.1:$ds_port$path"
     rss=$(peak_rss_mb "$ds_pid")
     stop_pid "$ds_pid"
     awk -v c="$conns" -v d="$delay" '/^Requests\/sec:/ { r = $2 } $1 == "99%" { p = $2 } END {
@@ -163,8 +186,6 @@ delayed() {
                r, 100 * r / (c / d), c / d
         print "p99 latency:            " p " (target < delay + 100 ms = 600ms)" }' "$tmp/wrk.txt"
     echo "peak server RSS:        $rss MB"
-    errors=$(grep -E 'Socket errors|Non-2xx' "$tmp/wrk.txt" || true)
-    [ -z "$errors" ] || echo "wrk: $errors"
 }
 
 delayed 5000 "2. delay $delay, wrk -t1 -c5000 -d${secs}s --latency"

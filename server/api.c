@@ -145,6 +145,12 @@ static int dispatch(struct ds_buf *b, const struct ds_store *s, const char *meth
         ds_buf_adds(b, "Docking API");
         r->text_plain = 1;
         return 200;
+    case DS_ROUTE_STATS:
+        /* the handler answers it from the server's counters; here it is
+         * only what --no-stats leaves: nothing */
+        snprintf(msg, sizeof msg, "Path %.256s not found", path);
+        ds_write_error(b, "NotFound", msg);
+        return 404;
     case DS_ROUTE_USERS:
     case DS_ROUTE_CUSTOMERS:
         return list(b, s, rt->kind, q);
@@ -153,18 +159,9 @@ static int dispatch(struct ds_buf *b, const struct ds_store *s, const char *meth
     }
 }
 
-int ds_api_answer(const struct ds_store *s, const char *method, const char *path,
-                  const struct ds_query *q, struct ds_reply *r)
+static int finish(struct ds_buf *b, int status, struct ds_reply *r)
 {
-    memset(r, 0, sizeof *r);
-    struct ds_route rt;
-    if (ds_route_match(path, &rt) != 0)
-        return -1;
-    struct ds_buf b;
-    ds_buf_init(&b);
-    int status = dispatch(&b, s, method, path, &rt, q, r);
-    ds_route_free(&rt);
-    r->body = ds_buf_take(&b, &r->len);
+    r->body = ds_buf_take(b, &r->len);
     if (status < 0 || !r->body) {
         free(r->body);
         memset(r, 0, sizeof *r);
@@ -172,6 +169,36 @@ int ds_api_answer(const struct ds_store *s, const char *method, const char *path
     }
     r->status = (unsigned)status;
     return 0;
+}
+
+int ds_api_reply(const struct ds_store *s, const char *method, const char *path,
+                 const struct ds_route *rt, const struct ds_query *q, struct ds_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    struct ds_buf b;
+    ds_buf_init(&b);
+    int status = dispatch(&b, s, method, path, rt, q, r);
+    return finish(&b, status, r);
+}
+
+int ds_api_answer(const struct ds_store *s, const char *method, const char *path,
+                  const struct ds_query *q, struct ds_reply *r)
+{
+    struct ds_route rt;
+    if (ds_route_match(path, &rt) != 0)
+        return -1;
+    int rc = ds_api_reply(s, method, path, &rt, q, r);
+    ds_route_free(&rt);
+    return rc;
+}
+
+int ds_api_error(struct ds_reply *r, unsigned status, const char *type, const char *message)
+{
+    memset(r, 0, sizeof *r);
+    struct ds_buf b;
+    ds_buf_init(&b);
+    ds_write_error(&b, type, message);
+    return finish(&b, (int)status, r);
 }
 
 void ds_query_set(struct ds_query *q, const char *key, const char *value)
@@ -192,14 +219,7 @@ void ds_query_set(struct ds_query *q, const char *key, const char *value)
     free(decoded);
 }
 
-int ds_api_delayed(const char *method, const char *path)
+int ds_api_route(const char *method, const struct ds_route *rt)
 {
-    if (strcmp(method, "GET") != 0)
-        return 0;
-    struct ds_route rt;
-    if (ds_route_match(path, &rt) != 0)
-        return 0;
-    int delayed = ds_route_delayed(rt.kind);
-    ds_route_free(&rt);
-    return delayed;
+    return strcmp(method, "GET") == 0 ? ds_route_api_index(rt->kind) : -1;
 }

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "route.h"
 #include "store.h"
 
 /* Query values as sent (percent-encoded); NULL when absent. */
@@ -26,11 +27,19 @@ struct ds_reply {
     int allow_get;     /* 405: send Allow: GET */
 };
 
-/* Fills *r. Returns -1 only when out of memory (nothing to free then). */
+/* Fills *r for a request whose path matched rt (path is only quoted in a
+ * 404). Returns -1 only when out of memory (nothing to free then). */
+int ds_api_reply(const struct ds_store *s, const char *method, const char *path,
+                 const struct ds_route *rt, const struct ds_query *q, struct ds_reply *r);
+/* ds_route_match, then ds_api_reply. */
 int ds_api_answer(const struct ds_store *s, const char *method, const char *path,
                   const struct ds_query *q, struct ds_reply *r);
+/* A JSON error {"message":...,"type":...} with this status. -1 when out
+ * of memory. */
+int ds_api_error(struct ds_reply *r, unsigned status, const char *type, const char *message);
 
-/* Whether this request waits out the delay: a GET of an API route. */
-int ds_api_delayed(const char *method, const char *path);
+/* The API route index (0..3, route.h) when this request waits out a delay
+ * and may draw a fault: a GET of an API route. Otherwise -1. */
+int ds_api_route(const char *method, const struct ds_route *rt);
 
 #endif

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "heap.h"
 #include "slots.h"
 #include "watch.h"
@@ -25,7 +25,7 @@ struct ds_delay {
     pthread_mutex_t mu;
     pthread_t thread;
     int stopping, flushing;
-    uint64_t delay_ns, seq;
+    uint64_t seq;
     struct ds_heap heap;
     struct ds_slots slots;
     struct ds_watch watch;
@@ -35,23 +35,19 @@ struct ds_delay {
     void *hung_up[BATCH];
 };
 
-uint64_t ds_now_ns(void)
+/* now + wait rounded up to the tick; "never" (UINT64_MAX) stays never. */
+static uint64_t due_after(uint64_t wait_ns, uint64_t now)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t due_after(const struct ds_delay *d, uint64_t now)
-{
-    uint64_t t = now + d->delay_ns;
+    if (wait_ns > UINT64_MAX - now - TICK_NS)
+        return UINT64_MAX;
+    uint64_t t = now + wait_ns;
     return (t + TICK_NS - 1) / TICK_NS * TICK_NS;
 }
 
 /* Puts n in the heap with its due time (lock held). */
 static int start_timing(struct ds_delay *d, struct ds_delay_node *n, uint64_t now)
 {
-    n->due_ns = d->flushing ? 0 : due_after(d, now);
+    n->due_ns = d->flushing ? 0 : due_after(n->wait_ns, now);
     n->state = DS_NODE_TIMED;
     return ds_heap_push(&d->heap, n);
 }
@@ -63,6 +59,13 @@ static void pass_slot(struct ds_delay *d, uint64_t now)
     /* cannot fail: it replaces a node just taken out of the heap */
     if (next)
         start_timing(d, next, now);
+}
+
+/* n leaves the heap: the slot it held, if any, goes to the next waiter. */
+static void leave_heap(struct ds_delay *d, struct ds_delay_node *n, uint64_t now)
+{
+    if (!n->slotless)
+        pass_slot(d, now);
 }
 
 /* Takes n out of the timer for good (lock held). */
@@ -82,7 +85,7 @@ static size_t collect(struct ds_delay *d, uint64_t now)
     size_t k = 0;
     while (k < BATCH && d->heap.n && (d->flushing || d->heap.a[0]->due_ns <= now)) {
         struct ds_delay_node *n = ds_heap_pop(&d->heap);
-        pass_slot(d, now);
+        leave_heap(d, n, now);
         d->batch[k++] = finish(d, n, DS_NODE_DUE);
     }
     struct ds_delay_node *w;
@@ -101,7 +104,7 @@ static size_t drop_hung_up(struct ds_delay *d, size_t n, uint64_t now)
         struct ds_delay_node *x = d->hung_up[i];
         if (x->state == DS_NODE_TIMED) {
             ds_heap_remove(&d->heap, x);
-            pass_slot(d, now);
+            leave_heap(d, x, now);
         } else if (x->state == DS_NODE_QUEUED) {
             ds_slots_remove(&d->slots, x);
         } else {
@@ -160,7 +163,7 @@ static void free_delay(struct ds_delay *d)
     free(d);
 }
 
-struct ds_delay *ds_delay_start(double delay, unsigned workers, ds_delay_fire_fn *fire,
+struct ds_delay *ds_delay_start(unsigned workers, size_t queue_max, ds_delay_fire_fn *fire,
                                 void *ctx, char *err, size_t errlen)
 {
     struct ds_delay *d = calloc(1, sizeof *d);
@@ -168,10 +171,9 @@ struct ds_delay *ds_delay_start(double delay, unsigned workers, ds_delay_fire_fn
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    d->delay_ns = (uint64_t)(delay * 1e9 + 0.5);
     d->fire = fire;
     d->ctx = ctx;
-    ds_slots_init(&d->slots, workers);
+    ds_slots_init(&d->slots, workers, queue_max);
     if (ds_watch_init(&d->watch) != 0) {
         snprintf(err, errlen, "cannot create the delay timer's epoll set: %s",
                  strerror(errno));
@@ -193,6 +195,25 @@ struct ds_delay *ds_delay_start(double delay, unsigned workers, ds_delay_fire_fn
     return d;
 }
 
+/* Gives n its place: a slot and the heap, or the slot queue (lock held).
+ * 0, -1 out of memory, DS_DELAY_FULL. */
+static int place(struct ds_delay *d, struct ds_delay_node *n)
+{
+    /* a flush answers everyone at once, slot or not */
+    if (d->flushing || n->slotless)
+        return start_timing(d, n, ds_now_ns());
+    int got = ds_slots_acquire(&d->slots, n);
+    if (got < 0)
+        return DS_DELAY_FULL;
+    if (got == 0)
+        return 0;
+    int rc = start_timing(d, n, ds_now_ns());
+    /* the slot just taken had no waiter: releasing only frees it */
+    if (rc != 0)
+        ds_slots_release(&d->slots);
+    return rc;
+}
+
 int ds_delay_add(struct ds_delay *d, struct ds_delay_node *n, int fd)
 {
     pthread_mutex_lock(&d->mu);
@@ -200,14 +221,7 @@ int ds_delay_add(struct ds_delay *d, struct ds_delay_node *n, int fd)
     n->next = n->prev = NULL;
     n->fd = -1;
     n->state = DS_NODE_QUEUED;
-    int rc = 0;
-    /* a flush answers everyone at once, slot or not */
-    if (d->flushing || ds_slots_acquire(&d->slots, n)) {
-        rc = start_timing(d, n, ds_now_ns());
-        /* the slot just taken had no waiter: releasing only frees it */
-        if (rc != 0 && !d->flushing)
-            ds_slots_release(&d->slots);
-    }
+    int rc = place(d, n);
     if (rc == 0) {
         /* watched under the lock, so a hang-up finds n queued or timed */
         if (fd >= 0 && ds_watch_add(&d->watch, fd, n) == 0)
@@ -215,9 +229,27 @@ int ds_delay_add(struct ds_delay *d, struct ds_delay_node *n, int fd)
         /* only a new earliest node changes how long the thread sleeps */
         if (d->heap.n && d->heap.a[0] == n)
             ds_watch_wake(&d->watch);
+    } else {
+        n->state = DS_NODE_OUT;
     }
     pthread_mutex_unlock(&d->mu);
     return rc;
+}
+
+int ds_delay_full(struct ds_delay *d)
+{
+    pthread_mutex_lock(&d->mu);
+    int full = !d->flushing && ds_slots_full(&d->slots);
+    pthread_mutex_unlock(&d->mu);
+    return full;
+}
+
+size_t ds_delay_queued(struct ds_delay *d)
+{
+    pthread_mutex_lock(&d->mu);
+    size_t n = d->slots.waiting;
+    pthread_mutex_unlock(&d->mu);
+    return n;
 }
 
 void ds_delay_flush(struct ds_delay *d)

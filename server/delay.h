@@ -10,25 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum ds_node_state {
-    DS_NODE_OUT,       /* not (yet) in the timer */
-    DS_NODE_QUEUED,    /* waiting for a --workers slot */
-    DS_NODE_TIMED,     /* holds a slot, waiting for its time */
-    DS_NODE_DUE,       /* fired: its time came, or a flush */
-    DS_NODE_GONE       /* fired early: its client hung up */
-};
-
-/* Embedded in the caller's request; the timer never allocates per item.
- * The timer owns every field from ds_delay_add until the node fires. */
-struct ds_delay_node {
-    uint64_t due_ns;               /* CLOCK_MONOTONIC */
-    uint64_t seq;                  /* arrival order breaks ties */
-    struct ds_delay_node *next;    /* slot queue links */
-    struct ds_delay_node *prev;
-    size_t heap_i;                 /* index in the heap while TIMED */
-    int fd;                        /* socket watched for a hang-up, or -1 */
-    enum ds_node_state state;
-};
+#include "node.h"
 
 /* Called on the timer thread, without the lock held, with every node
  * whose time has come (state DUE) or whose client hung up (state GONE).
@@ -37,21 +19,29 @@ typedef void ds_delay_fire_fn(struct ds_delay_node **nodes, size_t n, void *ctx)
 
 struct ds_delay;
 
-/* delay in seconds (> 0), workers 0 = unlimited. NULL on failure with
- * the reason in err. */
-struct ds_delay *ds_delay_start(double delay, unsigned workers, ds_delay_fire_fn *fire,
+/* workers 0 = unlimited slots; queue_max SIZE_MAX = an unlimited queue.
+ * NULL on failure with the reason in err. */
+struct ds_delay *ds_delay_start(unsigned workers, size_t queue_max, ds_delay_fire_fn *fire,
                                 void *ctx, char *err, size_t errlen);
-/* Schedules n: it fires delay seconds after it gets a slot, or as soon as
- * the peer of socket fd hangs up (fd -1: never). The fd must stay open
- * until n fires. -1 when out of memory (n was not taken). */
+
+/* ds_delay_add's answer when the slot queue is full. */
+#define DS_DELAY_FULL 1
+
+/* Schedules n: it fires n->wait_ns after it gets a slot (at once for a
+ * slotless node), or as soon as the peer of socket fd hangs up (fd -1:
+ * never). The fd must stay open until n fires. Returns 0; -1 when out of
+ * memory, DS_DELAY_FULL when every slot is busy and the queue is full (n
+ * was not taken either way). */
 int ds_delay_add(struct ds_delay *d, struct ds_delay_node *n, int fd);
+/* Whether a node that needs a slot would get DS_DELAY_FULL now. */
+int ds_delay_full(struct ds_delay *d);
+/* Nodes waiting for a slot. */
+size_t ds_delay_queued(struct ds_delay *d);
 /* Fires everything now, and from now on fires new nodes at once. */
 void ds_delay_flush(struct ds_delay *d);
 /* Nodes added and not yet fired (waiting for a slot or for their time). */
 size_t ds_delay_pending(struct ds_delay *d);
 /* Flushes, joins the thread, frees. */
 void ds_delay_stop(struct ds_delay *d);
-
-uint64_t ds_now_ns(void);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "delay.h"
+#include "node.h"
 
 struct ds_heap {
     struct ds_delay_node **a;

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
+#include "utf8.h"
 
 static int plain(unsigned char c)
 {

@@ -4,37 +4,25 @@
 #include <string.h>
 #include <strings.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+#include <microhttpd.h>
+
+static const char *const api_names[DS_API_ROUTES] = {"users", "user", "customers",
+                                                     "customer"};
 
 char *ds_pct_decode(const char *s, size_t n, int *bad)
 {
     *bad = 0;
-    char *out = malloc(n + 1);
+    char *out = strndup(s, n);
     if (!out)
         return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (s[i] == '%' && i + 2 < n
-            && (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
-            out[o++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-        if (out[o - 1] == '\0') {
-            *bad = 1;
-            free(out);
-            return NULL;
-        }
+    /* a NUL inside the first n bytes ends the copy early: that is a bad
+     * input too, not a shorter one */
+    size_t len = strlen(out);
+    if (len != n || memchr(out, '\0', MHD_http_unescape(out))) {
+        *bad = 1;
+        free(out);
+        return NULL;
     }
-    out[o] = '\0';
     return out;
 }
 
@@ -49,6 +37,8 @@ static int first_segment(const char *s, size_t n, int has_id, struct ds_route *r
         r->kind = has_id ? DS_ROUTE_USER : DS_ROUTE_USERS;
     else if (strcmp(d, "customers") == 0)
         r->kind = has_id ? DS_ROUTE_CUSTOMER : DS_ROUTE_CUSTOMERS;
+    else if (strcmp(d, "_stats") == 0 && !has_id)
+        r->kind = DS_ROUTE_STATS;
     free(d);
     return 0;
 }
@@ -103,8 +93,26 @@ void ds_route_free(struct ds_route *r)
     r->id = NULL;
 }
 
-int ds_route_delayed(enum ds_route_kind k)
+int ds_route_api_index(enum ds_route_kind k)
 {
-    return k == DS_ROUTE_USERS || k == DS_ROUTE_USER || k == DS_ROUTE_CUSTOMERS
-        || k == DS_ROUTE_CUSTOMER;
+    switch (k) {
+    case DS_ROUTE_USERS: return 0;
+    case DS_ROUTE_USER: return 1;
+    case DS_ROUTE_CUSTOMERS: return 2;
+    case DS_ROUTE_CUSTOMER: return 3;
+    default: return -1;
+    }
+}
+
+int ds_route_api_find(const char *name)
+{
+    for (int i = 0; i < DS_API_ROUTES; i++)
+        if (strcmp(name, api_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *ds_route_api_name(int i)
+{
+    return api_names[i];
 }

@@ -11,6 +11,7 @@ enum ds_route_kind {
     DS_ROUTE_USER,       /* "/users/{id}" */
     DS_ROUTE_CUSTOMERS,  /* "/customers" */
     DS_ROUTE_CUSTOMER,   /* "/customers/{id}" */
+    DS_ROUTE_STATS,      /* "/_stats": the server's counters (handler.c) */
     DS_ROUTE_BAD         /* undecodable (%00): 400 */
 };
 
@@ -25,13 +26,21 @@ struct ds_route {
 int ds_route_match(const char *path, struct ds_route *r);
 void ds_route_free(struct ds_route *r);
 
-/* Routes that wait out the delay (the API; "/" answers at once). */
-int ds_route_delayed(enum ds_route_kind k);
+/* The four API routes, the ones that wait out a delay and draw faults
+ * ("/" and "/_stats" answer at once), numbered 0..3 in this order:
+ * users, user, customers, customer (the names --route-delay takes). */
+#define DS_API_ROUTES 4
+/* 0..3 for an API route, -1 for any other. */
+int ds_route_api_index(enum ds_route_kind k);
+/* The API route index for a name, or -1. */
+int ds_route_api_find(const char *name);
+const char *ds_route_api_name(int i);
 
-/* Decodes %XX escapes in s[0..n) into a new string. Escapes that are not
- * two hex digits stay as they are, as Flask's werkzeug leaves them. Sets
- * *bad and returns NULL when the result would contain a NUL byte; returns
- * NULL with *bad == 0 when out of memory. */
+/* Decodes %XX escapes in s[0..n) into a new string (libmicrohttpd's
+ * MHD_http_unescape): escapes that are not two hex digits stay as they
+ * are, as Flask's werkzeug leaves them. Sets *bad and returns NULL when
+ * the result would contain a NUL byte; returns NULL with *bad == 0 when
+ * out of memory. */
 char *ds_pct_decode(const char *s, size_t n, int *bad);
 
 #endif

@@ -12,8 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "listen.h"
+#include "options.h"
 #include "server_int.h"
+#include "store_build.h"
 
 /* Per-connection memory pool. libmicrohttpd's 32 KB default costs 168 MB
  * at 5,000 waiting connections. Measured peak RSS with 10,000 waiting:
@@ -22,19 +25,6 @@
 #define CONN_MEMORY (6 * 1024)
 /* Descriptors kept back from the connection limit for everything else. */
 #define FD_RESERVE 64
-/* Longest a delay may be: an hour is already absurd for a test server. */
-#define MAX_DELAY 3600.0
-
-void ds_server_opts_init(struct ds_server_opts *o)
-{
-    o->host = "127.0.0.1";
-    o->port = 5000;
-    o->delay = 0.5;
-    o->workers = 0;
-    o->data_file = NULL;
-    o->log = 0;
-    o->timeout = 10;
-}
 
 static struct ds_server *fail(struct ds_server *srv, enum ds_server_err *kind,
                               enum ds_server_err k)
@@ -48,19 +38,6 @@ static struct ds_server *fail(struct ds_server *srv, enum ds_server_err *kind,
         free(srv);
     }
     return NULL;
-}
-
-static int check_opts(const struct ds_server_opts *o, char *err, size_t errlen)
-{
-    if (!o->host || !*o->host)
-        snprintf(err, errlen, "host must not be empty");
-    else if (o->port > 65535)
-        snprintf(err, errlen, "port %u is out of range 0..65535", o->port);
-    else if (!isfinite(o->delay) || o->delay < 0 || o->delay > MAX_DELAY)
-        snprintf(err, errlen, "delay must be 0..%g seconds", MAX_DELAY);
-    else
-        return 0;
-    return -1;
 }
 
 static unsigned connection_limit(void)
@@ -115,8 +92,9 @@ static int start_threads(struct ds_server *srv, const struct ds_server_opts *o,
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     int rc = 0;
-    if (o->delay > 0) {
-        srv->delay = ds_delay_start(o->delay, o->workers, ds_on_due, srv, err, errlen);
+    if (ds_planner_waits(&srv->planner.cfg)) {
+        size_t queue_max = o->queue_max < 0 ? SIZE_MAX : (size_t)o->queue_max;
+        srv->delay = ds_delay_start(o->workers, queue_max, ds_on_due, srv, err, errlen);
         rc = srv->delay ? 0 : -1;
     }
     if (rc == 0) {
@@ -133,25 +111,42 @@ static int start_threads(struct ds_server *srv, const struct ds_server_opts *o,
     return rc;
 }
 
+/* The settings the running server reads, from checked options. */
+static void configure(struct ds_server *srv, const struct ds_server_opts *o,
+                      const struct ds_plan_cfg *cfg)
+{
+    srv->listen_fd = -1;
+    srv->log = o->log;
+    srv->stats_on = o->stats;
+    srv->workers = o->workers;
+    srv->queue_max = o->queue_max;
+    srv->hang_ns = o->timeout > 0 ? (uint64_t)(o->timeout * 1e9) : UINT64_MAX;
+    srv->drain_s = fmin(ds_planner_typical_max(cfg) + 1.0, 10.0);
+    ds_planner_init(&srv->planner, cfg, o->seed);
+    ds_stats_init(&srv->stats);
+}
+
 struct ds_server *ds_server_start(const struct ds_server_opts *o, char *err,
                                   size_t errlen, enum ds_server_err *kind)
 {
     *kind = DS_SERVER_OK;
-    if (check_opts(o, err, errlen) != 0)
+    struct ds_plan_cfg cfg;
+    if (ds_options_check(o, &cfg, err, errlen) != 0) {
+        ds_store_free(o->store);
         return fail(NULL, kind, DS_SERVER_EUSAGE);
+    }
+    /* about 30 KB with the delay histogram: on the heap, zeroed */
     struct ds_server *srv = calloc(1, sizeof *srv);
     if (!srv) {
+        ds_store_free(o->store);
         snprintf(err, errlen, "out of memory");
         return fail(NULL, kind, DS_SERVER_ERUNTIME);
     }
-    srv->listen_fd = -1;
-    srv->log = o->log;
-    srv->delay_s = o->delay;
-    srv->store = o->data_file ? ds_store_load(o->data_file, err, errlen) : ds_store_seed();
+    configure(srv, o, &cfg);
+    srv->store = o->store ? o->store : ds_store_seed();
     if (!srv->store) {
-        if (!o->data_file)
-            snprintf(err, errlen, "out of memory");
-        return fail(srv, kind, o->data_file ? DS_SERVER_EUSAGE : DS_SERVER_ERUNTIME);
+        snprintf(err, errlen, "out of memory");
+        return fail(srv, kind, DS_SERVER_ERUNTIME);
     }
     int ipv6 = 0, usage = 0;
     srv->port = o->port;
@@ -191,7 +186,13 @@ static int wait_for(struct ds_server *srv, int (*cond)(struct ds_server *), uint
     return 0;
 }
 
+/* No request in flight but the hung ones, which never get an answer. */
 static int idle(struct ds_server *srv)
+{
+    return atomic_load(&srv->inflight) - atomic_load(&srv->hung) <= 0;
+}
+
+static int none_in_flight(struct ds_server *srv)
 {
     return atomic_load(&srv->inflight) == 0;
 }
@@ -206,24 +207,32 @@ static uint64_t after_s(double s)
     return ds_now_ns() + (uint64_t)(s * 1e9);
 }
 
-void ds_server_stop(struct ds_server *s)
+void ds_server_stats(struct ds_server *s, struct ds_server_stats *out)
+{
+    ds_stats_read(&s->stats, s->delay ? ds_delay_queued(s->delay) : 0, out);
+}
+
+void ds_server_stop(struct ds_server *s, struct ds_server_stats *final)
 {
     if (!s)
         return;
     /* stop accepting; connections already open keep being served */
     int fd = MHD_quiesce_daemon(s->mhd);
     /* in-flight requests get their normal answer if it comes soon ... */
-    wait_for(s, idle, after_s(fmin(s->delay_s + 1.0, 10.0)));
-    /* ... the rest (a long --workers queue) are answered at once */
+    wait_for(s, idle, after_s(s->drain_s));
+    /* ... the rest (a long --workers queue) are answered at once, and hung
+     * requests are closed */
     atomic_store(&s->stopping, 1);
     if (s->delay)
         ds_delay_flush(s->delay);
     /* libmicrohttpd must not be stopped with a connection suspended */
     wait_for(s, none_suspended, after_s(3600));
-    wait_for(s, idle, after_s(1.0));
+    wait_for(s, none_in_flight, after_s(1.0));
     MHD_stop_daemon(s->mhd);
     if (fd >= 0)
         close(fd);
+    if (final)
+        ds_stats_read(&s->stats, 0, final);
     ds_delay_stop(s->delay);
     ds_store_free(s->store);
     free(s);

@@ -4,16 +4,36 @@
 #define DS_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+struct ds_store;
+
+/* API routes with a delay of their own, in this order: users, user,
+ * customers, customer (ds_server_route_find gives the index). */
+#define DS_SERVER_ROUTES 4
 
 struct ds_server_opts {
     const char *host;      /* listen address, default "127.0.0.1" */
     unsigned port;         /* 0 picks a free port */
-    double delay;          /* seconds per API request; 0 disables */
+    const char *delay;     /* spec for every API route: SECONDS, uniform:A,B,
+                              exp:MEAN or lognormal:MEDIAN,P99; default "0.5" */
+    const char *route_delay[DS_SERVER_ROUTES]; /* a route's own spec, or NULL */
+    uint64_t seed;         /* of the delay and fault draws, default 1 */
+    int client_delay;      /* an X-Delay: SECONDS header sets the delay */
+    double max_delay;      /* X-Delay is cut to this, default 60 */
+    double fail;           /* fraction of API requests answered 500 */
+    double reset;          /* ... closed at once without an answer */
+    double hang;           /* ... never answered (until timeout) */
     unsigned workers;      /* request slots; 0 = unlimited */
-    const char *data_file; /* JSON data set; NULL = the seed data */
+    long queue_max;        /* requests waiting for a slot at most (503
+                              beyond); -1 = unlimited; needs workers */
+    struct ds_store *store;/* the data set, taken over by ds_server_start
+                              (freed even when it fails); NULL = seed data */
+    int stats;             /* GET /_stats answers (1, default) or 404s */
     int log;               /* access log on stderr */
     double timeout;        /* seconds before an idle or stalled connection
-                              is closed; default 10, 0 = never */
+                              (or a hung request) is closed; default 10,
+                              0 = never */
 };
 
 enum ds_server_err { DS_SERVER_OK = 0, DS_SERVER_EUSAGE = 2, DS_SERVER_ERUNTIME = 1 };
@@ -22,9 +42,15 @@ struct ds_server;
 
 /* Defaults for every field. */
 void ds_server_opts_init(struct ds_server_opts *o);
+/* The index (0..DS_SERVER_ROUTES-1) of an API route name, or -1. */
+int ds_server_route_find(const char *name);
+const char *ds_server_route_name(int i);
+/* Checks a delay spec as ds_server_start will: 0, or -1 with one line in
+ * err that quotes the spec and says what is wrong. */
+int ds_server_check_delay(const char *spec, char *err, size_t errlen);
 
 /* Starts listening. On failure returns NULL, writes one line (no newline)
- * into err and sets *kind: DS_SERVER_EUSAGE for a bad data file or option,
+ * into err and sets *kind: DS_SERVER_EUSAGE for a bad option,
  * DS_SERVER_ERUNTIME for e.g. a port in use. */
 struct ds_server *ds_server_start(const struct ds_server_opts *o, char *err,
                                   size_t errlen, enum ds_server_err *kind);
@@ -35,8 +61,30 @@ unsigned ds_server_port(const struct ds_server *s);
 /* "http://HOST:PORT", with an IPv6 host in brackets. */
 void ds_server_url(const char *host, unsigned port, char *buf, size_t len);
 
+/* What GET /_stats shows, as numbers. */
+#define DS_SERVER_STATUSES 500      /* by_status[i] counts status 100 + i */
+#define DS_SERVER_STAT_ROUTES 7     /* named by ds_server_stats_route */
+struct ds_server_stats {
+    double uptime;                  /* seconds since start */
+    uint64_t in_flight;             /* read and not yet answered or closed */
+    uint64_t in_flight_max;
+    uint64_t queued;                /* waiting for a --workers slot */
+    uint64_t total;                 /* requests finished, answered or not */
+    uint64_t by_status[DS_SERVER_STATUSES];
+    uint64_t by_route[DS_SERVER_STAT_ROUTES];
+    uint64_t fail, reset, hang;     /* faults injected */
+    double delay_p50, delay_p99, delay_max; /* seconds a waiting request was
+                                               held, 0 when none waited */
+};
+/* "users", "user", "customers", "customer", "root", "stats", "other". */
+const char *ds_server_stats_route(unsigned i);
+/* Any thread, any time while the server runs. */
+void ds_server_stats(struct ds_server *s, struct ds_server_stats *out);
+/* One line without a newline: requests, statuses, in flight, delays. */
+void ds_server_stats_line(const struct ds_server_stats *st, char *buf, size_t len);
+
 /* Stops accepting, lets in-flight requests finish within a bounded time,
- * frees everything. */
-void ds_server_stop(struct ds_server *s);
+ * frees everything. The last figures go to *final unless it is NULL. */
+void ds_server_stop(struct ds_server *s, struct ds_server_stats *final);
 
 #endif

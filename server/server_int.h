@@ -9,18 +9,28 @@
 #include <microhttpd.h>
 
 #include "delay.h"
+#include "plan.h"
+#include "route.h"
+#include "stats.h"
 #include "store.h"
 
 struct ds_server {
     struct MHD_Daemon *mhd;
     struct ds_store *store;
-    struct ds_delay *delay;      /* NULL when the delay is 0 */
+    struct ds_delay *delay;      /* NULL when no request can wait */
+    struct ds_planner planner;   /* used by the libmicrohttpd thread only */
+    struct ds_stats stats;
     int listen_fd;               /* ours again after MHD_quiesce_daemon */
     unsigned port;
     int log;
-    double delay_s;
+    int stats_on;                /* GET /_stats answers */
+    unsigned workers;
+    long queue_max;
+    uint64_t hang_ns;            /* a hung request's wait: --timeout, or never */
+    double drain_s;              /* how long a stop waits for answers due */
     atomic_int stopping;         /* answer at once, never suspend again */
     atomic_long inflight;        /* requests between request line and completion */
+    atomic_long hung;            /* of those, hung on purpose (--hang) */
     atomic_long suspended;       /* suspended and not yet resumed */
     atomic_long conns;           /* open connections */
     atomic_long closed;          /* connections closed since the last trim */
@@ -40,10 +50,17 @@ struct ds_req {
     enum ds_phase phase;
     unsigned status;
     uint64_t t0;
+    uint64_t wait_t0;            /* when its wait began */
     char method[16];
     char *uri;                   /* only kept for the access log */
     const char *target_end;      /* end of the request target as a C string */
     int nul_in_target;           /* a NUL byte cut the target short: 400 */
+    struct ds_route route;       /* matched once, on the first call */
+    int api;                     /* API route index, or -1 (plan.h) */
+    struct ds_plan plan;         /* its fault and delay, for API requests */
+    int planned;                 /* plan holds a decision (for the log) */
+    int in_flight;               /* counted in the stats' in_flight */
+    int full;                    /* the slot queue turned it away: 503 */
 };
 
 /* libmicrohttpd callbacks (handler.c); cls is the ds_server. */

@@ -1,11 +1,17 @@
 #include "slots.h"
 
-void ds_slots_init(struct ds_slots *s, unsigned cap)
+void ds_slots_init(struct ds_slots *s, unsigned cap, size_t queue_max)
 {
     s->cap = cap;
     s->busy = 0;
+    s->queue_max = queue_max;
     s->head = s->tail = NULL;
     s->waiting = 0;
+}
+
+int ds_slots_full(const struct ds_slots *s)
+{
+    return s->cap != 0 && s->busy >= s->cap && s->waiting >= s->queue_max;
 }
 
 int ds_slots_acquire(struct ds_slots *s, struct ds_delay_node *n)
@@ -14,6 +20,8 @@ int ds_slots_acquire(struct ds_slots *s, struct ds_delay_node *n)
         s->busy++;
         return 1;
     }
+    if (s->waiting >= s->queue_max)
+        return -1;
     n->next = NULL;
     n->prev = s->tail;
     if (s->tail)

@@ -116,11 +116,11 @@ struct ds_store *ds_store_seed(void)
     if (!s)
         return NULL;
     for (size_t i = 0; i < 3; i++)
-        if (ds_store_add_user(s, users[i][0], users[i][1], users[i][2], 0) != 0)
+        if (ds_store_add_user(s, users[i][0], users[i][1], users[i][2], i) != 0)
             goto oom;
     for (size_t i = 0; i < 5; i++)
         if (ds_store_add_customer(s, customers[i][0], customers[i][1],
-                                  customers[i][2], 0) != 0)
+                                  customers[i][2], i) != 0)
             goto oom;
     if (ds_store_finish(s, NULL, 0) == 0)
         return s;

@@ -8,13 +8,13 @@
 struct ds_user {
     char *id, *name, *role;
     char *lname, *lrole;    /* lower-cased copies for the filters */
-    unsigned line;          /* where it came from, for messages */
+    size_t pos;             /* index in the data file's list, for messages */
 };
 
 struct ds_customer {
     char *id, *name, *sales_id;
     char *lname;
-    unsigned line;
+    size_t pos;
 };
 
 struct ds_store {
@@ -25,12 +25,10 @@ struct ds_store {
     size_t *by_sales;               /* customer indexes by (salesId, id) */
 };
 
-/* The seed's data set (DESIGN, "Seed data"). NULL only when out of memory. */
+/* The original project's data set (README, "The Docking API"). NULL only
+ * when out of memory. A --data file is decoded by the host (src/datafile.c)
+ * and built with store_build.h. */
 struct ds_store *ds_store_seed(void);
-
-/* Loads {"users":[...],"customers":[...]} from path. On failure returns
- * NULL and writes one line naming the file and the problem into err. */
-struct ds_store *ds_store_load(const char *path, char *err, size_t errlen);
 
 void ds_store_free(struct ds_store *s);
 

@@ -39,7 +39,7 @@ static char *lower_dup(const char *s)
 }
 
 int ds_store_add_user(struct ds_store *s, const char *id, const char *name,
-                      const char *role, unsigned line)
+                      const char *role, size_t pos)
 {
     struct store_cap *c = (struct store_cap *)s;
     if (s->nusers == c->ucap)
@@ -50,12 +50,12 @@ int ds_store_add_user(struct ds_store *s, const char *id, const char *name,
     u->role = strdup(role);
     u->lname = lower_dup(name);
     u->lrole = lower_dup(role);
-    u->line = line;
+    u->pos = pos;
     return (u->id && u->name && u->role && u->lname && u->lrole) ? 0 : -1;
 }
 
 int ds_store_add_customer(struct ds_store *s, const char *id, const char *name,
-                          const char *sales_id, unsigned line)
+                          const char *sales_id, size_t pos)
 {
     struct store_cap *c = (struct store_cap *)s;
     if (s->ncustomers == c->ccap)
@@ -65,7 +65,7 @@ int ds_store_add_customer(struct ds_store *s, const char *id, const char *name,
     cu->name = strdup(name);
     cu->sales_id = strdup(sales_id);
     cu->lname = lower_dup(name);
-    cu->line = line;
+    cu->pos = pos;
     return (cu->id && cu->name && cu->sales_id && cu->lname) ? 0 : -1;
 }
 
@@ -90,11 +90,11 @@ static int sales_cmp(const void *a, const void *b, void *arg)
 }
 
 static int dup_error(char *err, size_t errlen, const char *what, const char *id,
-                     unsigned l1, unsigned l2)
+                     size_t p1, size_t p2)
 {
     if (err)
-        snprintf(err, errlen, "duplicate %s id \"%s\" (lines %u and %u)", what, id,
-                 l1 < l2 ? l1 : l2, l1 < l2 ? l2 : l1);
+        snprintf(err, errlen, "duplicate %s id \"%.256s\" (%ss[%zu] and %ss[%zu])", what, id,
+                 what, p1 < p2 ? p1 : p2, what, p1 < p2 ? p2 : p1);
     return -1;
 }
 
@@ -104,12 +104,12 @@ int ds_store_finish(struct ds_store *s, char *err, size_t errlen)
     for (size_t i = 1; i < s->nusers; i++)
         if (strcmp(s->users[i - 1].id, s->users[i].id) == 0)
             return dup_error(err, errlen, "user", s->users[i].id,
-                             s->users[i - 1].line, s->users[i].line);
+                             s->users[i - 1].pos, s->users[i].pos);
     qsort(s->customers, s->ncustomers, sizeof *s->customers, customer_cmp);
     for (size_t i = 1; i < s->ncustomers; i++)
         if (strcmp(s->customers[i - 1].id, s->customers[i].id) == 0)
             return dup_error(err, errlen, "customer", s->customers[i].id,
-                             s->customers[i - 1].line, s->customers[i].line);
+                             s->customers[i - 1].pos, s->customers[i].pos);
     for (size_t i = 0; i < s->ncustomers; i++)
         s->by_sales[i] = i;
     qsort_r(s->by_sales, s->ncustomers, sizeof *s->by_sales, sales_cmp, s->customers);

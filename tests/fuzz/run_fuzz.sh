@@ -1,6 +1,6 @@
 #!/bin/sh
-# Builds the libFuzzer target for the server's routing and query parsing
-# with clang straight from the server sources, then runs it for a bounded
+# Builds the libFuzzer target for the server's routing, query and X-Delay
+# parsing and /_stats output with clang straight from the server sources, then runs it for a bounded
 # number of inputs; any crash, sanitizer report or failed check fails.
 #   run_fuzz.sh SOURCE_DIR BUILD_DIR [RUNS] [MAX_SECONDS]
 # Needs Debian's clang and libclang-rt-14-dev (scripts/deps.sh --test).
@@ -20,9 +20,10 @@ s=$src/server
 "$cc" -std=c11 -g -O1 -D_GNU_SOURCE \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror \
-    -I "$s" -o "$out/fuzz_api" "$src/tests/fuzz/fuzz_api.c" \
-    "$s/api.c" "$s/route.c" "$s/respond.c" "$s/buf.c" "$s/json.c" \
-    "$s/store.c" "$s/store_build.c" "$s/store_load.c"
+    -I "$s" $(pkg-config --cflags lua5.4) -o "$out/fuzz_api" "$src/tests/fuzz/fuzz_api.c" \
+    "$s/api.c" "$s/route.c" "$s/respond.c" "$s/buf.c" "$s/utf8.c" "$s/store.c" \
+    "$s/store_build.c" "$s/plan.c" "$s/dist.c" "$s/rng.c" "$s/stats.c" "$s/dhist.c" \
+    "$s/clock.c" $(pkg-config --libs lua5.4-cjson lua5.4 libmicrohttpd) -lm
 
 # New inputs go to the build tree's corpus (first directory); the seed
 # corpus in the source tree, regression inputs included, is only read.

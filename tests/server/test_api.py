@@ -1,5 +1,6 @@
-"""Every route and filter of the Docking API, exactly (DESIGN, "The Docking
-API"): bodies, statuses, headers, key order, keep-alive."""
+"""Every route and filter of the Docking API, exactly (README, "The Docking
+API", and docs/DockingAPIServer.apib): bodies, statuses, headers, key order,
+keep-alive."""
 import http.client
 import sys
 import unittest

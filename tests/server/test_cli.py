@@ -60,15 +60,26 @@ class DataFiles(unittest.TestCase):
         good_user = '{"id":"1","name":"A","role":"sales"}'
         cases = {
             "missing.json": (None, "No such file"),
-            "notjson.json": ("{users: []}", "not valid JSON"),
-            "truncated.json": ('{"users":[', "not valid JSON"),
-            "empty.json": ("", "not valid JSON"),
+            "notjson.json": ("{users: []}", "not valid JSON: line 1, column 2: "),
+            "truncated.json": ('{"users":[', "not valid JSON: line 1, column 11: "),
+            "empty.json": ("", "not valid JSON: line 1, column 1: "),
+            "badline.json": ('{"users": [],\n "customers": [\n   1,]}',
+                             "not valid JSON: line 3, column 6: "),
             "array.json": ("[]", "expected an object"),
+            "number.json": ("42", "expected an object"),
             "nousers.json": ('{"customers":[]}', 'missing field "users"'),
             "nocustomers.json": ('{"users":[]}', 'missing field "customers"'),
-            "usersobj.json": ('{"users":{},"customers":[]}', '"users" must be an array'),
+            "usersobj.json": ('{"users":{"a":1},"customers":[]}',
+                              '"users" must be an array, got object'),
+            "usersstr.json": ('{"users":"x","customers":[]}', '"users" must be an array, got string'),
             "extra.json": ('{"users":[],"customers":[],"x":1}', 'unknown top-level field "x"'),
-            "notobj.json": ('{"users":[1],"customers":[]}', "users[0] must be an object"),
+            "notobj.json": ('{"users":[1],"customers":[]}', "users[0] must be an object, got number"),
+            "arrayrec.json": ('{"users":[["1"]],"customers":[]}',
+                              "users[0] must be an object, got array"),
+            "nullfield.json": ('{"users":[{"id":"1","name":null,"role":"r"}],"customers":[]}',
+                               "users[0].name must be a string, got null"),
+            "nulbyte.json": ('{"users":[{"id":"1","name":"a\\u0000b","role":"r"}],"customers":[]}',
+                             "users[0].name contains a NUL character"),
             "missingfield.json": ('{"users":[{"id":"1","name":"A"}],"customers":[]}',
                                   'users[0]: missing field "role"'),
             "numid.json": ('{"users":[{"id":1,"name":"A","role":"r"}],"customers":[]}',
@@ -76,10 +87,10 @@ class DataFiles(unittest.TestCase):
             "unknownfield.json": ('{"users":[{"id":"1","name":"A","role":"r","age":3}],'
                                   '"customers":[]}', 'unknown field "age"'),
             "dupuser.json": ('{"users":[%s,\n%s],"customers":[]}' % (good_user, good_user),
-                             'duplicate user id "1"'),
+                             'duplicate user id "1" (users[0] and users[1])'),
             "dupcustomer.json": ('{"users":[],"customers":[{"id":"7","name":"a","salesId":"1"},'
                                  '{"id":"7","name":"b","salesId":"2"}]}',
-                                 'duplicate customer id "7"'),
+                                 'duplicate customer id "7" (customers[0] and customers[1])'),
             "emptyid.json": ('{"users":[{"id":"","name":"A","role":"r"}],"customers":[]}',
                              "empty id"),
         }
@@ -196,10 +207,13 @@ class Lifecycle(unittest.TestCase):
         self.assertTrue(any("GET /users?name=john 200" in line for line in lines), lines)
         self.assertTrue(any("GET /nope 404" in line for line in lines), lines)
 
-    def test_quiet_is_default(self):
+    def test_quiet_is_default_but_the_stop_says_what_was_served(self):
         with Server("--delay", "0") as s:
             s.get("/users")
-        self.assertEqual(s.stderr, "")
+            s.get("/nope")
+        self.assertEqual(len(s.stderr.splitlines()), 1, s.stderr)
+        self.assertRegex(s.stderr, r"^dockscript serve: stopped: 2 requests in [0-9.]+ s "
+                                   r"\(200: 1, 404: 1\); in flight at most 1; ")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
-/* Unit tests of the server's parts that need no network: the JSON reader,
- * the store and its id order, routing and %-decoding, the API answers, the
- * slot queue and the delay timer. Links dsserver directly. */
+/* Unit tests of the server's parts that need no network: the store and its
+ * id order, routing and %-decoding, the API answers, delay specs and their
+ * draws, request plans, the delay histogram, the slot queue and the delay
+ * timer. Links dsserver directly. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +10,16 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "delay.h"
+#include "dhist.h"
+#include "dist.h"
 #include "heap.h"
-#include "json.h"
+#include "plan.h"
 #include "route.h"
 #include "slots.h"
 #include "store.h"
+#include "store_build.h"
 
 static int failures;
 
@@ -24,33 +30,6 @@ static int failures;
             failures++; \
         } \
     } while (0)
-
-static int parse(const char *text, struct ds_json *v, char *err)
-{
-    return ds_json_parse(text, strlen(text), v, err, 200);
-}
-
-static void test_json(void)
-{
-    struct ds_json v;
-    char err[200];
-    CHECK(parse("{\"a\": [1, -2.5e3, true, false, null, \"x\\u00e9\\ud83d\\ude00\"]}", &v, err) == 0);
-    CHECK(v.type == DS_JSON_OBJECT && v.n == 1 && strcmp(v.items[0].key, "a") == 0);
-    CHECK(v.items[0].n == 6 && v.items[0].items[1].type == DS_JSON_NUMBER);
-    CHECK(strcmp(v.items[0].items[5].str, "x\xc3\xa9\xf0\x9f\x98\x80") == 0);
-    ds_json_free(&v);
-    static const char *bad[] = {"", "{", "[1,]", "{\"a\" 1}", "01", "\"\\x\"", "\"\x01\"",
-                                "[1] 2", "\"\\ud800\"", "tru", "\"\xff\"", "{1:2}", "-", NULL};
-    for (int i = 0; bad[i]; i++) {
-        CHECK(parse(bad[i], &v, err) != 0);
-        CHECK(strncmp(err, "line ", 5) == 0);
-    }
-    CHECK(parse("[\n\n  x]", &v, err) != 0 && strncmp(err, "line 3:", 7) == 0);
-    char deep[200];
-    memset(deep, '[', 100);
-    deep[100] = '\0';
-    CHECK(parse(deep, &v, err) != 0 && strstr(err, "nested deeper"));
-}
 
 static void test_id_order(void)
 {
@@ -75,20 +54,16 @@ static void test_store_seed(void)
     ds_store_free(s);
 }
 
-static void test_store_load(void)
+static void test_store_duplicates(void)
 {
-    char path[] = "/tmp/ds_unit_XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    const char *text = "{\"users\":[{\"id\":\"1\",\"name\":\"A\",\"role\":\"r\"}],\n"
-                       "\"customers\":[{\"id\":\"1\",\"name\":\"c\",\"salesId\":\"1\"},\n"
-                       "{\"id\":\"1\",\"name\":\"d\",\"salesId\":\"1\"}]}";
-    CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-    close(fd);
+    struct ds_store *s = ds_store_new(0, 3);
+    CHECK(ds_store_add_customer(s, "1", "c", "1", 0) == 0);
+    CHECK(ds_store_add_customer(s, "2", "d", "1", 1) == 0);
+    CHECK(ds_store_add_customer(s, "1", "e", "1", 2) == 0);
     char err[300];
-    CHECK(ds_store_load(path, err, sizeof err) == NULL);
-    CHECK(strstr(err, path) && strstr(err, "duplicate customer id \"1\" (lines 2 and 3)"));
-    unlink(path);
+    CHECK(ds_store_finish(s, err, sizeof err) != 0);
+    CHECK(strcmp(err, "duplicate customer id \"1\" (customers[0] and customers[2])") == 0);
+    ds_store_free(s);
 }
 
 static void test_route(void)
@@ -105,6 +80,11 @@ static void test_route(void)
     CHECK(ds_route_match("users", &r) == 0 && r.kind == DS_ROUTE_NONE);
     CHECK(ds_route_match("/users/%00", &r) == 0 && r.kind == DS_ROUTE_BAD);
     CHECK(ds_route_match("HTTP://h:1/customers", &r) == 0 && r.kind == DS_ROUTE_CUSTOMERS);
+    CHECK(ds_route_match("/_stats", &r) == 0 && r.kind == DS_ROUTE_STATS);
+    CHECK(ds_route_match("/%5Fstats", &r) == 0 && r.kind == DS_ROUTE_STATS);
+    CHECK(ds_route_match("/_stats/1", &r) == 0 && r.kind == DS_ROUTE_NONE);
+    CHECK(ds_route_api_find("customer") == 3 && ds_route_api_find("nosuch") == -1);
+    CHECK(ds_route_api_index(DS_ROUTE_USERS) == 0 && ds_route_api_index(DS_ROUTE_STATS) == -1);
     int bad;
     char *d = ds_pct_decode("%zz%4", 5, &bad);
     CHECK(d && strcmp(d, "%zz%4") == 0);
@@ -146,9 +126,15 @@ static void test_api(void)
            "{\"message\":\"Method DELETE not allowed\",\"type\":\"MethodNotAllowed\"}");
     expect(s, "GET", "/x\x01", none, 404,
            "{\"message\":\"Path /x\\u0001 not found\",\"type\":\"NotFound\"}");
-    CHECK(ds_api_delayed("GET", "/users/1") && ds_api_delayed("GET", "/customers"));
-    CHECK(!ds_api_delayed("GET", "/") && !ds_api_delayed("POST", "/users"));
-    CHECK(!ds_api_delayed("GET", "/nope"));
+    /* without the handler (--no-stats), /_stats is a path like any other */
+    expect(s, "GET", "/_stats", none, 404,
+           "{\"message\":\"Path /_stats not found\",\"type\":\"NotFound\"}");
+    struct ds_route rt;
+    ds_route_match("/customers/2", &rt);
+    CHECK(ds_api_route("GET", &rt) == 3 && ds_api_route("POST", &rt) == -1);
+    ds_route_free(&rt);
+    ds_route_match("/", &rt);
+    CHECK(ds_api_route("GET", &rt) == -1);
     ds_store_free(s);
 }
 
@@ -156,7 +142,7 @@ static void test_slots(void)
 {
     struct ds_slots sl;
     struct ds_delay_node a, b, c;
-    ds_slots_init(&sl, 1);
+    ds_slots_init(&sl, 1, SIZE_MAX);
     CHECK(ds_slots_acquire(&sl, &a) == 1);
     CHECK(ds_slots_acquire(&sl, &b) == 0);
     CHECK(ds_slots_acquire(&sl, &c) == 0);
@@ -169,7 +155,7 @@ static void test_slots_remove(void)
 {
     struct ds_slots sl;
     struct ds_delay_node a, b, c, d;
-    ds_slots_init(&sl, 1);
+    ds_slots_init(&sl, 1, SIZE_MAX);
     CHECK(ds_slots_acquire(&sl, &a) == 1);
     ds_slots_acquire(&sl, &b);
     ds_slots_acquire(&sl, &c);
@@ -215,6 +201,14 @@ static void test_heap(void)
     ds_heap_free(&h);
 }
 
+/* n waits s seconds once it holds a slot. */
+static struct ds_delay_node *waits(struct ds_delay_node *n, double s)
+{
+    memset(n, 0, sizeof *n);
+    n->wait_ns = (uint64_t)(s * 1e9);
+    return n;
+}
+
 struct fired {
     struct ds_delay_node *order[8];
     uint64_t at[8];
@@ -237,12 +231,12 @@ static void test_delay(void)
 {
     char err[100];
     struct fired f = {{0}, {0}, 0};
-    struct ds_delay *d = ds_delay_start(0.05, 2, on_fire, &f, err, sizeof err);
+    struct ds_delay *d = ds_delay_start(2, SIZE_MAX, on_fire, &f, err, sizeof err);
     CHECK(d != NULL);
     struct ds_delay_node n[4];
     uint64_t t0 = ds_now_ns();
     for (int i = 0; i < 4; i++)
-        CHECK(ds_delay_add(d, &n[i], -1) == 0);
+        CHECK(ds_delay_add(d, waits(&n[i], 0.05), -1) == 0);
     for (int i = 0; i < 200 && ds_delay_pending(d); i++)
         usleep(5000);
     CHECK(ds_delay_pending(d) == 0);
@@ -258,10 +252,10 @@ static void test_delay_flush(void)
 {
     char err[100];
     struct fired f = {{0}, {0}, 0};
-    struct ds_delay *d = ds_delay_start(60, 1, on_fire, &f, err, sizeof err);
+    struct ds_delay *d = ds_delay_start(1, SIZE_MAX, on_fire, &f, err, sizeof err);
     struct ds_delay_node n[3];
     for (int i = 0; i < 3; i++)
-        ds_delay_add(d, &n[i], -1);
+        ds_delay_add(d, waits(&n[i], 60), -1);
     uint64_t t0 = ds_now_ns();
     ds_delay_flush(d);
     for (int i = 0; i < 200 && ds_delay_pending(d); i++)
@@ -289,15 +283,15 @@ static void test_delay_hangup_queued(void)
 {
     char err[100];
     struct fired f = {{0}, {0}, 0};
-    struct ds_delay *d = ds_delay_start(0.2, 1, on_fire, &f, err, sizeof err);
+    struct ds_delay *d = ds_delay_start(1, SIZE_MAX, on_fire, &f, err, sizeof err);
     int a[2], b[2];
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, a) == 0);
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, b) == 0);
     struct ds_delay_node n[3];
     uint64_t t0 = ds_now_ns();
-    CHECK(ds_delay_add(d, &n[0], -1) == 0);     /* holds the slot */
-    CHECK(ds_delay_add(d, &n[1], a[0]) == 0);   /* queued */
-    CHECK(ds_delay_add(d, &n[2], b[0]) == 0);   /* queued */
+    CHECK(ds_delay_add(d, waits(&n[0], 0.2), -1) == 0);     /* holds the slot */
+    CHECK(ds_delay_add(d, waits(&n[1], 0.2), a[0]) == 0);   /* queued */
+    CHECK(ds_delay_add(d, waits(&n[2], 0.2), b[0]) == 0);   /* queued */
     CHECK(write(b[1], "GET / HTTP/1.1\r\n", 16) == 16);  /* pipelined data */
     close(a[1]);
     wait_fired(&f, 1);
@@ -321,13 +315,13 @@ static void test_delay_hangup_timed(void)
 {
     char err[100];
     struct fired f = {{0}, {0}, 0};
-    struct ds_delay *d = ds_delay_start(0.3, 1, on_fire, &f, err, sizeof err);
+    struct ds_delay *d = ds_delay_start(1, SIZE_MAX, on_fire, &f, err, sizeof err);
     int a[2];
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, a) == 0);
     struct ds_delay_node n[2];
     uint64_t t0 = ds_now_ns();
-    CHECK(ds_delay_add(d, &n[0], a[0]) == 0);   /* holds the slot */
-    CHECK(ds_delay_add(d, &n[1], -1) == 0);     /* queued */
+    CHECK(ds_delay_add(d, waits(&n[0], 0.3), a[0]) == 0);   /* holds the slot */
+    CHECK(ds_delay_add(d, waits(&n[1], 0.3), -1) == 0);     /* queued */
     usleep(50000);
     CHECK(f.n == 0);
     shutdown(a[1], SHUT_RDWR);
@@ -341,12 +335,181 @@ static void test_delay_hangup_timed(void)
     close(a[1]);
 }
 
+/* Per-node waits on one timer: a later, shorter wait fires first; a
+ * slotless node neither takes nor waits for a slot; a full queue turns a
+ * node away. */
+static void test_delay_mixed(void)
+{
+    char err[100];
+    struct fired f = {{0}, {0}, 0};
+    struct ds_delay *d = ds_delay_start(1, 1, on_fire, &f, err, sizeof err);
+    struct ds_delay_node n[4];
+    uint64_t t0 = ds_now_ns();
+    CHECK(ds_delay_add(d, waits(&n[0], 0.15), -1) == 0);    /* the slot */
+    CHECK(ds_delay_add(d, waits(&n[1], 0.05), -1) == 0);    /* the queue's one place */
+    CHECK(ds_delay_full(d));
+    CHECK(ds_delay_add(d, waits(&n[2], 0.01), -1) == DS_DELAY_FULL);
+    CHECK(n[2].state == DS_NODE_OUT && ds_delay_queued(d) == 1);
+    waits(&n[3], 0.02)->slotless = 1;
+    CHECK(ds_delay_add(d, &n[3], -1) == 0);                  /* no slot needed */
+    wait_fired(&f, 3);
+    ds_delay_stop(d);
+    CHECK(f.n == 3 && f.order[0] == &n[3] && f.order[1] == &n[0] && f.order[2] == &n[1]);
+    CHECK(ms_since(t0, f.at[0]) >= 20 && ms_since(t0, f.at[0]) < 120);
+    /* n[1] starts its 50 ms when n[0] leaves the slot at 150 ms */
+    CHECK(ms_since(t0, f.at[2]) >= 200 && ms_since(t0, f.at[2]) < 320);
+}
+
+/* A node that waits forever fires only on a flush (the stop of a hung
+ * request). */
+static void test_delay_never(void)
+{
+    char err[100];
+    struct fired f = {{0}, {0}, 0};
+    struct ds_delay *d = ds_delay_start(0, SIZE_MAX, on_fire, &f, err, sizeof err);
+    struct ds_delay_node n;
+    waits(&n, 0)->wait_ns = UINT64_MAX;
+    n.slotless = 1;
+    CHECK(ds_delay_add(d, &n, -1) == 0);
+    usleep(50000);
+    CHECK(__atomic_load_n(&f.n, __ATOMIC_ACQUIRE) == 0);
+    ds_delay_flush(d);
+    wait_fired(&f, 1);
+    CHECK(f.n == 1 && n.state == DS_NODE_DUE);
+    ds_delay_stop(d);
+}
+
+static int parses(const char *spec, struct ds_dist *d)
+{
+    char err[200];
+    return ds_dist_parse(spec, d, err, sizeof err) == 0;
+}
+
+static void test_dist_parse(void)
+{
+    struct ds_dist d;
+    char err[200];
+    CHECK(parses("0.5", &d) && d.kind == DS_DIST_FIXED && d.a == 0.5);
+    CHECK(parses("0", &d) && parses("3600", &d) && parses("1e-3", &d));
+    CHECK(parses("uniform:0.1,0.3", &d) && d.kind == DS_DIST_UNIFORM && d.b == 0.3);
+    CHECK(parses("uniform:1,1", &d));
+    CHECK(parses("exp:0.2", &d) && d.kind == DS_DIST_EXP && d.a == 0.2);
+    CHECK(parses("lognormal:0.1,0.5", &d) && d.kind == DS_DIST_LOGNORMAL);
+    static const char *bad[] = {"", "-1", "abc", "nan", "inf", "0x10", "1e9", "3601", " 1",
+                                "exp:-1", "exp:0", "exp:", "exp:1,2", "uniform:3,1",
+                                "uniform:1", "uniform:1,2,3", "uniform:,1", "lognormal:1,0.5",
+                                "lognormal:1,1", "lognormal:0,1", "normal:1", ":1", "exp:+1",
+                                NULL};
+    for (int i = 0; bad[i]; i++) {
+        CHECK(ds_dist_parse(bad[i], &d, err, sizeof err) != 0);
+        CHECK(strncmp(err, "'", 1) == 0 && strstr(err, bad[i]));
+    }
+    ds_dist_parse("uniform:3,1", &d, err, sizeof err);
+    CHECK(strstr(err, "A must not be greater than B") != NULL);
+    ds_dist_parse("lognormal:1,0.5", &d, err, sizeof err);
+    CHECK(strstr(err, "P99 must be greater than MEDIAN") != NULL);
+    ds_dist_parse("gamma:1", &d, err, sizeof err);
+    CHECK(strstr(err, "unknown distribution 'gamma'") != NULL);
+    double v;
+    CHECK(ds_seconds_scan("1e999", &v) == 0 && isinf(v));
+    CHECK(ds_seconds_scan("-1", &v) != 0 && ds_seconds_scan("1.5x", &v) != 0);
+}
+
+/* Sample moments of 200,000 draws against the distributions' own. */
+static void test_dist_sample(void)
+{
+    enum { N = 200000 };
+    struct ds_rng r;
+    struct ds_dist d;
+    double sum = 0, lo = 1e9, hi = 0;
+    ds_rng_seed(&r, 1, 1);
+    parses("uniform:0.1,0.3", &d);
+    for (int i = 0; i < N; i++) {
+        double v = ds_dist_sample(&d, &r);
+        sum += v;
+        lo = fmin(lo, v);
+        hi = fmax(hi, v);
+    }
+    CHECK(lo >= 0.1 && hi < 0.3 && fabs(sum / N - 0.2) < 0.001);
+    parses("exp:0.1", &d);
+    int over_p99 = 0;
+    sum = 0;
+    for (int i = 0; i < N; i++) {
+        double v = ds_dist_sample(&d, &r);
+        sum += v;
+        over_p99 += v > 0.1 * log(100.0);
+    }
+    CHECK(fabs(sum / N - 0.1) < 0.002 && abs(over_p99 - N / 100) < N / 500);
+    parses("lognormal:0.1,0.5", &d);
+    int below_median = 0, over = 0;
+    for (int i = 0; i < N; i++) {
+        double v = ds_dist_sample(&d, &r);
+        below_median += v < 0.1;
+        over += v > 0.5;
+    }
+    CHECK(abs(below_median - N / 2) < N / 100 && abs(over - N / 100) < N / 500);
+    CHECK(fabs(ds_dist_p99(&d) - 0.5) < 1e-12);
+}
+
+/* Same seed, same draws; a fault stream that does not move the delays. */
+static void test_plan(void)
+{
+    struct ds_plan_cfg cfg = {0};
+    for (int i = 0; i < DS_API_ROUTES; i++)
+        parses("exp:0.1", &cfg.delay[i]);
+    struct ds_planner a, b;
+    ds_planner_init(&a, &cfg, 7);
+    cfg.fail = 0.3;
+    cfg.reset = 0.2;
+    ds_planner_init(&b, &cfg, 7);
+    int fails = 0, resets = 0;
+    for (int i = 0; i < 10000; i++) {
+        struct ds_plan pa, pb;
+        ds_plan_request(&a, i % 4, NULL, &pa);
+        ds_plan_request(&b, i % 4, NULL, &pb);
+        CHECK(pa.wait_ns == pb.wait_ns && pa.fault == DS_FAULT_NONE);
+        fails += pb.fault == DS_FAULT_FAIL;
+        resets += pb.fault == DS_FAULT_RESET;
+    }
+    CHECK(abs(fails - 3000) < 200 && abs(resets - 2000) < 200);
+    cfg.client_delay = 1;
+    cfg.max_delay = 60;
+    ds_planner_init(&a, &cfg, 7);
+    struct ds_plan p;
+    ds_plan_request(&a, 0, "0.25", &p);
+    CHECK(!p.bad_xdelay && p.wait_ns == 250000000u);
+    ds_plan_request(&a, 0, "1e9", &p);
+    CHECK(!p.bad_xdelay && p.wait_ns == 60000000000u);
+    static const char *bad[] = {"-1", "abc", "", "0x1", "nan", "1,5", NULL};
+    for (int i = 0; bad[i]; i++) {
+        ds_plan_request(&a, 0, bad[i], &p);
+        CHECK(p.bad_xdelay);
+    }
+    cfg.client_delay = 0;
+    ds_planner_init(&a, &cfg, 7);
+    ds_plan_request(&a, 0, "abc", &p);   /* ignored without client delays */
+    CHECK(!p.bad_xdelay);
+}
+
+static void test_dhist(void)
+{
+    static struct ds_dhist h;
+    CHECK(ds_dhist_quantile(&h, 0.5) == 0 && ds_dhist_max(&h) == 0);
+    for (int i = 1; i <= 1000; i++)
+        ds_dhist_record(&h, (uint64_t)i * 1000000u);      /* 1 ms .. 1 s */
+    CHECK(fabs(ds_dhist_quantile(&h, 0.5) - 0.5) < 0.5 * 0.005);
+    CHECK(fabs(ds_dhist_quantile(&h, 0.99) - 0.99) < 0.99 * 0.005);
+    CHECK(ds_dhist_max(&h) == 1.0 && ds_dhist_quantile(&h, 1.0) <= 1.0);
+    CHECK(fabs(ds_dhist_quantile(&h, 0.001) - 0.001) < 0.001 * 0.005);
+    ds_dhist_record(&h, 7200ull * 1000000000u);           /* beyond the range */
+    CHECK(ds_dhist_max(&h) == 7200.0);
+}
+
 int main(void)
 {
-    test_json();
     test_id_order();
     test_store_seed();
-    test_store_load();
+    test_store_duplicates();
     test_route();
     test_api();
     test_slots();
@@ -356,6 +519,12 @@ int main(void)
     test_delay_flush();
     test_delay_hangup_queued();
     test_delay_hangup_timed();
+    test_delay_mixed();
+    test_delay_never();
+    test_dist_parse();
+    test_dist_sample();
+    test_plan();
+    test_dhist();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
     else

@@ -1,0 +1,85 @@
+#include "reply.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+static enum MHD_Result queue_oom(struct MHD_Connection *conn, struct ds_req *req)
+{
+    static const char body[] = "{\"message\":\"Out of memory\",\"type\":\"ServerError\"}";
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, resp);
+    MHD_destroy_response(resp);
+    req->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    return ret;
+}
+
+enum MHD_Result ds_reply_queue(struct MHD_Connection *conn, struct ds_req *req,
+                               struct ds_reply *r)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(r->body);
+        return queue_oom(conn, req);
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->text_plain ? "text/plain; charset=utf-8" : "application/json");
+    if (r->allow_get)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET");
+    enum MHD_Result ret = MHD_queue_response(conn, r->status, resp);
+    MHD_destroy_response(resp);
+    req->status = r->status;
+    return ret;
+}
+
+enum MHD_Result ds_reply_error(struct MHD_Connection *conn, struct ds_req *req,
+                               unsigned status, const char *type, const char *message)
+{
+    struct ds_reply r;
+    if (ds_api_error(&r, status, type, message) != 0)
+        return queue_oom(conn, req);
+    return ds_reply_queue(conn, req, &r);
+}
+
+static enum MHD_Result query_value(void *cls, enum MHD_ValueKind kind,
+                                   const char *key, const char *value)
+{
+    (void)kind;
+    ds_query_set(cls, key, value);
+    return MHD_YES;
+}
+
+enum MHD_Result ds_reply_api(struct ds_server *srv, struct MHD_Connection *conn,
+                             const char *method, const char *url, struct ds_req *req)
+{
+    if (req->plan.fault == DS_FAULT_FAIL)
+        return ds_reply_error(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "InjectedFault",
+                              "Injected fault: this request was chosen to fail (--fail)");
+    struct ds_query q = {NULL, NULL, NULL};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_value, &q);
+    struct ds_reply r;
+    if (ds_api_reply(srv->store, method, url, &req->route, &q, &r) != 0)
+        return queue_oom(conn, req);
+    return ds_reply_queue(conn, req, &r);
+}
+
+enum MHD_Result ds_reply_stats(struct ds_server *srv, struct MHD_Connection *conn,
+                               struct ds_req *req)
+{
+    struct ds_server_stats st;
+    ds_server_stats(srv, &st);
+    struct ds_buf b;
+    ds_buf_init(&b);
+    ds_stats_json(&st, &b);
+    struct ds_reply r = {.status = MHD_HTTP_OK};
+    r.body = ds_buf_take(&b, &r.len);
+    if (!r.body)
+        return queue_oom(conn, req);
+    return ds_reply_queue(conn, req, &r);
+}

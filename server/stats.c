@@ -1,0 +1,183 @@
+#include "stats.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+
+static const char *const route_names[DS_SERVER_STAT_ROUTES] = {
+    "users", "user", "customers", "customer", "root", "stats", "other"};
+
+const char *ds_server_stats_route(unsigned i)
+{
+    return i < DS_SERVER_STAT_ROUTES ? route_names[i] : "other";
+}
+
+static unsigned route_slot(enum ds_route_kind k)
+{
+    int api = ds_route_api_index(k);
+    if (api >= 0)
+        return (unsigned)api;
+    return k == DS_ROUTE_ROOT ? 4 : k == DS_ROUTE_STATS ? 5 : 6;
+}
+
+static uint64_t get(const ds_counter *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static void set(ds_counter *c, uint64_t v)
+{
+    atomic_store_explicit(c, v, memory_order_relaxed);
+}
+
+/* One writer: a plain load and store (see stats.h). */
+static void add(ds_counter *c, uint64_t by)
+{
+    set(c, get(c) + by);
+}
+
+void ds_stats_init(struct ds_stats *s)
+{
+    s->start_ns = ds_now_ns();
+}
+
+void ds_stats_begin(struct ds_stats *s)
+{
+    uint64_t n = get(&s->in_flight) + 1;
+    set(&s->in_flight, n);
+    if (n > get(&s->in_flight_max))
+        set(&s->in_flight_max, n);
+}
+
+void ds_stats_end(struct ds_stats *s)
+{
+    set(&s->in_flight, get(&s->in_flight) - 1);
+}
+
+void ds_stats_done(struct ds_stats *s, enum ds_route_kind k, unsigned status)
+{
+    add(&s->total, 1);
+    add(&s->by_route[route_slot(k)], 1);
+    if (status >= 100 && status < 100 + DS_SERVER_STATUSES)
+        add(&s->by_status[status - 100], 1);
+}
+
+void ds_stats_fault(struct ds_stats *s, enum ds_fault f)
+{
+    if (f != DS_FAULT_NONE)
+        add(&s->faults[f], 1);
+}
+
+void ds_stats_delay(struct ds_stats *s, uint64_t ns)
+{
+    ds_dhist_record(&s->delay, ns);
+}
+
+void ds_stats_read(const struct ds_stats *s, size_t queued, struct ds_server_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->uptime = (double)(ds_now_ns() - s->start_ns) / 1e9;
+    out->in_flight = get(&s->in_flight);
+    out->in_flight_max = get(&s->in_flight_max);
+    out->queued = queued;
+    out->total = get(&s->total);
+    for (size_t i = 0; i < DS_SERVER_STATUSES; i++)
+        out->by_status[i] = get(&s->by_status[i]);
+    for (size_t i = 0; i < DS_SERVER_STAT_ROUTES; i++)
+        out->by_route[i] = get(&s->by_route[i]);
+    out->fail = get(&s->faults[DS_FAULT_FAIL]);
+    out->reset = get(&s->faults[DS_FAULT_RESET]);
+    out->hang = get(&s->faults[DS_FAULT_HANG]);
+    out->delay_p50 = ds_dhist_quantile(&s->delay, 0.50);
+    out->delay_p99 = ds_dhist_quantile(&s->delay, 0.99);
+    out->delay_max = ds_dhist_max(&s->delay);
+}
+
+static void addf(struct ds_buf *b, const char *fmt, const char *key, double v)
+{
+    char tmp[96];
+    snprintf(tmp, sizeof tmp, fmt, key, v);
+    ds_buf_adds(b, tmp);
+}
+
+static void addu(struct ds_buf *b, const char *key, uint64_t v)
+{
+    char tmp[96];
+    snprintf(tmp, sizeof tmp, "\"%s\":%llu", key, (unsigned long long)v);
+    ds_buf_adds(b, tmp);
+}
+
+static void by_status(struct ds_buf *b, const struct ds_server_stats *st)
+{
+    int first = 1;
+    ds_buf_adds(b, "\"by_status\":{");
+    for (unsigned i = 0; i < DS_SERVER_STATUSES; i++) {
+        if (!st->by_status[i])
+            continue;
+        char key[8];
+        snprintf(key, sizeof key, "%u", 100 + i);
+        if (!first)
+            ds_buf_addc(b, ',');
+        first = 0;
+        addu(b, key, st->by_status[i]);
+    }
+    ds_buf_addc(b, '}');
+}
+
+static void by_route(struct ds_buf *b, const struct ds_server_stats *st)
+{
+    /* alphabetical, as every object the server writes */
+    static const unsigned order[DS_SERVER_STAT_ROUTES] = {3, 2, 6, 4, 5, 1, 0};
+    ds_buf_adds(b, "\"by_route\":{");
+    for (unsigned i = 0; i < DS_SERVER_STAT_ROUTES; i++) {
+        if (i)
+            ds_buf_addc(b, ',');
+        addu(b, route_names[order[i]], st->by_route[order[i]]);
+    }
+    ds_buf_addc(b, '}');
+}
+
+void ds_stats_json(const struct ds_server_stats *st, struct ds_buf *b)
+{
+    addf(b, "{\"delay\":{\"%s\":%.6f", "max", st->delay_max);
+    addf(b, ",\"%s\":%.6f", "p50", st->delay_p50);
+    addf(b, ",\"%s\":%.6f},", "p99", st->delay_p99);
+    ds_buf_adds(b, "\"faults\":{");
+    addu(b, "fail", st->fail);
+    ds_buf_addc(b, ',');
+    addu(b, "hang", st->hang);
+    ds_buf_addc(b, ',');
+    addu(b, "reset", st->reset);
+    ds_buf_adds(b, "},");
+    addu(b, "in_flight", st->in_flight);
+    ds_buf_addc(b, ',');
+    addu(b, "in_flight_max", st->in_flight_max);
+    ds_buf_addc(b, ',');
+    addu(b, "queued", st->queued);
+    ds_buf_adds(b, ",\"requests\":{");
+    by_route(b, st);
+    ds_buf_addc(b, ',');
+    by_status(b, st);
+    ds_buf_addc(b, ',');
+    addu(b, "total", st->total);
+    addf(b, "},\"%s\":%.3f}", "uptime", st->uptime);
+}
+
+void ds_server_stats_line(const struct ds_server_stats *st, char *buf, size_t len)
+{
+    char statuses[256] = "";
+    size_t used = 0;
+    for (unsigned i = 0; i < DS_SERVER_STATUSES && used < sizeof statuses - 32; i++)
+        if (st->by_status[i])
+            used += (size_t)snprintf(statuses + used, sizeof statuses - used, "%s%u: %llu",
+                                     used ? ", " : "", 100 + i,
+                                     (unsigned long long)st->by_status[i]);
+    snprintf(buf, len,
+             "%llu requests in %.1f s (%s); in flight at most %llu; "
+             "faults: fail %llu, reset %llu, hang %llu; delay p50 %.3f s, p99 %.3f s, max %.3f s",
+             (unsigned long long)st->total, st->uptime, used ? statuses : "none",
+             (unsigned long long)st->in_flight_max, (unsigned long long)st->fail,
+             (unsigned long long)st->reset, (unsigned long long)st->hang, st->delay_p50,
+             st->delay_p99, st->delay_max);
+}

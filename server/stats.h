@@ -1,0 +1,48 @@
+/* The counters behind GET /_stats, srv:stats() and the summary line.
+ * Every counter has one writer, the libmicrohttpd thread (the daemon runs
+ * one epoll thread; the delay histogram's writer is the timer thread), so
+ * an update is a relaxed load and store: no lock and no locked
+ * instruction on the hot path. Other threads read them relaxed at any
+ * time. A daemon with several threads would need one block per thread,
+ * summed on read. */
+#ifndef DS_STATS_H
+#define DS_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "dhist.h"
+#include "plan.h"
+#include "route.h"
+#include "server.h"
+
+typedef atomic_uint_fast64_t ds_counter;
+
+struct ds_stats {
+    uint64_t start_ns;
+    ds_counter in_flight, in_flight_max, total;
+    ds_counter by_status[DS_SERVER_STATUSES];
+    ds_counter by_route[DS_SERVER_STAT_ROUTES];
+    ds_counter faults[DS_FAULT_HANG + 1];
+    struct ds_dhist delay;
+};
+
+/* s must be zeroed (it lives in a calloc'd server). */
+void ds_stats_init(struct ds_stats *s);
+/* A request was read: it is in flight until ds_stats_end. */
+void ds_stats_begin(struct ds_stats *s);
+void ds_stats_end(struct ds_stats *s);
+/* A request finished; status 0 when it got no answer. */
+void ds_stats_done(struct ds_stats *s, enum ds_route_kind k, unsigned status);
+void ds_stats_fault(struct ds_stats *s, enum ds_fault f);
+/* A waiting request was released after ns (timer thread only). */
+void ds_stats_delay(struct ds_stats *s, uint64_t ns);
+
+/* Any thread. */
+void ds_stats_read(const struct ds_stats *s, size_t queued, struct ds_server_stats *out);
+/* The JSON of GET /_stats, keys in alphabetical order like the API's. */
+void ds_stats_json(const struct ds_server_stats *st, struct ds_buf *b);
+
+#endif
