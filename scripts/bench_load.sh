@@ -59,6 +59,13 @@ check() {
 }
 
 load() { "$ds" load.lua "$@"; }
+# A run of 10,000 connections leaves as many client sockets in TIME_WAIT for
+# a minute: the next run's connects would hunt for free ports. Waits (70 s
+# at most) until they are gone, so that every timed run starts alike.
+drain() {
+    i=0
+    while [ "$(ss -tan state time-wait | wc -l)" -gt 500 ] && [ $i -lt 70 ]; do sleep 1; i=$((i + 1)); done
+}
 docking=$(realpath scripts/docking_scenario.lua)
 
 echo "== A. open model against dockscript serve --delay 0.5 =="
@@ -146,6 +153,7 @@ kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
 
 echo "== D. 10,000 in flight at delay 0.5 =="
 serve 0.5
+drain
 /usr/bin/time -f "%M" -o "$tmp/rss" "$ds" load.lua "$docking" --vus 10000 --iterations 10000 \
     --threads 1 --quiet --json "$tmp/d.json" -- "$srv_url" >/dev/null
 set -- $(check "$tmp/d.json")
@@ -153,6 +161,7 @@ echo "10,000 VUs, 1 thread: peak RSS $(awk '{printf "%.0f", $1/1024}' "$tmp/rss"
 : >"$tmp/bench"; : >"$tmp/floor"
 r=0
 while [ $r -lt "$rounds" ]; do
+    drain
     /usr/bin/time -f "%M" -o "$tmp/rss2" "$ds" bench.lua --url "$srv_url" --names 10000 --sync-max 0 \
         --threads 2 --quiet --json "$tmp/bench.json" >"$tmp/bench.out" || die "bench.lua failed: $(cat "$tmp/bench.out")"
     "$ds" -e '
@@ -161,6 +170,7 @@ while [ $r -lt "$rounds" ]; do
       assert(run.identical == true, "results not checked identical")
       print(run.async_median)' "$tmp/bench.json" >>"$tmp/bench" || die "bench.lua: results not identical"
     cat "$tmp/rss2" >>"$tmp/rss_all"
+    drain
     "$floor" "${srv_url##*:}" 10000 | /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); assert d["errors"]==0, d; print(d["seconds"])' >>"$tmp/floor"
     r=$((r + 1))
 done
