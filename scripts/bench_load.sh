@@ -24,8 +24,8 @@ chmod 755 "$tmp"
 pids=
 cleanup() { for p in $pids; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
-die() { echo "bench_load.sh: $*" >&2; exit 1; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+me=bench_load.sh
+. scripts/bench_lib.sh
 
 # serve DELAY: starts `dockscript serve` in its own process; sets $srv_pid, $srv_url
 serve() {
@@ -92,28 +92,8 @@ for model in open closed; do
 done
 
 echo "== C. client cost at delay 0 (nginx, one GET per iteration, 64 VUs, recording on) =="
-port=$(free_port)
-mkdir -p "$tmp/www"
-printf '[{"id":"1","name":"Andy Ziemmer","salesId":"1"},{"id":"2","name":"Michael Jordan","salesId":"1"}]' >"$tmp/www/customers.json"
-chmod -R a+rX "$tmp/www"
-cat >"$tmp/nginx.conf" <<EOC
-worker_processes 1;
-daemon off;
-pid $tmp/nginx.pid;
-error_log $tmp/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$port; root $tmp/www; default_type application/json; }
-}
-EOC
-nginx -c "$tmp/nginx.conf" &
-pids="$pids $!"
-url="http://127.0.0.1:$port/customers.json"
-i=0
-until curl -sf "$url" -o "$tmp/got"; do i=$((i + 1)); [ $i -lt 50 ] || die "nginx did not start"; sleep 0.1; done
-cmp -s "$tmp/got" "$tmp/www/customers.json" || die "nginx does not serve the file's bytes"
+start_nginx
+check_target "$url" "$tmp/www/customers.json"
 cat >"$tmp/get.lua" <<'EOS'
 -- one GET per iteration: the client's cost per request
 return { iteration = function(args) return http.get(args[1]).status end }
