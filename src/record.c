@@ -2,6 +2,7 @@
  * is found by a linear scan with a cheap first-byte-and-length check: at
  * 100 tags that is still below the cost of one curl_easy_getinfo. */
 #include "record.h"
+#include "grow.h"
 #include "lmetrics.h"
 
 #include <stdio.h>
@@ -72,18 +73,11 @@ static int count_second(struct ds_rec *r, double now, int64_t n)
 {
     double d = now - r->t0;
     size_t sec = d > 0 ? (size_t)d : 0;
-    if (sec >= r->nsec) {
-        size_t cap = r->nsec ? r->nsec : 64;
-        while (cap <= sec)
-            cap *= 2;
-        int64_t *p = realloc(r->per_sec, cap * sizeof *p);
-        if (!p)
-            return -1;
-        memset(p + r->nsec, 0, (cap - r->nsec) * sizeof *p);
-        r->per_sec = p;
-        r->nsec = cap;
-    }
-    r->per_sec[sec] += n;
+    int64_t *p = grow_zeroed(r->per_sec, &r->nsec, sec, sizeof *p);
+    if (!p)
+        return -1;
+    r->per_sec = p;
+    p[sec] += n;
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* A load run on the calling thread: lays out the workers' shares, starts
  * them together, reports progress, and merges their figures. */
 #include "runner.h"
+#include "grow.h"
 #include "sched.h"
 
 #include <math.h>
@@ -208,13 +209,11 @@ static int merge_errors(struct ds_worker *dst, const struct ds_worker *src)
 
 static int merge_series(struct ds_worker *dst, struct ds_worker *src)
 {
-    if (src->nseries > dst->nseries) {
-        struct ds_second *p = realloc(dst->series, src->nseries * sizeof *p);
+    if (src->nseries) {
+        struct ds_second *p = grow_zeroed(dst->series, &dst->nseries, src->nseries - 1, sizeof *p);
         if (!p)
             return -1;
-        memset(p + dst->nseries, 0, (src->nseries - dst->nseries) * sizeof *p);
         dst->series = p;
-        dst->nseries = src->nseries;
     }
     for (size_t s = 0; s < src->nseries; s++) {
         struct ds_second *d = &dst->series[s], *o = &src->series[s];

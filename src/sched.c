@@ -10,6 +10,7 @@
  * calls always use shard 0 and a task keeps using the shard of its previous
  * transfer, so keep-alive works as it would with one cache. */
 #include "sched.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <math.h>
@@ -208,18 +209,11 @@ static struct reg *reg_of(struct ds_sched *s, curl_socket_t fd)
 {
     if (fd < 0)
         return NULL;
-    if ((size_t)fd >= s->nregs) {
-        size_t n = s->nregs ? s->nregs : 64;
-        while (n <= (size_t)fd)
-            n *= 2;
-        struct reg *r = realloc(s->regs, n * sizeof *r);
-        if (!r)
-            return NULL;
-        memset(r + s->nregs, 0, (n - s->nregs) * sizeof *r);
-        s->regs = r;
-        s->nregs = n;
-    }
-    return &s->regs[fd];
+    struct reg *r = grow_zeroed(s->regs, &s->nregs, (size_t)fd, sizeof *r);
+    if (!r)
+        return NULL;
+    s->regs = r;
+    return &r[fd];
 }
 
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)

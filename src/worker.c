@@ -4,6 +4,7 @@
  * http.get, clock.sleep and http.gather inside them yield as usual. */
 #include "runner.h"
 #include "group.h"
+#include "grow.h"
 #include "rt.h"
 #include "runtime.h"
 
@@ -106,18 +107,11 @@ static double wait_start(struct ds_run *run)
 static struct ds_second *second_at(struct ds_worker *w, double since)
 {
     size_t sec = since > 0 ? (size_t)since : 0;
-    if (sec >= w->nseries) {
-        size_t n = w->nseries ? w->nseries * 2 : 64;
-        while (n <= sec)
-            n *= 2;
-        struct ds_second *p = realloc(w->series, n * sizeof *p);
-        if (!p)
-            return NULL;
-        memset(p + w->nseries, 0, (n - w->nseries) * sizeof *p);
-        w->series = p;
-        w->nseries = n;
-    }
-    struct ds_second *s = &w->series[sec];
+    struct ds_second *p = grow_zeroed(w->series, &w->nseries, sec, sizeof *p);
+    if (!p)
+        return NULL;
+    w->series = p;
+    struct ds_second *s = &p[sec];
     if (!s->latency && !(s->latency = hist_new(2)))
         return NULL;
     return s;
