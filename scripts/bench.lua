@@ -353,7 +353,7 @@ end
 
 local function main(argv)
   local o = parse_args(argv)
-  o.tty = not o.quiet and os.execute("test -t 2") == true
+  o.tty = not o.quiet and sys.isatty(2)
   local url, srv = o.url, nil
   if url then
     check_reachable(url)

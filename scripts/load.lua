@@ -1,231 +1,12 @@
--- Load tests: any scenario (a Lua file returning {setup, iteration,
--- options}) run as a measured load, in the closed model (VUs running
--- iterations back to back) or the open model (iterations started at a rate),
--- on every core, one shard of many, with percentiles, thresholds and JSON.
+-- dockscript load.lua: any scenario (a Lua file returning {setup,
+-- iteration, options}) run as a measured load test, closed model (VUs
+-- running iterations back to back) or open model (iterations started at a
+-- rate), on every core, one shard of many, with percentiles, thresholds
+-- and JSON. The work is the `load` module (scripts/lib/load/).
 --   dockscript load.lua SCENARIO.lua [OPTIONS] [-- ARGS...]
 --   dockscript load.lua --merge A.json B.json ... [--json FILE] [--threshold E]...
---   local load = require "load"; local report = load.run{scenario = "s.lua", vus = 10}
--- The worker threads are C (the `runner` module); this file checks the
--- options, reads the scenario, and turns the raw result into the report.
-local options = require "load_options"
-local report_mod = require "load_report"
-local summary = require "load_summary"
-local threshold = require "load_threshold"
-
-local load = {}
-local fail = options.fail
-
--- Scenario loading ---------------------------------------------------------
-
--- A scenario named without a folder that is not here is looked up where
--- `require` looks (so `load.lua docking_scenario.lua` works anywhere).
-local function find_scenario(path)
-  if type(path) ~= "string" or path == "" then fail("no scenario: dockscript load.lua SCENARIO.lua (see --help)") end
-  local f, err = io.open(path)
-  if f then f:close(); return path end
-  if not path:find("/", 1, true) then
-    local found = package.searchpath((path:gsub("%.lua$", "")), package.path)
-    if found then return found end
-  end
-  fail("scenario " .. tostring(err), 2)
-end
-
-local function absolute(path)
-  if path:sub(1, 1) == "/" then return path end
-  local p = io.popen("pwd")
-  local cwd = p and p:read("l")
-  if p then p:close() end
-  return cwd and (cwd .. "/" .. path):gsub("/%./", "/") or path
-end
-
-local function first_line(s) return (tostring(s):match("^[^\n]*")) end
-
--- The scenario table, loaded in this state as the workers will load it:
--- its mistakes are found here, before any thread starts.
-local function read_scenario(path)
-  local f, err = io.open(path)
-  if not f then fail("scenario " .. tostring(err), 2) end
-  local ok_read, rerr = f:read(0)
-  f:close()
-  if ok_read == nil and rerr then fail("scenario " .. path .. ": " .. rerr, 2) end
-  local chunk, lerr = loadfile(path)
-  if not chunk then fail("scenario " .. first_line(lerr), 1) end
-  local ok, sc = pcall(chunk)
-  if not ok then fail("scenario " .. path .. " raised while loading: " .. first_line(sc), 1) end
-  if type(sc) ~= "table" then
-    fail(string.format("scenario %s returns %s, not a table {setup =, iteration =, options =}",
-      path, sc == nil and "nothing" or "a " .. type(sc)), 1)
-  end
-  if type(sc.iteration) ~= "function" then
-    fail("scenario " .. path .. " has no iteration function (iteration = function(data, i) ... end)", 1)
-  end
-  if sc.setup ~= nil and type(sc.setup) ~= "function" then
-    fail("scenario " .. path .. ": setup is a " .. type(sc.setup) .. ", not a function", 1)
-  end
-  if sc.options ~= nil and type(sc.options) ~= "table" then
-    fail("scenario " .. path .. ": options is a " .. type(sc.options) .. ", not a table", 1)
-  end
-  return sc
-end
-
--- Checks before the run ----------------------------------------------------
-
--- A --json file must be writable where it is going, said before the run.
-local function check_json_target(path)
-  if type(path) ~= "string" or path == "" then fail("--json: expected a file name") end
-  local dir = path:match("^(.*)/[^/]*$") or "."
-  if dir == "" then dir = "/" end
-  local d, derr = io.open(dir .. "/.")
-  if not d then
-    fail(string.format("--json %s: folder %s %s", path, dir,
-      derr:find("No such file", 1, true) and "does not exist" or "cannot be opened: " .. derr))
-  end
-  d:close()
-  local probe = string.format("%s/.load-%d.tmp", dir, math.random(1 << 30))
-  local f, werr = io.open(probe, "w")
-  if not f then fail(string.format("--json %s: cannot write in %s (%s)", path, dir, werr)) end
-  f:close()
-  os.remove(probe)
-  local existing = io.open(path)
-  if existing then
-    local _, rerr = existing:read(0)
-    existing:close()
-    if rerr then fail(string.format("--json %s: %s", path, rerr)) end
-  end
-end
-
--- The options of spec (load.run's fields; the command line's) merged
--- over the scenario's, checked: {o = resolved options, sc = scenario,
--- path = absolute scenario path, thresholds = parsed}.
-local function prepare(spec)
-  local path = absolute(find_scenario(spec.scenario))
-  -- the scenario's own modules first, here and in the workers
-  local entry = path:match("^(.*)/[^/]*$") .. "/?.lua;"
-  if package.path:sub(1, #entry) ~= entry then package.path = entry .. package.path end
-  local sc = read_scenario(path)
-  local caller = {}
-  for _, k in ipairs(options.NAMES) do caller[k] = spec[k] end
-  if spec.threshold ~= nil and caller.thresholds == nil then caller.thresholds = spec.threshold end
-  local o = options.resolve(options.merge(caller, sc.options))
-  local parsed = threshold.parse_all(o.thresholds, fail)
-  if o.json then check_json_target(o.json) end
-  return { o = o, sc = sc, path = path, thresholds = parsed, args = spec.args or {},
-           collect = spec.collect and true or false }
-end
-
--- The runner's configuration (DESIGN's cfg) for a prepared run.
-local function config(p, progress)
-  local o = p.o
-  local cfg = { scenario = p.path, args = p.args, model = o.model, threads = o.threads,
-                shard = o.shard, collect = p.collect, path = package.path, progress = progress }
-  if o.model == "open" then
-    cfg.rate_points, cfg.max_vus, cfg.grace = o.rate_points, o.max_vus, o.grace
-  else
-    cfg.vus, cfg.iterations = o.vus, o.iterations
-    if not o.iterations then cfg.duration = o.duration end
-  end
-  return cfg
-end
-
--- The options as the report records them.
-local function recorded_options(o)
-  return { model = o.model, vus = o.vus, iterations = o.iterations, duration = o.duration,
-           rate = o.rate, stages = o.stages, max_vus = o.max_vus }
-end
-
--- Progress -------------------------------------------------------------------
-
--- One line on stderr, rewritten about once a second: elapsed, done per
--- second, in flight, p50/p99 of the last second, errors.
-local function progress_line(planned)
-  local last_done, last_t = 0, 0
-  return function(p)
-    local dt = (p.elapsed or 0) - last_t
-    local rate = dt > 0 and ((p.done or 0) - last_done) / dt or 0
-    last_done, last_t = p.done or 0, p.elapsed or 0
-    io.stderr:write(string.format("\r%ds%s  %s done/s  %s in flight  p50 %s  p99 %s  %s errors\27[K",
-      math.floor((p.elapsed or 0) + 0.5), planned and string.format("/%gs", planned) or "",
-      summary.count(math.floor(rate + 0.5)), summary.count(p.inflight or 0), summary.time(p.p50),
-      summary.time(p.p99), summary.count(p.errors or p.failed or 0)))
-    io.stderr:flush()
-  end
-end
-
--- Running --------------------------------------------------------------------
-
--- The report of a raw result, with the thresholds checked.
-local function finish(raw, parsed)
-  local report = report_mod.build(raw)
-  report.thresholds = threshold.check(parsed, report, report_mod.histograms(raw))
-  if #report.thresholds == 0 then report.thresholds = nil end
-  return report
-end
-
-local function execute(p, show_progress)
-  local ok_req, runner = pcall(require, "runner")
-  if not ok_req then fail("this dockscript has no load runner (require \"runner\": " .. first_line(runner) .. ")", 1) end
-  local progress = show_progress and progress_line(p.o.model == "open" and p.o.duration) or nil
-  local ok, raw = pcall(runner.run, config(p, progress))
-  if progress then io.stderr:write("\r\27[K") end
-  -- Too few descriptors is found before any thread starts: like a usage
-  -- error, the options ask for more than this machine gives.
-  if not ok then fail(first_line(raw), tostring(raw):match("^descriptors:") and 2 or 1) end
-  raw.scenario = p.path:match("[^/]*$")
-  raw.args = p.args
-  raw.options = recorded_options(p.o)
-  return finish(raw, p.thresholds), raw
-end
-
--- Runs spec (the options as fields, `scenario` a path, `args` the
--- scenario's words, `collect` to get iterations' return values in
--- report.results) and returns the report; writes spec.json if given.
--- Raises a one-line error for any mistake.
-local function run(spec, show_progress)
-  local p = prepare(spec)
-  local report, raw = execute(p, show_progress)
-  if p.o.json then
-    local ok, err = report_mod.write(report, p.o.json)
-    if not ok then fail("--json " .. p.o.json .. ": " .. tostring(err), 1) end
-  end
-  return report, raw
-end
-
-function load.run(spec)
-  if type(spec) ~= "table" then error("load.run: expected a table {scenario = PATH, ...}", 2) end
-  local ok, report, raw = pcall(run, spec, spec.progress)
-  if not ok then error(options.is_failure(report) and report.message or report, 0) end
-  return report, raw
-end
-
--- The merged report of shard files (paths), thresholds checked.
-local function merge_files(paths, thresholds)
-  local parsed = threshold.parse_all(thresholds, fail)
-  local raws = {}
-  for i, path in ipairs(paths) do
-    local raw, err = report_mod.read(path)
-    if not raw then fail("--merge: " .. err, 2) end
-    raws[i] = raw
-  end
-  local why = report_mod.check_merge(raws, paths)
-  if why then fail("--merge: " .. why, 2) end
-  local merged = report_mod.merge(raws)
-  local n = raws[1].shard[2]
-  if not merged.shard then
-    io.stderr:write(string.format("load.lua: merging %d of %d shards: the figures cover only those\n",
-      #raws, n))
-  end
-  return finish(merged, parsed)
-end
-
-function load.merge(paths, thresholds)
-  local ok, report = pcall(merge_files, paths, thresholds)
-  if not ok then error(options.is_failure(report) and report.message or report, 0) end
-  return report
-end
-
-load.summary = summary.text
-load.write_json = report_mod.write
-load.read_json = report_mod.read
+local load = require "load"
+local fail = load.fail
 
 -- The command -------------------------------------------------------------
 
@@ -235,41 +16,34 @@ local function thresholds_failed(report)
 end
 
 local function main(argv)
-  local cli = require "load_cli"
+  local cli = require "load.cli"
   local a = cli.parse(argv, fail)
   local report
   if a.merge then
-    report = merge_files(a.merge, a.threshold)
+    report = load.merge_files(a.merge, a.threshold)
     if a.json then
-      check_json_target(a.json)
-      local ok, err = report_mod.write(report, a.json)
+      load.check_json_target(a.json)
+      local ok, err = load.write_json(report, a.json)
       if not ok then fail("--json " .. a.json .. ": " .. tostring(err), 1) end
     end
   else
     local spec = cli.spec(a)
-    local tty = not spec.quiet and os.execute("test -t 2") == true
-    report = run(spec, tty)
+    local tty = not spec.quiet and sys.isatty(2)
+    report = load.run_spec(spec, tty)
   end
-  io.write(summary.text(report))
+  io.write(load.summary(report))
   return thresholds_failed(report) and 3 or 0
-end
-
--- `require "load"` passes the module name and this file's path; a run as
--- `dockscript load.lua ...` passes the command line.
-local modname, modpath = ...
-if modname == "load" and type(modpath) == "string" and modpath:match("load%.lua$") then
-  return load
 end
 
 -- A mistake of the user's is one line; anything else is a bug here, and
 -- its traceback helps.
 local ok, code = xpcall(main, function(e)
-  if options.is_failure(e) then return e end
+  if load.is_failure(e) then return e end
   return debug.traceback(tostring(e), 2)
 end, arg)
 if not ok then
   io.stdout:flush()
-  if options.is_failure(code) then
+  if load.is_failure(code) then
     io.stderr:write("load.lua: ", code.message, "\n")
     os.exit(code.code)
   end

@@ -86,5 +86,5 @@ local gp = io.popen("gnuplot", "w")
 gp:write(script)
 local ok = gp:close()
 os.remove(dat)
-if not ok then cli.fail("gnuplot failed (is gnuplot-nox installed? scripts/deps.sh --bench)") end
+if not ok then cli.fail("gnuplot failed (is gnuplot-nox installed? tools/deps.sh --bench)") end
 print("wrote " .. output)

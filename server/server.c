@@ -16,6 +16,7 @@
 #include "listen.h"
 #include "options.h"
 #include "server_int.h"
+#include "store.h"
 #include "store_build.h"
 
 /* Per-connection memory pool. libmicrohttpd's 32 KB default costs 168 MB

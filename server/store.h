@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "store_build.h" /* ds_store_free */
+
 struct ds_user {
     char *id, *name, *role;
     char *lname, *lrole;    /* lower-cased copies for the filters */
@@ -30,7 +32,6 @@ struct ds_store {
  * and built with store_build.h. */
 struct ds_store *ds_store_seed(void);
 
-void ds_store_free(struct ds_store *s);
 
 const struct ds_user *ds_store_user(const struct ds_store *s, const char *id);
 const struct ds_customer *ds_store_customer(const struct ds_store *s, const char *id);

@@ -1,3 +1,4 @@
+#include "store.h"
 #include "store_build.h"
 
 #include <ctype.h>

@@ -1,6 +1,6 @@
 /* dockscript: the command line. */
 #include "cmd_serve.h"
-#include "fdlimit.h"
+#include "core/fdlimit.h"
 #include "runtime.h"
 
 #include <curl/curl.h>

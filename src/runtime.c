@@ -1,13 +1,14 @@
 /* The Lua host: builds the state, runs a script under lua_pcall with a
  * traceback, and reports failures the way lua(1) does. */
 #include "runtime.h"
-#include "lhttp.h"
-#include "ljson.h"
-#include "lmetrics.h"
-#include "lrunner.h"
-#include "lserver.h"
-#include "rt.h"
-#include "task.h"
+#include "lua/lhttp.h"
+#include "lua/ljson.h"
+#include "lua/lmetrics.h"
+#include "lua/lrunner.h"
+#include "lua/lserver.h"
+#include "lua/lsys.h"
+#include "lua/rt.h"
+#include "lua/task.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -101,6 +102,12 @@ lua_State *rt_new(void)
     open_module(L, "clock", luaopen_clock, "clock");
     open_module(L, "server", luaopen_server, "server");
     open_module(L, "metrics", luaopen_metrics, "metrics");
+    /* sys.scripts: the bundled scripts folder (scenarios/ in it are found
+     * by bare name) */
+    luaL_requiref(L, "sys", luaopen_sys, 0);
+    lua_pushstring(L, rt_scripts_dir());
+    lua_setfield(L, -2, "scripts");
+    lua_setglobal(L, "sys");
     /* load.lua's engine: require "runner", not a global */
     luaL_requiref(L, "runner", luaopen_runner, 0);
     lua_pop(L, 1);
@@ -136,24 +143,45 @@ static void report(lua_State *L)
     lua_pop(L, 1);
 }
 
-/* Prepends the script's directory and the bundled scripts to package.path,
- * so `require "docking"` finds scripts/docking.lua from bench.lua. */
+/* Whether the first n bytes of path name the folder dir (both resolved). */
+static int same_folder(const char *path, size_t n, const char *dir)
+{
+    char folder[PATH_MAX];
+    if (n == 0 || n >= sizeof folder)
+        return 0;
+    memcpy(folder, path, n);
+    folder[n] = '\0';
+    char *a = realpath(folder, NULL), *b = realpath(dir, NULL);
+    int same = a && b && strcmp(a, b) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
+/* Prepends the script's directory and the bundled modules (scripts/lib) to
+ * package.path, so `require "docking"` finds scripts/lib/docking.lua and
+ * `require "load.report"` scripts/lib/load/report.lua from anywhere. */
 static void set_path(lua_State *L, const char *script)
 {
     lua_getglobal(L, "package");
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    if (script) {
-        const char *slash = strrchr(script, '/');
-        if (slash) {
-            luaL_addlstring(&b, script, (size_t)(slash - script));
-            luaL_addstring(&b, "/?.lua;");
-        } else {
-            luaL_addstring(&b, "./?.lua;");
-        }
+    const char *dir = rt_scripts_dir();
+    const char *slash = script ? strrchr(script, '/') : NULL;
+    size_t n = slash ? (size_t)(slash - script) : 0;
+    /* A bundled command's modules are in lib/: its own folder holds the
+     * other commands, and load.lua must not shadow `require "load"`. */
+    int bundled = slash && same_folder(script, n, dir);
+    if (slash && !bundled) {
+        luaL_addlstring(&b, script, n);
+        luaL_addstring(&b, "/?.lua;");
+    } else if (script && !slash) {
+        luaL_addstring(&b, "./?.lua;");
     }
-    luaL_addstring(&b, rt_scripts_dir());
-    luaL_addstring(&b, "/?.lua;");
+    luaL_addstring(&b, dir);
+    luaL_addstring(&b, "/lib/?.lua;");
+    luaL_addstring(&b, dir);
+    luaL_addstring(&b, "/lib/?/init.lua;");
     lua_getfield(L, -2, "path");
     luaL_addvalue(&b);
     luaL_pushresult(&b);

@@ -4,6 +4,8 @@
 set -u
 ds=$(realpath "$1")
 . "$(dirname "$0")/lib.sh"
+# the benchmark harnesses are not installed: run them from tools/bench
+bench=$(realpath "$(dirname "$0")/../tools/bench")
 
 # An N=8 run at delay 0.05: every line there and parseable.
 out=$(cd / && timeout 60 "$ds" bench.lua --names 8 --delay 0.05 --quiet --json "$tmp/run.json" 2>&1)
@@ -131,25 +133,25 @@ check "plot.lua draws a run without ideals" 0 "^wrote " "$ds" plot.lua "$tmp/spe
 grep -q '"url":"http://127\.0\.0\.1:' "$tmp/spec.json" && ! grep -qF '\/' "$tmp/spec.json" &&
     ok "--json: the URL's slashes are not escaped" || fail "--json: escaped slashes" "$(cat "$tmp/spec.json")"
 
-check "bench_chain.lua smoke" 0 '"errors":0' "$ds" bench_chain.lua "$serve_url" 20 0.02
-check "bench_throughput.lua smoke" 0 '"errors":0' "$ds" bench_throughput.lua "$serve_url/users/1" 200 8
+check "bench_chain.lua smoke" 0 '"errors":0' "$ds" "$bench/bench_chain.lua" "$serve_url" 20 0.02
+check "bench_throughput.lua smoke" 0 '"errors":0' "$ds" "$bench/bench_throughput.lua" "$serve_url/users/1" 200 8
 # Benchmark helpers print figures only for checked answers.
 check "bench_throughput.lua: a 404 is no figure, one line, exit 1" 1 \
     "^bench_throughput.lua: $serve_url/users/nobody answers HTTP 404, not 200$" \
-    "$ds" bench_throughput.lua "$serve_url/users/nobody" 20 4
-lines "bench_throughput.lua: only the reason on stderr" 1 "$ds" bench_throughput.lua "$serve_url/users/nobody" 20 4
+    "$ds" "$bench/bench_throughput.lua" "$serve_url/users/nobody" 20 4
+lines "bench_throughput.lua: only the reason on stderr" 1 "$ds" "$bench/bench_throughput.lua" "$serve_url/users/nobody" 20 4
 check "bench_chain.lua: unreachable server, one line, exit 1" 1 \
     "^bench_chain.lua: GET http://127.0.0.1:1/users\?role=sales: .*Couldn't connect" \
-    "$ds" bench_chain.lua http://127.0.0.1:1 5 0
+    "$ds" "$bench/bench_chain.lua" http://127.0.0.1:1 5 0
 floor=$(dirname "$ds")/floor_client
 check "floor_client: 20 chains" 0 '^\{"n":20,"seconds":[0-9.]+,"errors":0\}$' "$floor" "${serve_url##*:}" 20 4
 check "floor_client: refused" 1 '"errors":5' "$floor" 1 5
 check "floor_client: usage" 2 "^usage: floor_client PORT N" "$floor" "${serve_url##*:}"
 check "soak.lua smoke" 0 "^ +2000 +[0-9]+ +[0-9.]+ MB +[0-9.]+ MB$" \
-    "$ds" soak.lua --url "$serve_url" --pid "$serve_pid" --total 2000 --batch 500 --every 1000
+    "$ds" "$bench/soak.lua" --url "$serve_url" --pid "$serve_pid" --total 2000 --batch 500 --every 1000
 check "soak.lua: a failed lookup stops the run, one line, exit 1" 1 \
     "^soak.lua: GET http://127.0.0.1:1/users\?role=sales: .*Couldn't connect" \
-    "$ds" soak.lua --url http://127.0.0.1:1 --total 10
+    "$ds" "$bench/soak.lua" --url http://127.0.0.1:1 --total 10
 
 # Errors.
 out=$(timeout 30 "$ds" bench.lua --url http://127.0.0.1:1 2>&1)
@@ -181,9 +183,9 @@ check "gen_data.lua: a bad N, exit 2" 2 "^gen_data.lua: N: expected an integer >
 check "gen_data.lua: an unwritable file, exit 1" 1 "^gen_data.lua: cannot write /nonexistent/d.json: No such file" \
     "$ds" gen_data.lua 5 /nonexistent/d.json
 check "soak.lua: a typo, exit 2" 2 "^soak.lua: unknown option '--totl'; did you mean '--total'\? \(see --help\)$" \
-    "$ds" soak.lua --totl 5
+    "$ds" "$bench/soak.lua" --totl 5
 for cmd in "plot.lua nosuch.json x.png" "plot.lua $tmp/bad.json x.png" "plot.lua" "gen_data.lua x y" \
-           "soak.lua --totl 5" "bench_chain.lua" "bench_throughput.lua"; do
+           "$bench/soak.lua --totl 5" "$bench/bench_chain.lua" "$bench/bench_throughput.lua"; do
     lines "one stderr line, no traceback: $cmd" 1 "$ds" $cmd
 done
 

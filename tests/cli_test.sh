@@ -35,7 +35,8 @@ check "-e runtime error exit 1" 1 "command line\):1: oops" "$ds" -e 'error("oops
 check "script dir is on package.path" 0 "^42$" sh -c "cd / && '$ds' '$tmp/usehelper.lua'"
 check "os.exit code passes through" 7 "" "$ds" "$tmp/exit7.lua"
 mkdir "$tmp/bundled"
-printf 'return {where = "bundled"}\n' >"$tmp/bundled/bmod.lua"
+mkdir -p "$tmp/bundled/lib"
+printf 'return {where = "bundled"}\n' >"$tmp/bundled/lib/bmod.lua"
 printf 'print("bundled script", require("bmod").where)\n' >"$tmp/bundled/bscript.lua"
 check "bundled scripts dir is on package.path" 0 "^bundled$" \
     env DOCKSCRIPT_SCRIPTS="$tmp/bundled" "$ds" -e 'print(require("bmod").where)'
@@ -59,7 +60,7 @@ check "json.decode still reads \/" 0 '^a/b$' "$ds" -e 'print(json.decode([["a\/b
 # the install command; CI (DS_REQUIRE_DREDD=1, set by check.sh) fails instead.
 dredd_test="$(dirname "$0")/server/dredd_test.sh"
 apib="$(dirname "$0")/../docs/DockingAPIServer.apib"
-check "dredd_test without Dredd: skipped (77) with the install command" 77 "scripts/deps\.sh --test" \
+check "dredd_test without Dredd: skipped (77) with the install command" 77 "tools/deps\.sh --test" \
     env DREDD=/nonexistent/dredd DS_REQUIRE_DREDD= "$dredd_test" "$ds" "$apib"
 check "dredd_test without Dredd in CI: fails" 1 "Dredd not found" \
     env DREDD=/nonexistent/dredd DS_REQUIRE_DREDD=1 "$dredd_test" "$ds" "$apib"

@@ -4,7 +4,7 @@
  * highest value equivalent to the true one, so it is >= the true value and
  * exceeds it by at most true/10^digits (0.1% at 3 digits, 1% at 2). The
  * exact percentile of a data set is its value at rank ceil(p/100 * n). */
-#include "hist.h"
+#include "hist/hist.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -4,10 +4,10 @@
 # and an AddressSanitizer + UBSan build (leak detection on). memcheck
 # (valgrind), server_fuzz and hist_fuzz (their own clang sanitizer
 # binaries) run only in the first.
-#   scripts/check.sh [--fast]     --fast: the normal build only
+#   tools/check.sh [--fast]     --fast: the normal build only
 set -eu
 cd "$(dirname "$0")/.."
-scripts/deps.sh --test
+tools/deps.sh --test
 # Dredd was just installed: its test must run, not be skipped as missing.
 DS_REQUIRE_DREDD=1
 export DS_REQUIRE_DREDD

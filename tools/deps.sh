@@ -1,10 +1,10 @@
 #!/bin/sh
 # Installs what dockscript needs from Debian 12's packages, skipping what is
 # already there. Run as root (or it uses sudo).
-#   scripts/deps.sh           build + run the experiment
-#   scripts/deps.sh --test    also what the test suite needs (incl. Dredd from npm;
+#   tools/deps.sh           build + run the experiment
+#   tools/deps.sh --test    also what the test suite needs (incl. Dredd from npm;
 #                             hist_compat also uses the machine's java if present)
-#   scripts/deps.sh --bench   also what the benchmark scripts need
+#   tools/deps.sh --bench   also what the benchmark scripts need
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -17,7 +17,7 @@ for a in "$@"; do
     case $a in
     --test) want="$want $test" ;;
     --bench) want="$want $bench" ;;
-    *) echo "usage: scripts/deps.sh [--test] [--bench]" >&2; exit 2 ;;
+    *) echo "usage: tools/deps.sh [--test] [--bench]" >&2; exit 2 ;;
     esac
 done
 case " $* " in *" --test "*) command -v npm >/dev/null 2>&1 || want="$want nodejs npm" ;; esac

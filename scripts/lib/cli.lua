@@ -24,7 +24,7 @@ end
 function cli.parser(name, description, epilog)
   cli.name = name
   if not have_argparse then
-    cli.fail("needs lua-argparse: apt-get install lua-argparse (or scripts/deps.sh)", 1)
+    cli.fail("needs lua-argparse: apt-get install lua-argparse (or tools/deps.sh)", 1)
   end
   local p = argparse("dockscript " .. name, description, epilog)
   return p:help_max_width(79)

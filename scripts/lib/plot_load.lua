@@ -134,7 +134,7 @@ function M.draw(data, output)
   gp:write(script)
   local ok = gp:close()
   for _, f in ipairs(files) do os.remove(f) end
-  if not ok then error("gnuplot failed (is gnuplot-nox installed? scripts/deps.sh --test)", 0) end
+  if not ok then error("gnuplot failed (is gnuplot-nox installed? tools/deps.sh --test)", 0) end
 end
 
 return M

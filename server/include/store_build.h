@@ -1,8 +1,12 @@
-/* Building a ds_store record by record (used by the seed and the loader). */
+/* Building a ds_store record by record (used by the seed and by the host's
+ * --data loader, src/datafile.c). The store's layout is the server's own
+ * (server/store.h). */
 #ifndef DS_STORE_BUILD_H
 #define DS_STORE_BUILD_H
 
-#include "store.h"
+#include <stddef.h>
+
+struct ds_store;
 
 /* An empty store with room for the given counts. NULL when out of memory. */
 struct ds_store *ds_store_new(size_t users, size_t customers);
@@ -16,5 +20,6 @@ int ds_store_add_customer(struct ds_store *s, const char *id, const char *name,
  * returns -1 with the problem in err (if err is not NULL), e.g.
  * duplicate user id "7" (users[2] and users[5]). */
 int ds_store_finish(struct ds_store *s, char *err, size_t errlen);
+void ds_store_free(struct ds_store *s);
 
 #endif

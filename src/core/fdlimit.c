@@ -1,6 +1,6 @@
 /* Open-file limits: 10,000 concurrent lookups plus an in-process server
  * need 20,000+ descriptors, far above the usual soft limit of 1,024. */
-#include "fdlimit.h"
+#include "core/fdlimit.h"
 
 #include <dirent.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "grow.h"
+#include "core/grow.h"
 
 #include <stdlib.h>
 #include <string.h>

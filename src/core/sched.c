@@ -9,8 +9,8 @@
  * 10,000 transfers on one multi cost seconds of CPU. Shards bound N. Blocking
  * calls always use shard 0 and a task keeps using the shard of its previous
  * transfer, so keep-alive works as it would with one cache. */
-#include "sched.h"
-#include "grow.h"
+#include "core/sched.h"
+#include "core/grow.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,8 +1,8 @@
 /* HTTP transfers on the shared multi: building the request from Lua options,
  * collecting the response, turning it into a Lua table. */
-#include "xfer.h"
-#include "opts.h"
-#include "task.h"
+#include "core/xfer.h"
+#include "lua/opts.h"
+#include "lua/task.h"
 
 #include <ctype.h>
 #include <lauxlib.h>

@@ -7,8 +7,8 @@
 #include <curl/curl.h>
 #include <lua.h>
 
-#include "record.h"
-#include "sched.h"
+#include "load/record.h"
+#include "core/sched.h"
 
 struct ds_task;
 

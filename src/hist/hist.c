@@ -1,7 +1,7 @@
 /* Histogram core: layout, recording, merging, statistics, iteration.
  * The encoding is in hist_codec.c. See hist.h for the contract and
  * hist_impl.h for the layout. */
-#include "hist_impl.h"
+#include "hist/hist_impl.h"
 
 #include <math.h>
 #include <stdlib.h>

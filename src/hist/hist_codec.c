@@ -14,7 +14,7 @@
  * HdrHistogram's log files hold (it starts "HISTFAAA"). Decoding trusts
  * nothing: every length is checked against what is present and against the
  * layout the header describes, and errors say which check failed. */
-#include "hist_impl.h"
+#include "hist/hist_impl.h"
 
 #include <stdarg.h>
 #include <stdio.h>

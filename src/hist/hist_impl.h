@@ -7,7 +7,7 @@
  * a sub-bucket is never wider than value/10^digits. */
 #ifndef DS_HIST_IMPL_H
 #define DS_HIST_IMPL_H
-#include "hist.h"
+#include "hist/hist.h"
 
 struct layout {
     int half_mag;       /* log2(half) */

@@ -1,9 +1,9 @@
 /* Request recording for load runs. A run has a handful of tags, so a tag
  * is found by a linear scan with a cheap first-byte-and-length check: at
  * 100 tags that is still below the cost of one curl_easy_getinfo. */
-#include "record.h"
-#include "grow.h"
-#include "lmetrics.h"
+#include "load/record.h"
+#include "core/grow.h"
+#include "lua/lmetrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>

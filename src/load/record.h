@@ -10,7 +10,7 @@
 #include <curl/curl.h>
 #include <lua.h>
 
-#include "hist.h"
+#include "hist/hist.h"
 
 #define REC_TAG_MAX 96     /* longer tags are cut */
 #define REC_MAX_TAGS 100   /* beyond: one "(other)" tag; see rec_request */

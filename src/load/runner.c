@@ -1,8 +1,8 @@
 /* A load run on the calling thread: lays out the workers' shares, starts
  * them together, reports progress, and merges their figures. */
-#include "runner.h"
-#include "grow.h"
-#include "sched.h"
+#include "load/runner.h"
+#include "core/grow.h"
+#include "core/sched.h"
 
 #include <math.h>
 #include <stdarg.h>

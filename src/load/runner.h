@@ -8,8 +8,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "hist.h"
-#include "record.h"
+#include "hist/hist.h"
+#include "load/record.h"
 
 struct ds_rate_point { double t, rate; };
 

@@ -2,10 +2,10 @@
  * loaded and setup run, then its share of the iterations on an open group
  * of task slots. Iterations are coroutines like http.gather's tasks, so
  * http.get, clock.sleep and http.gather inside them yield as usual. */
-#include "runner.h"
-#include "group.h"
-#include "grow.h"
-#include "rt.h"
+#include "load/runner.h"
+#include "lua/group.h"
+#include "core/grow.h"
+#include "lua/rt.h"
 #include "runtime.h"
 
 #include <lauxlib.h>

@@ -1,7 +1,7 @@
 /* The `clock` module: monotonic time, and a sleep that yields in a task. */
-#include "lhttp.h"
-#include "rt.h"
-#include "task.h"
+#include "lua/lhttp.h"
+#include "lua/rt.h"
+#include "lua/task.h"
 
 #include <lauxlib.h>
 

@@ -1,13 +1,13 @@
 /* http.gather / http.map: run Lua functions as coroutines on the one
  * scheduler. Tasks are resumed only from the loop below, never from a curl
  * callback, so curl is never re-entered. */
-#include "fdlimit.h"
-#include "group.h"
-#include "lhttp.h"
-#include "opts.h"
-#include "rt.h"
-#include "task.h"
-#include "xfer.h"
+#include "core/fdlimit.h"
+#include "lua/group.h"
+#include "lua/lhttp.h"
+#include "lua/opts.h"
+#include "lua/rt.h"
+#include "lua/task.h"
+#include "core/xfer.h"
 
 #include <lauxlib.h>
 #include <stdlib.h>

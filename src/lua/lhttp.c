@@ -1,9 +1,9 @@
 /* The `http` module: one request primitive that blocks, or yields when it
  * runs in a task of http.gather. */
-#include "lhttp.h"
-#include "rt.h"
-#include "task.h"
-#include "xfer.h"
+#include "lua/lhttp.h"
+#include "lua/rt.h"
+#include "lua/task.h"
+#include "core/xfer.h"
 
 #include <lauxlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
  * backslash only as the first byte of an escape pair inside a string, so a
  * left-to-right walk over pairs turns exactly the "\/" pairs back into '/'
  * and leaves "\\" (then a '/') alone. Decoding is lua-cjson's, unchanged. */
-#include "ljson.h"
+#include "lua/ljson.h"
 
 #include <lauxlib.h>
 #include <lua-cjson.h>

@@ -6,7 +6,7 @@
  *   h:encode() -> base64 string; metrics.decode(string) -> histogram
  * Values are stored as integer microseconds (resolution 1 us, range up to
  * 1 h; larger values count as 1 h). */
-#include "lmetrics.h"
+#include "lua/lmetrics.h"
 
 #include <lauxlib.h>
 #include <math.h>

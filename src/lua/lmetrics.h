@@ -2,7 +2,7 @@
 #define DS_LMETRICS_H
 #include <lua.h>
 
-#include "hist.h"
+#include "hist/hist.h"
 
 int luaopen_metrics(lua_State *L);
 /* The histogram of the metrics.histogram userdata at idx (raises a Lua

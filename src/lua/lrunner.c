@@ -2,10 +2,10 @@
  * scripts/load.lua. cfg is checked by load.lua; this file checks only what
  * it needs to stay memory-safe, and turns the merged figures into the raw
  * table load.lua builds its report from. */
-#include "lrunner.h"
-#include "fdlimit.h"
-#include "lmetrics.h"
-#include "runner.h"
+#include "lua/lrunner.h"
+#include "core/fdlimit.h"
+#include "lua/lmetrics.h"
+#include "load/runner.h"
 
 #include <lauxlib.h>
 #include <stdlib.h>

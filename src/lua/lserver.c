@@ -3,8 +3,8 @@
  *   srv.url, srv.port, srv.running, srv:stats(), srv:stop()
  * The options are dockscript serve's (README); the server runs on its own
  * threads and never touches the Lua state. */
-#include "lserver.h"
-#include "rt.h"
+#include "lua/lserver.h"
+#include "lua/rt.h"
 
 #include <lauxlib.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* Options tables of the Lua API. */
-#include "opts.h"
+#include "lua/opts.h"
 
 #include <lauxlib.h>
 #include <string.h>

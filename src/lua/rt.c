@@ -1,5 +1,5 @@
 /* A thread's runtime, kept in its Lua state's registry. */
-#include "rt.h"
+#include "lua/rt.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
 
 #include <lua.h>
 
-#include "sched.h"
-#include "xfer.h"
+#include "core/sched.h"
+#include "core/xfer.h"
 
 struct ds_rt {
     struct ds_sched *sched;

@@ -6,7 +6,7 @@
 
 #include <lua.h>
 
-#include "sched.h"
+#include "core/sched.h"
 
 struct ds_group;
 struct ds_xfer;

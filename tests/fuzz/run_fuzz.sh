@@ -3,7 +3,7 @@
 # parsing and /_stats output with clang straight from the server sources, then runs it for a bounded
 # number of inputs; any crash, sanitizer report or failed check fails.
 #   run_fuzz.sh SOURCE_DIR BUILD_DIR [RUNS] [MAX_SECONDS]
-# Needs Debian's clang and libclang-rt-14-dev (scripts/deps.sh --test).
+# Needs Debian's clang and libclang-rt-14-dev (tools/deps.sh --test).
 set -eu
 src=${1:?usage: run_fuzz.sh SOURCE_DIR BUILD_DIR [RUNS] [MAX_SECONDS]}
 out=${2:?usage: run_fuzz.sh SOURCE_DIR BUILD_DIR [RUNS] [MAX_SECONDS]}/fuzz
@@ -20,7 +20,7 @@ s=$src/server
 "$cc" -std=c11 -g -O1 -D_GNU_SOURCE \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror \
-    -I "$s" $(pkg-config --cflags lua5.4) -o "$out/fuzz_api" "$src/tests/fuzz/fuzz_api.c" \
+    -I "$s" -I "$s/include" $(pkg-config --cflags lua5.4) -o "$out/fuzz_api" "$src/tests/fuzz/fuzz_api.c" \
     "$s/api.c" "$s/route.c" "$s/respond.c" "$s/buf.c" "$s/utf8.c" "$s/store.c" \
     "$s/store_build.c" "$s/plan.c" "$s/dist.c" "$s/rng.c" "$s/stats.c" "$s/dhist.c" \
     "$s/clock.c" $(pkg-config --libs lua5.4-cjson lua5.4 libmicrohttpd) -lm

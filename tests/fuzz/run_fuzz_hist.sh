@@ -20,7 +20,7 @@ mkdir -p "$out/corpus" "$out/artifacts"
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror \
     -I "$src/src" -o "$out/fuzz_hist" "$src/tests/fuzz/fuzz_hist.c" \
-    "$src/src/hist.c" "$src/src/hist_codec.c" -lz -lm
+    "$src/src/hist/hist.c" "$src/src/hist/hist_codec.c" -lz -lm
 
 # New inputs go to the build tree's corpus; the seeds are only read.
 "$out/fuzz_hist" -runs="$runs" -max_total_time="$secs" -max_len=8192 -timeout=10 \

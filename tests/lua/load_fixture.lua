@@ -4,7 +4,7 @@
 -- shards' merge must equal the unsharded file exactly.
 --   dockscript load_fixture.lua OUT.json [--shard I/N] [--model open|closed]
 --                               [--scenario NAME] [--iterations K]
-local report = require "load_report"
+local report = require "load.report"
 
 local out = arg[1]
 local o = { shard = "1/1", model = "open", scenario = "fixture.lua", iterations = 20000 }

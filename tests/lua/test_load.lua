@@ -3,10 +3,10 @@
 -- merge of shards against one histogram that recorded everything.
 --   dockscript tests/lua/test_load.lua
 local T = require "testlib"
-local options = require "load_options"
-local report = require "load_report"
-local summary = require "load_summary"
-local threshold = require "load_threshold"
+local options = require "load.options"
+local report = require "load.report"
+local summary = require "load.summary"
+local threshold = require "load.threshold"
 
 local tmp = os.tmpname()
 

@@ -2,10 +2,10 @@
 # Contract test: docs/DockingAPIServer.apib checked by Dredd against a
 # running `dockscript serve`.
 # usage: dredd_test.sh DOCKSCRIPT APIB
-# Dredd comes from $DREDD or <repo>/.dredd, where `scripts/deps.sh --test`
+# Dredd comes from $DREDD or <repo>/.dredd, where `tools/deps.sh --test`
 # installs it. Without it (or with another version) the test is skipped:
 # exit 77, ctest's SKIP_RETURN_CODE, with the install command. CI sets
-# DS_REQUIRE_DREDD=1 (scripts/check.sh), and there a missing Dredd fails.
+# DS_REQUIRE_DREDD=1 (tools/check.sh), and there a missing Dredd fails.
 set -u
 exe=$1
 apib=$2
@@ -14,7 +14,7 @@ dredd=${DREDD:-$root/.dredd/node_modules/.bin/dredd}
 want=14.1.0
 
 no_dredd() {
-    echo "dredd_test: $1; install it: scripts/deps.sh --test" \
+    echo "dredd_test: $1; install it: tools/deps.sh --test" \
          "(or npm install --prefix $root/.dredd dredd@$want)" >&2
     [ -n "${DS_REQUIRE_DREDD:-}" ] && exit 1
     echo "dredd_test: skipped" >&2

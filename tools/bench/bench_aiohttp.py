@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""The aiohttp side of scripts/bench_client.sh: COUNT GETs of URL with one
+"""The aiohttp side of tools/bench/bench_client.sh: COUNT GETs of URL with one
 session limited to LIMIT connections, through asyncio.gather; prints req/s
 as JSON. Every answer is checked: a status other than 200 or a failed
 request means no figures (the reason on stderr, exit 1).
 
-    /usr/bin/python3 scripts/bench_aiohttp.py URL [COUNT] [LIMIT]
+    /usr/bin/python3 tools/bench/bench_aiohttp.py URL [COUNT] [LIMIT]
 """
 import asyncio
 import sys

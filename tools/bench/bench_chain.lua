@@ -1,7 +1,7 @@
 -- N concurrent lookups (two chained GETs each) against a Docking API server;
 -- prints one JSON line: time, ideal, efficiency. A failed lookup means no
 -- figures: the reason on stderr, exit 1.
---   dockscript scripts/bench_chain.lua URL N DELAY
+--   dockscript tools/bench/bench_chain.lua URL N DELAY
 local docking = require "docking"
 local cli = require "cli"
 

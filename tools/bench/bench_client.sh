@@ -11,11 +11,11 @@
 # Every figure is for checked answers only: before timing, curl must get
 # 200 and exactly the served bytes; a client that saw anything but 200 (or
 # a socket error) stops the run with the reason on stderr and exit 1.
-# usage: scripts/bench_client.sh [BUILD_DIR]   (needs scripts/deps.sh --bench)
+# usage: tools/bench/bench_client.sh [BUILD_DIR]   (needs tools/deps.sh --bench)
 # environment: PARTS="A B" (which parts), ROUNDS=5, COUNT=20000 (part A),
 #              SIZES="10 100 1000 10000", DELAY=0.5 (part B)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ds=$(realpath "${1:-build}/dockscript")
 floor=$(realpath "${1:-build}/floor_client")
 delay=${DELAY:-0.5}
@@ -29,7 +29,7 @@ cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp
 trap cleanup EXIT INT TERM
 
 me=bench_client.sh
-. scripts/bench_lib.sh
+. tools/bench/bench_lib.sh
 field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
 # One client each: a req/s figure appended to its file, or die with the reason.
@@ -50,12 +50,12 @@ run_hey() {  # hey sends n / c requests per worker: a multiple of 64
     awk '/Requests\/sec:/ {print $2}' "$tmp/out" >>"$tmp/hey"
 }
 run_ds() {  # bench_throughput.lua checks every status itself and exits 1
-    "$ds" scripts/bench_throughput.lua "$url" "$count" 64 >"$tmp/out" || die "dockscript http.gather: see above"
+    "$ds" tools/bench/bench_throughput.lua "$url" "$count" 64 >"$tmp/out" || die "dockscript http.gather: see above"
     [ "$(field "$tmp/out" errors)" = 0 ] || die "dockscript http.gather saw errors: $(cat "$tmp/out")"
     field "$tmp/out" rps >>"$tmp/ds"
 }
 run_aio() {  # so does bench_aiohttp.py
-    /usr/bin/python3 scripts/bench_aiohttp.py "$url" "$count" 64 >"$tmp/out" || die "aiohttp: see above"
+    /usr/bin/python3 tools/bench/bench_aiohttp.py "$url" "$count" 64 >"$tmp/out" || die "aiohttp: see above"
     [ "$(field "$tmp/out" errors)" = 0 ] || die "aiohttp saw errors: $(cat "$tmp/out")"
     field "$tmp/out" rps >>"$tmp/aio"
 }
@@ -93,13 +93,13 @@ part_b() {
     until grep -q "http://" "$tmp/serve.out" 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
     surl=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n 1)
     [ -n "$surl" ] || die "dockscript serve did not start"
-    # floor: the same chains from tools/floor_client.c (plain C, epoll, no
+    # floor: the same chains from tools/bench/floor_client.c (plain C, epoll, no
     # curl, no Lua) against the same server, right after: what the kernel
     # and the server alone cost on this machine.
     printf '%8s %9s %9s %10s %12s %9s\n' N seconds ideal efficiency "client RSS" floor
     for n in $sizes; do
         # bench_chain.lua checks every lookup and exits 1 on the first failure
-        /usr/bin/time -f '%M' -o "$tmp/rss" "$ds" scripts/bench_chain.lua "$surl" "$n" "$delay" >"$tmp/run.json" ||
+        /usr/bin/time -f '%M' -o "$tmp/rss" "$ds" tools/bench/bench_chain.lua "$surl" "$n" "$delay" >"$tmp/run.json" ||
             die "N=$n: the dockscript client failed: see above"
         sleep 1
         "$floor" "${surl##*:}" "$n" >"$tmp/floor.json" || true

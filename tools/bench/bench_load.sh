@@ -10,12 +10,12 @@
 #     recording on) beside wrk -t1 -c64 and hey -c 64 -cpus 1, then 2
 #     threads beside wrk -t2 -c64; medians of interleaved rounds;
 #  D. 10,000 VUs in flight at delay 0.5: the client's peak RSS; then
-#     bench.lua --names 10000 --threads 2 beside tools/floor_client.
+#     bench.lua --names 10000 --threads 2 beside tools/bench/floor_client.
 # Every figure is of checked answers: a run with a non-200 answer, a
 # transport error or a failed iteration stops the script (exit 1).
-# usage: scripts/bench_load.sh [BUILD_DIR]   (needs scripts/deps.sh --bench)
+# usage: tools/bench/bench_load.sh [BUILD_DIR]   (needs tools/deps.sh --bench)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ds=$(realpath "${1:-build}/dockscript")
 floor=$(realpath "${1:-build}/floor_client")
 rounds=${ROUNDS:-3}
@@ -25,7 +25,7 @@ pids=
 cleanup() { for p in $pids; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 me=bench_load.sh
-. scripts/bench_lib.sh
+. tools/bench/bench_lib.sh
 
 # serve DELAY: starts `dockscript serve` in its own process; sets $srv_pid, $srv_url
 serve() {
@@ -66,7 +66,7 @@ drain() {
     i=0
     while [ "$(ss -tan state time-wait | wc -l)" -gt 500 ] && [ $i -lt 70 ]; do sleep 1; i=$((i + 1)); done
 }
-docking=$(realpath scripts/docking_scenario.lua)
+docking=$(realpath scripts/scenarios/docking_scenario.lua)
 
 echo "== A. open model against dockscript serve --delay 0.5 =="
 serve 0.5

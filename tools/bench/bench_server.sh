@@ -3,7 +3,7 @@
 # when a run did not measure what it claims: nginx serving other bytes, any
 # non-2xx answer or socket error wrk reports, or dockscript's own /_stats
 # counting fewer answers than wrk received.
-#   scripts/bench_server.sh [DOCKSCRIPT] [SECONDS]
+#   tools/bench/bench_server.sh [DOCKSCRIPT] [SECONDS]
 # 1. delay 0, wrk -t1 -c64 on /customers?salesId=1 against: dockscript serve;
 #    nginx (one worker, access log off) serving the same bytes as a static
 #    file, the practical ceiling of the machine; the original-style Flask
@@ -16,7 +16,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-exe=${1:-$here/../build/dockscript}
+exe=${1:-$here/../../build/dockscript}
 secs=${2:-10}
 path='/customers?salesId=1'
 tmp=$(mktemp -d)

@@ -2,7 +2,7 @@
 -- flight; prints one JSON line with the figures. Every answer is checked:
 -- one that is not a 200, or a failed request, means no figures (the
 -- reason on stderr, exit 1).
---   dockscript scripts/bench_throughput.lua URL [COUNT=20000] [LIMIT=64]
+--   dockscript tools/bench/bench_throughput.lua URL [COUNT=20000] [LIMIT=64]
 local cli = require "cli"
 
 local p = cli.parser("bench_throughput.lua", "COUNT GETs of URL through http.gather, LIMIT "

@@ -1,5 +1,5 @@
 """An original-style Docking API in Flask, for the benchmark's comparison
-(scripts/bench_server.sh runs it under uWSGI, 4 processes x 2 threads, as
+(tools/bench/bench_server.sh runs it under uWSGI, 4 processes x 2 threads, as
 the seed did). Same routes, data and bodies as `dockscript serve`; the
 delay is a blocking sleep that holds a worker, which is the point.
 DOCKING_DELAY (seconds, default 0.5) sets the delay."""

@@ -1,4 +1,4 @@
-/* The floor for scripts/bench_client.sh: N chains of two GETs on one
+/* The floor for tools/bench/bench_client.sh: N chains of two GETs on one
  * kept-alive connection each (GET /users?name=John, then
  * GET /customers?salesId=1), written as plainly as C allows: one thread, one
  * epoll set, edge-triggered, no libcurl, no Lua, no allocation per request.

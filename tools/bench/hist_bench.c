@@ -3,7 +3,7 @@
  * Prints ns per hist_record for 3 and 2 significant digits over latencies
  * spread from 100 us to 2 s (log-uniform: every bucket range is hit), the
  * bytes per histogram, and the cost of a percentile, an encode and a decode. */
-#include "hist.h"
+#include "hist/hist.h"
 
 #include <math.h>
 #include <stdio.h>

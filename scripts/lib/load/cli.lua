@@ -40,7 +40,7 @@ error, 3 a threshold failed.]]
 function M.parser()
   local ok, argparse = pcall(require, "argparse")
   if not ok then
-    options_fail("needs lua-argparse: apt-get install lua-argparse (or scripts/deps.sh)", 1)
+    options_fail("needs lua-argparse: apt-get install lua-argparse (or tools/deps.sh)", 1)
   end
   local p = argparse("dockscript load.lua",
     "Runs SCENARIO.lua as a load test and prints its latencies, rates and errors.", EPILOG)

@@ -104,21 +104,8 @@ function M.shard(v)
   return i, n
 end
 
--- Cores of this machine, as nproc counts them; 1 if nothing says.
-function M.cores()
-  local f = io.open("/proc/cpuinfo")
-  local n = 0
-  if f then
-    for line in f:lines() do if line:match("^processor%s*:") then n = n + 1 end end
-    f:close()
-  end
-  if n == 0 then
-    local p = io.popen("getconf _NPROCESSORS_ONLN 2>/dev/null")
-    n = p and tonumber(p:read("l") or "") or 1
-    if p then p:close() end
-  end
-  return math.max(1, math.tointeger(n) or 1)
-end
+-- CPUs this process may use (sched_getaffinity: a container's set counts).
+function M.cores() return sys.cores() end
 
 -- The option names a caller may give (spec fields; the command line's
 -- --max-vus is max_vus), and the pairs that exclude each other.
