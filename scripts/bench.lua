@@ -137,12 +137,33 @@ local function same(a, b)
   return true
 end
 
+-- Ctrl-C (or SIGTERM) stops the experiment at the next finished lookup;
+-- what was measured so far is printed and written, and the exit status is
+-- 130. The signal is counted (sys.catch_interrupts), and the loops look.
+local INTERRUPTED = setmetatable({}, { __tostring = function() return "interrupted" end })
+
+local function check_interrupt()
+  if sys.interrupts() > 0 then error(INTERRUPTED, 0) end
+end
+
+-- f(...)'s results; a failure is one line and exit 1 (cli.call), unless
+-- an interrupt caused it.
+local function attempt(f, ...)
+  local function pass(ok, ...)
+    if ok then return ... end
+    if sys.interrupts() > 0 or (...) == INTERRUPTED then error(INTERRUPTED, 0) end
+    cli.fail(tostring((...)):gsub("^[^%s:]+%.lua:%d+: ", ""), 1)
+  end
+  return pass(pcall(f, ...))
+end
+
 local function progress_fn(o, label)
-  if o.quiet or not o.tty then return nil end
+  local show = not o.quiet and o.tty
   local last = 0
   return function(done, total)
+    check_interrupt()
     local now = clock.now()
-    if done == total or now - last > 0.2 then
+    if show and (done == total or now - last > 0.2) then
       last = now
       io.stderr:write(string.format("\r%s: %d/%d", label, done, total),
         done == total and "\r\27[K" or "")
@@ -153,7 +174,10 @@ end
 local function run_sync(url, names)
   local t0 = clock.now()
   local out = {}
-  for i, name in ipairs(names) do out[i] = docking.customers_of(url, name) end
+  for i, name in ipairs(names) do
+    out[i] = docking.customers_of(url, name)
+    check_interrupt()
+  end
   return clock.now() - t0, out
 end
 
@@ -175,6 +199,7 @@ local function run_threads(o, url, names)
   local vus = (o.limit > 0 and o.limit < n) and o.limit or n
   local report = require("load").run({ scenario = "bench_lookup.lua", args = args, vus = vus,
     iterations = n, threads = math.min(o.threads, vus), collect = true })
+  if report.interrupted then error(INTERRUPTED, 0) end
   if report.iterations.failed > 0 then
     error(string.format("%d of %d lookups failed; first: %s", report.iterations.failed, n,
       report.errors[1].message), 0)
@@ -214,40 +239,46 @@ local function sync_skip_note(o)
     or "--sync-max 0"
 end
 
+-- The statistics of a row's times so far.
+local function finish_row(row)
+  row.sync_median, row.sync_min, row.sync_max = median(row.sync)
+  if not row.sync_median then row.sync = nil end -- lua-cjson 2.1 would write {} for []
+  row.async_median, row.async_min, row.async_max = median(row.async)
+  if row.sync_median and row.async_median then row.speedup = row.sync_median / row.async_median end
+  row.sync_efficiency = row.ideal_sync and row.sync_median and row.ideal_sync / row.sync_median
+  row.async_efficiency = row.ideal_async and row.async_median and row.ideal_async / row.async_median
+  return row
+end
+
 -- One size: K runs of each method, the results checked against each other.
--- A failing lookup is a finding about the server: one line, exit 1.
-local function measure(o, url, n, print_lines)
-  local names = cli.call(docking.random_salespersons, url, n, o.seed)
-  local row = { names = n, sync = {}, async = {},
-                ideal_sync = ideal_sync(o, n), ideal_async = ideal_async(o, n) }
+-- A failing lookup is a finding about the server: one line, exit 1. The
+-- row fills in as it goes, so that an interrupt keeps what was measured.
+local function measure(o, url, n, print_lines, row)
+  row.names, row.sync, row.async = n, {}, {}
+  row.ideal_sync, row.ideal_async = ideal_sync(o, n), ideal_async(o, n)
+  local names = attempt(docking.random_salespersons, url, n, o.seed)
   local do_sync = sync_fits(o, row.ideal_sync)
+  row.sync_skipped = not do_sync
   local sync_result
   for _ = 1, o.rep do
     if do_sync then
       if print_lines then print("Timing for synchronous method in multiple calls...") end
-      local t, res = cli.call(run_sync, url, names)
+      local t, res = attempt(run_sync, url, names)
       sync_result = sync_result or res
       row.sync[#row.sync + 1] = t
       if print_lines then print(string.format("Synchronous method takes: %.3fs", t)) end
     end
     if print_lines then print("Timing for asynchronous method in multiple calls...") end
-    local t, res = cli.call(run_async, o, url, names)
+    local t, res = attempt(run_async, o, url, names)
     row.async[#row.async + 1] = t
     if print_lines then print(string.format("Asynchronous method takes: %.3fs", t)) end
-    if not sync_result and o.threads > 0 then sync_result = cli.call(reference, url, names) end
+    if not sync_result and o.threads > 0 then sync_result = attempt(reference, url, names) end
     if sync_result then
       if not same(sync_result, res) then cli.fail("synchronous and asynchronous results differ") end
       row.identical = true
     end
   end
-  row.sync_skipped = not do_sync
-  row.sync_median, row.sync_min, row.sync_max = median(row.sync)
-  if not do_sync then row.sync = nil end -- lua-cjson 2.1 would write {} for []
-  row.async_median, row.async_min, row.async_max = median(row.async)
-  if row.sync_median then row.speedup = row.sync_median / row.async_median end
-  row.sync_efficiency = row.ideal_sync and row.sync_median and row.ideal_sync / row.sync_median
-  row.async_efficiency = row.ideal_async and row.ideal_async / row.async_median
-  return row
+  return finish_row(row)
 end
 
 local function pct(x) return x and string.format("%.1f%%", 100 * x) or "-" end
@@ -267,7 +298,7 @@ local function print_summary(o, row)
   print()
   if row.sync_median then
     print(string.format("Results identical: %s", row.identical and "yes" or "no"))
-    print(string.format("Speedup: %.2fx", row.speedup))
+    if row.speedup then print(string.format("Speedup: %.2fx", row.speedup)) end
     print(string.format("Synchronous:  %s, %s", spread(row.sync_median, row.sync_min, row.sync_max),
       against_ideal(o, row.ideal_sync, row.ideal_sync and string.format(
         "%d names x 2 requests x %gs", row.names, o.delay), row.sync_efficiency)))
@@ -307,14 +338,14 @@ local function print_table(o, rows)
   end
 end
 
-local function write_json(o, url, rows)
+local function write_json(o, url, rows, interrupted)
   local f, err = io.open(o.json, "w")
   if not f then cli.fail("--json: " .. err) end
   f:write(json.encode({
     url = url, delay = o.delay, workers = o.workers, seed = o.seed, ["repeat"] = o.rep,
     limit = o.limit, threads = o.threads, bundled_server = o.url == nil, date = os.date("!%Y-%m-%dT%H:%M:%SZ"),
-    runs = rows,
-  }), "\n")
+    runs = rows, interrupted = interrupted or nil,
+  }):gsub('"runs":{}', '"runs":[]'), "\n") -- cjson writes an empty list as {}
   f:close()
 end
 
@@ -351,9 +382,31 @@ local function check_delay(o, url)
   end
 end
 
+-- Every size asked for, into rows; an interrupt ends it early.
+local function measure_all(o, url, rows)
+  if o.sweep then
+    for _, n in ipairs(o.sweep) do
+      rows[#rows + 1] = {}
+      measure(o, url, n, false, rows[#rows])
+    end
+  else
+    rows[1] = {}
+    measure(o, url, o.names, true, rows[1])
+  end
+end
+
+local function report(o, rows)
+  if o.sweep then print_table(o, rows) elseif rows[1] then print_summary(o, rows[1]) end
+end
+
 local function main(argv)
   local o = parse_args(argv)
   o.tty = not o.quiet and sys.isatty(2)
+  if o.json then
+    local ok, err = cli.check_output("--json", o.json)
+    if not ok then cli.fail(err, 2) end
+  end
+  sys.catch_interrupts()
   local url, srv = o.url, nil
   if url then
     check_reachable(url)
@@ -365,15 +418,19 @@ local function main(argv)
     check_reachable(url)
   end
   local rows = {}
-  if o.sweep then
-    for _, n in ipairs(o.sweep) do rows[#rows + 1] = measure(o, url, n, false) end
-    print_table(o, rows)
-  else
-    rows[1] = measure(o, url, o.names, true)
-    print_summary(o, rows[1])
+  local ok, err = pcall(measure_all, o, url, rows)
+  if not ok and err ~= INTERRUPTED then error(err, 0) end
+  if not ok then
+    -- what was measured: the sizes done, and the times of the one cut short
+    if #rows > 0 and #rows[#rows].sync == 0 and #rows[#rows].async == 0 then rows[#rows] = nil end
+    for _, row in ipairs(rows) do finish_row(row) end
+    io.stdout:write("\n")
+    io.stderr:write("bench.lua: interrupted: what was measured so far follows\n")
   end
-  if o.json then write_json(o, url, rows) end
+  report(o, rows)
+  if o.json then write_json(o, url, rows, not ok) end
   if srv then srv:stop() end
+  if not ok then os.exit(130) end
 end
 
 main(arg)

@@ -32,6 +32,10 @@ local function main(argv)
     report = load.run_spec(spec, tty)
   end
   io.write(load.summary(report))
+  -- the summary and the JSON are out; now the verdict
+  if report.interrupted then return 130 end
+  local why = load.no_success(report)
+  if why then fail("no iteration succeeded: " .. why, 1) end
   return thresholds_failed(report) and 3 or 0
 end
 

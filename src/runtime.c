@@ -1,14 +1,7 @@
 /* The Lua host: builds the state, runs a script under lua_pcall with a
  * traceback, and reports failures the way lua(1) does. */
 #include "runtime.h"
-#include "lua/lhttp.h"
-#include "lua/ljson.h"
-#include "lua/lmetrics.h"
-#include "lua/lrunner.h"
-#include "lua/lserver.h"
-#include "lua/lsys.h"
-#include "lua/rt.h"
-#include "lua/task.h"
+#include "lua/state.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -74,53 +67,18 @@ const char *rt_readme_path(void)
     return installed_path(installed, sizeof installed, DS_README_FROM_BIN, DS_INSTALL_README);
 }
 
-static void open_module(lua_State *L, const char *name, lua_CFunction open, const char *global)
-{
-    luaL_requiref(L, name, open, 0);
-    lua_setglobal(L, global);
-}
-
 lua_State *rt_new(void)
 {
     char err[256];
-    lua_State *L = luaL_newstate();
-    if (!L) {
-        fprintf(stderr, "dockscript: cannot create the Lua state: out of memory\n");
-        return NULL;
-    }
-    if (!rt_attach(L, err, sizeof err)) {
+    lua_State *L = state_new(rt_scripts_dir(), err, sizeof err);
+    if (!L)
         fprintf(stderr, "dockscript: %s\n", err);
-        lua_close(L);
-        return NULL;
-    }
-    /* New threads copy the main thread's extra space: NULL marks them as
-     * not being gather tasks. */
-    task_bind(L, NULL);
-    luaL_openlibs(L);
-    ljson_open(L); /* "cjson", also the global json */
-    open_module(L, "http", luaopen_http, "http");
-    open_module(L, "clock", luaopen_clock, "clock");
-    open_module(L, "server", luaopen_server, "server");
-    open_module(L, "metrics", luaopen_metrics, "metrics");
-    /* sys.scripts: the bundled scripts folder (scenarios/ in it are found
-     * by bare name) */
-    luaL_requiref(L, "sys", luaopen_sys, 0);
-    lua_pushstring(L, rt_scripts_dir());
-    lua_setfield(L, -2, "scripts");
-    lua_setglobal(L, "sys");
-    /* load.lua's engine: require "runner", not a global */
-    luaL_requiref(L, "runner", luaopen_runner, 0);
-    lua_pop(L, 1);
     return L;
 }
 
 void rt_free(lua_State *L)
 {
-    if (!L)
-        return;
-    struct ds_rt *rt = rt_get(L);
-    lua_close(L); /* finalizers release transfers into the scheduler first */
-    rt_detach(rt);
+    state_free(L);
 }
 
 static int traceback(lua_State *L)

@@ -127,16 +127,66 @@ check "a threshold on a tag the run never saw fails" 3 "no request tagged 'GET /
     "$ds" load.lua $scen --vus 1 --iterations 1 --threshold 'GET /nope:p99<1s' -- "$serve_url"
 
 # --- a server that refuses every connection -----------------------------------
-check "refused: every iteration failed, by reason, exit 0" 0 "Couldn't connect to server" \
+check "refused: no iteration succeeded: exit 1, summary first, one line naming the first failure" 1 \
+    "^load.lua: no iteration succeeded: GET http://127.0.0.1:1/users\?name=John: .*Couldn't connect to server$" \
     "$ds" load.lua $scen --rate 50 --duration 1 --json "$tmp/refused.json" -- http://127.0.0.1:1 John
-jcheck "refused: 50 failed, none done, errors by reason" "$tmp/refused.json" \
+jcheck "refused: the JSON is still written: 50 failed, none done, errors by reason" "$tmp/refused.json" \
     'j.iterations.failed == 50 and j.iterations.done == 0 and j.chain.count == 0
      and j.requests["GET /users"].errors["Couldn'"'"'t connect to server"] == 50
      and (function() local n = 0  -- curl says "after N ms": a message per N
           for _, e in ipairs(j.errors) do if e.message:find("Couldn'"'"'t connect") then n = n + e.count end end
           return n == 50 end)()'
-check "refused with errors<1%: exit 3" 3 "FAIL +errors<1% +100.00%" \
+check "refused with errors<1%: no success wins over thresholds: exit 1" 1 "FAIL +errors<1% +100.00%" \
     "$ds" load.lua $scen --vus 2 --iterations 4 --threshold 'errors<1%' -- http://127.0.0.1:1 John
+printf 'return { iteration = function() error("typo in the scenario", 0) end }\n' >"$tmp/typo.lua"
+check "every iteration raising: exit 1 with the scenario's message" 1 \
+    "^load.lua: no iteration succeeded: typo in the scenario$" \
+    "$ds" load.lua "$tmp/typo.lua" --vus 2 --iterations 6 --quiet
+
+# --- the seams: huge rates, a scenario that breaks cjson, Ctrl-C ------------------
+t0=$(date +%s)
+check "--rate 1e12 --duration 2 ends on time, drops counted" 0 "^iterations: .* [0-9,]{10,} dropped" \
+    "$ds" load.lua $scen --rate 1e12 --duration 2 --max-vus 50 --quiet -- "$serve_url"
+[ $(( $(date +%s) - t0 )) -le 12 ] && ok "--rate 1e12 took $(( $(date +%s) - t0 )) s (duration + grace at most)" ||
+    fail "--rate 1e12 took $(( $(date +%s) - t0 )) s"
+cat >"$tmp/nocjson.lua" <<'LUA'
+return {
+  setup = function() package.loaded.cjson = nil; package.loaded["cjson.safe"] = nil; json = nil end,
+  iteration = function(data, i) return { i = i } end,
+}
+LUA
+check "a scenario that clears package.loaded.cjson, collected: no crash" 0 "^ok 8$" \
+    "$ds" -e "local r = require('load').run{scenario = '$tmp/nocjson.lua', vus = 2, iterations = 8,
+      collect = true, quiet = true}
+      local n = 0 for i = 1, 8 do if r.results[i].i == i then n = n + 1 end end print('ok ' .. n)"
+# Ctrl-C: the first SIGINT stops new iterations, the summary and the JSON
+# tell what ran, exit 130
+"$ds" load.lua $scen --rate 20 --duration 30 --json "$tmp/int.json" -- "$serve_url" >"$tmp/int.out" 2>&1 &
+pid=$!
+sleep 2
+kill -INT $pid
+timeout 20 sh -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done"
+wait $pid
+code=$?
+[ $code -eq 130 ] && ok "SIGINT: exit 130" || fail "SIGINT: exit $code, want 130" "$(cat "$tmp/int.out")"
+grep -Eq '^interrupted after [0-9.]+s of 30s$' "$tmp/int.out" && ok "SIGINT: the summary's first line says so" ||
+    fail "SIGINT: no 'interrupted after' line" "$(cat "$tmp/int.out")"
+jcheck "SIGINT: the JSON is written, interrupted = true, what ran counted" "$tmp/int.json" \
+    'j.interrupted == true and j.iterations.done >= 20 and j.iterations.done <= 80 and j.duration < 10'
+# a second SIGINT cancels the iterations in flight at once
+printf 'return { iteration = function() clock.sleep(30) end }\n' >"$tmp/sleepy.lua"
+"$ds" load.lua "$tmp/sleepy.lua" --vus 3 --duration 60 --quiet >"$tmp/int2.out" 2>&1 &
+pid=$!
+sleep 1.5
+kill -INT $pid
+sleep 0.5
+kill -INT $pid
+timeout 10 sh -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done"
+wait $pid
+code=$?
+[ $code -eq 130 ] && grep -q "3  interrupted: cancelled" "$tmp/int2.out" &&
+    ok "a second SIGINT cancels those in flight: exit 130, counted" ||
+    fail "second SIGINT: exit $code" "$(cat "$tmp/int2.out")"
 
 # --- shards as separate processes, merged -------------------------------------
 # The flow of docs/k8s-load-job.yaml with N local processes in place of the

@@ -49,6 +49,33 @@ function cli.call(f, ...)
   return pass(pcall(f, ...))
 end
 
+-- Whether a file can be written at path, found before a long run rather
+-- than after it: true, or nil and one line (option names the flag, e.g.
+-- "--json").
+function cli.check_output(option, path)
+  if type(path) ~= "string" or path == "" then return nil, option .. ": expected a file name" end
+  local dir = path:match("^(.*)/[^/]*$") or "."
+  if dir == "" then dir = "/" end
+  local d, derr = io.open(dir .. "/.")
+  if not d then
+    return nil, string.format("%s %s: folder %s %s", option, path, dir,
+      derr:find("No such file", 1, true) and "does not exist" or "cannot be opened: " .. derr)
+  end
+  d:close()
+  local probe = string.format("%s/.dockscript-%d.tmp", dir, math.random(1 << 30))
+  local f, werr = io.open(probe, "w")
+  if not f then return nil, string.format("%s %s: cannot write in %s (%s)", option, path, dir, werr) end
+  f:close()
+  os.remove(probe)
+  local existing = io.open(path)
+  if existing then
+    local _, rerr = existing:read(0)
+    existing:close()
+    if rerr then return nil, string.format("%s %s: %s", option, path, rerr) end
+  end
+  return true
+end
+
 -- Converters for argparse's :convert(): a number (or an integer) >= min.
 local function number_converter(option, min, integer)
   local what = (integer and "an integer" or "a number") .. " >= " .. min

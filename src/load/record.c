@@ -3,7 +3,6 @@
  * 100 tags that is still below the cost of one curl_easy_getinfo. */
 #include "load/record.h"
 #include "core/grow.h"
-#include "lua/lmetrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,67 +98,7 @@ int rec_request(struct ds_rec *r, const char *tag, double now, double latency, l
     return 0;
 }
 
-int rec_merge(struct ds_rec *dst, const struct ds_rec *src)
-{
-    for (int i = 0; i < src->ntags; i++) {
-        const struct ds_tagstat *s = src->tags[i];
-        struct ds_tagstat *d = tag_find(dst, s->name);
-        if (!d)
-            return -1;
-        d->count += s->count;
-        d->bytes += s->bytes;
-        for (int k = 0; k < REC_STATUS_MAX; k++)
-            d->status[k] += s->status[k];
-        for (int k = 0; k < CURL_LAST; k++)
-            d->errors[k] += s->errors[k];
-        hist_merge(d->latency, s->latency);
-    }
-    for (size_t sec = 0; sec < src->nsec; sec++)
-        if (src->per_sec[sec] &&
-            count_second(dst, dst->t0 + (double)sec + 0.5, src->per_sec[sec]) != 0)
-            return -1;
-    atomic_fetch_add(&dst->requests, atomic_load(&src->requests));
-    return 0;
-}
-
 int64_t rec_requests_in(const struct ds_rec *r, size_t sec)
 {
     return sec < r->nsec ? r->per_sec[sec] : 0;
-}
-
-static void push_counts(lua_State *L, const int64_t *counts, int n, int as_status)
-{
-    lua_newtable(L);
-    for (int k = 0; k < n; k++) {
-        if (!counts[k])
-            continue;
-        if (as_status)
-            lua_pushfstring(L, "%d", k);
-        else
-            lua_pushstring(L, k ? curl_easy_strerror((CURLcode)k) : "unknown error");
-        lua_pushinteger(L, counts[k]);
-        lua_rawset(L, -3);
-    }
-}
-
-void rec_push(lua_State *L, struct ds_rec *r)
-{
-    lua_createtable(L, 0, r->ntags);
-    for (int i = 0; i < r->ntags; i++) {
-        struct ds_tagstat *t = r->tags[i];
-        lua_createtable(L, 0, 5);
-        lua_pushinteger(L, t->count);
-        lua_setfield(L, -2, "count");
-        lua_pushinteger(L, t->bytes);
-        lua_setfield(L, -2, "bytes");
-        struct ds_hist *h = t->latency;
-        t->latency = NULL; /* now Lua's */
-        lmetrics_push(L, h);
-        lua_setfield(L, -2, "histogram");
-        push_counts(L, t->status, REC_STATUS_MAX, 1);
-        lua_setfield(L, -2, "status");
-        push_counts(L, t->errors, CURL_LAST, 0);
-        lua_setfield(L, -2, "errors");
-        lua_setfield(L, -2, t->name);
-    }
 }

@@ -1,14 +1,13 @@
 /* What a load run records of every request, per tag (opts.name, else
  * "METHOD /path"): latency histogram, status codes, transport errors by
  * curl's reason, bytes; and the requests finished in each second of the
- * run. One recorder per thread; recorders merge exactly. */
+ * run. One recorder per thread; the load module merges their figures. */
 #ifndef DS_RECORD_H
 #define DS_RECORD_H
 
 #include <stdatomic.h>
 #include <stdint.h>
 #include <curl/curl.h>
-#include <lua.h>
 
 #include "hist/hist.h"
 
@@ -40,11 +39,5 @@ void rec_free(struct ds_rec *r);
  * error. -1 when out of memory (nothing recorded). */
 int rec_request(struct ds_rec *r, const char *tag, double now, double latency, long status,
                 CURLcode result, int64_t bytes);
-/* Adds src into dst (tags by name). -1 when out of memory. */
-int rec_merge(struct ds_rec *dst, const struct ds_rec *src);
 int64_t rec_requests_in(const struct ds_rec *r, size_t sec);
-/* Pushes {[tag] = {count, bytes, histogram, status = {["200"] = n},
- * errors = {[reason] = n}}}; the histograms move into Lua. */
-void rec_push(lua_State *L, struct ds_rec *r);
-
 #endif

@@ -1,7 +1,8 @@
 /* A load run on the calling thread: lays out the workers' shares, starts
- * them together, reports progress, and merges their figures. */
+ * them together, watches them (progress, interrupts) and joins them. Their
+ * figures stay per worker: one merge, in Lua, serves threads and shards. */
 #include "load/runner.h"
-#include "core/grow.h"
+#include "core/interrupt.h"
 #include "core/sched.h"
 
 #include <math.h>
@@ -49,6 +50,19 @@ double runner_schedule(const struct ds_runspec *spec, int64_t i)
     return -1;
 }
 
+double runner_arrivals(const struct ds_runspec *spec, double t)
+{
+    double total = 0;
+    const struct ds_rate_point *p = spec->points;
+    for (int k = 0; k + 1 < spec->npoints && t > p[k].t; k++) {
+        double dt = p[k + 1].t - p[k].t;
+        double x = t < p[k + 1].t ? t - p[k].t : dt;
+        double a = dt > 0 ? (p[k + 1].rate - p[k].rate) / dt : 0;
+        total += p[k].rate * x + a * x * x / 2;
+    }
+    return total;
+}
+
 /* n split over k parts: part j's share (the first n % k get one more). */
 static int64_t share(int64_t n, int64_t k, int64_t j)
 {
@@ -56,18 +70,13 @@ static int64_t share(int64_t n, int64_t k, int64_t j)
 }
 
 /* Shard I of N takes iterations i with (i - 1) % N == I - 1; its T
- * threads interleave those the same way. A closed run has at most one
- * thread per VU: a thread without one would leave its iterations undone. */
+ * threads interleave those the same way. */
 static int layout(struct ds_run *run, const struct ds_runspec *spec)
 {
     int64_t n = spec->shard_n, I = spec->shard_i - 1;
     int64_t inflight = spec->open ? spec->max_vus : spec->vus;
     int64_t mine = share(inflight, n, I);
     int64_t t = spec->threads;
-    if (!spec->open && t > mine)
-        t = mine;
-    if (t < 1)
-        t = 1;
     run->workers = calloc((size_t)t, sizeof *run->workers);
     if (!run->workers)
         return -1;
@@ -109,13 +118,26 @@ static void last_second(struct ds_run *run, size_t sec, struct ds_hist *into)
     }
 }
 
+/* A first signal stops new iterations, a second cancels those in flight;
+ * the workers look at the flags on every turn of their loops. */
+static void follow_signals(struct ds_run *run, int signals)
+{
+    if (signals >= 1 && !atomic_load(&run->stop)) {
+        run->stopped_at = ds_now();
+        atomic_store(&run->stop, 1);
+    }
+    if (signals >= 2)
+        atomic_store(&run->cancel, 1);
+}
+
 static void watch(struct ds_run *run, ds_progress_fn *progress, void *ud)
 {
     struct ds_hist *h = progress ? hist_new(2) : NULL;
     double next = ds_now() + 1;
     pthread_mutex_lock(&run->lock);
     while (run->finished < run->nworkers) {
-        wait_ms(run, 100);
+        wait_ms(run, 50);
+        follow_signals(run, intr_count());
         double now = ds_now();
         if (!h || now < next)
             continue;
@@ -130,8 +152,12 @@ static void watch(struct ds_run *run, ds_progress_fn *progress, void *ud)
     hist_free(h);
 }
 
-static int start_workers(struct ds_run *run)
+/* The workers inherit a mask that blocks SIGINT and SIGTERM: the signals
+ * reach this thread only. */
+static void start_workers(struct ds_run *run)
 {
+    sigset_t old;
+    intr_block(&old);
     for (int j = 0; j < run->nworkers; j++) {
         struct ds_worker *w = &run->workers[j];
         if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
@@ -140,11 +166,29 @@ static int start_workers(struct ds_run *run)
             run->finished += run->nworkers - j; /* never started */
             run->ready += run->nworkers - j;
             pthread_mutex_unlock(&run->lock);
-            return -1;
+            break;
         }
         w->joinable = 1;
     }
-    return 0;
+    intr_restore(&old);
+}
+
+/* Waits for every worker's setup, or for a failure or an interrupt. */
+static void start_together(struct ds_run *run)
+{
+    pthread_mutex_lock(&run->lock);
+    while (run->ready < run->nworkers && !run->fatal && intr_count() == 0)
+        wait_ms(run, 50);
+    if (intr_count() > 0 && !run->fatal) {
+        run->fatal = strdup("interrupted before the run started");
+        atomic_store(&run->stop, 1);
+    }
+    if (run->fatal)
+        atomic_store(&run->abort, 1);
+    else
+        run->t0 = ds_now(); /* every worker's setup is done: start together */
+    pthread_cond_broadcast(&run->cond);
+    pthread_mutex_unlock(&run->lock);
 }
 
 int runner_run(struct ds_run *run, const struct ds_runspec *spec, ds_progress_fn *progress,
@@ -162,114 +206,16 @@ int runner_run(struct ds_run *run, const struct ds_runspec *spec, ds_progress_fn
         run->fatal = strdup("out of memory for the workers");
         return -1;
     }
+    intr_trap();
     start_workers(run);
-    pthread_mutex_lock(&run->lock);
-    while (run->ready < run->nworkers && !run->fatal)
-        pthread_cond_wait(&run->cond, &run->lock);
-    if (!run->fatal)
-        run->t0 = ds_now(); /* every worker's setup is done: start together */
-    pthread_cond_broadcast(&run->cond);
-    pthread_mutex_unlock(&run->lock);
+    start_together(run);
     if (!run->fatal)
         watch(run, progress, ud);
     for (int j = 0; j < run->nworkers; j++)
         if (run->workers[j].joinable)
             pthread_join(run->workers[j].tid, NULL);
+    intr_untrap();
     return run->fatal ? -1 : 0;
-}
-
-/* ---- merging into worker 0 ---- */
-
-int runner_count_error(struct ds_worker *w, const char *msg, int64_t n)
-{
-    for (int i = 0; i < w->nerrors; i++)
-        if (strcmp(w->errors[i].msg, msg) == 0) {
-            w->errors[i].count += n;
-            return 0;
-        }
-    /* the first distinct messages; the rest under one line */
-    if (w->nerrors == RUN_MAX_ERRORS)
-        return runner_count_error(w, RUN_OTHER_ERRORS, n);
-    if (w->nerrors == RUN_MAX_ERRORS - 1)
-        msg = RUN_OTHER_ERRORS;
-    char *copy = strdup(msg);
-    if (!copy)
-        return -1;
-    w->errors[w->nerrors++] = (struct ds_errcount){copy, n};
-    return 0;
-}
-
-static int merge_errors(struct ds_worker *dst, const struct ds_worker *src)
-{
-    for (int k = 0; k < src->nerrors; k++)
-        if (runner_count_error(dst, src->errors[k].msg, src->errors[k].count) != 0)
-            return -1;
-    return 0;
-}
-
-static int merge_series(struct ds_worker *dst, struct ds_worker *src)
-{
-    if (src->nseries) {
-        struct ds_second *p = grow_zeroed(dst->series, &dst->nseries, src->nseries - 1, sizeof *p);
-        if (!p)
-            return -1;
-        dst->series = p;
-    }
-    for (size_t s = 0; s < src->nseries; s++) {
-        struct ds_second *d = &dst->series[s], *o = &src->series[s];
-        d->iterations += o->iterations;
-        d->errors += o->errors;
-        if (!o->latency)
-            continue;
-        if (!d->latency) {
-            d->latency = o->latency; /* moved */
-            o->latency = NULL;
-        } else {
-            hist_merge(d->latency, o->latency);
-        }
-    }
-    return 0;
-}
-
-static int merge_collected(struct ds_worker *dst, struct ds_worker *src)
-{
-    if (!src->ncollected)
-        return 0;
-    size_t n = dst->ncollected + src->ncollected;
-    if (n > dst->capcollected) {
-        struct ds_collected *p = realloc(dst->collected, n * sizeof *p);
-        if (!p)
-            return -1;
-        dst->collected = p;
-        dst->capcollected = n;
-    }
-    /* the strings move */
-    memcpy(dst->collected + dst->ncollected, src->collected,
-           src->ncollected * sizeof *src->collected);
-    dst->ncollected = n;
-    src->ncollected = 0;
-    return 0;
-}
-
-int runner_merge(struct ds_run *run)
-{
-    struct ds_worker *dst = &run->workers[0];
-    for (int j = 1; j < run->nworkers; j++) {
-        struct ds_worker *src = &run->workers[j];
-        dst->done += src->done;
-        dst->failed += src->failed;
-        dst->dropped += src->dropped;
-        if (dst->end < src->end)
-            dst->end = src->end;
-        if (!src->chain)
-            continue; /* never ran */
-        hist_merge(dst->chain, src->chain);
-        hist_merge(dst->start_lag, src->start_lag);
-        if ((src->rec && rec_merge(dst->rec, src->rec) != 0) || merge_errors(dst, src) != 0 ||
-            merge_series(dst, src) != 0 || merge_collected(dst, src) != 0)
-            return -1;
-    }
-    return 0;
 }
 
 static void worker_free(struct ds_worker *w)
@@ -285,6 +231,8 @@ static void worker_free(struct ds_worker *w)
     for (size_t i = 0; i < w->ncollected; i++)
         free(w->collected[i].json);
     free(w->collected);
+    free(w->slot);
+    free(w->free);
     pthread_mutex_destroy(&w->series_lock);
 }
 

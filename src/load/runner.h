@@ -1,6 +1,9 @@
-/* The load runner: one scenario run by T worker threads, each with its own
- * Lua state, scheduler and recorder (wrk's model: nothing of Lua crosses
- * threads), and the figures merged exactly at the end. */
+/* The load runner: one scenario run by T worker threads (wrk's model:
+ * each thread has its own event loop and its own interpreter, nothing
+ * crosses threads) and one raw result per thread at the end. Lua-free: what
+ * runs an iteration is a driver (struct ds_driver) that src/lua provides.
+ * Every option arrives resolved (scripts/lib/load/options.lua); this layer
+ * checks only what keeps it memory-safe. */
 #ifndef DS_RUNNER_H
 #define DS_RUNNER_H
 
@@ -12,28 +15,56 @@
 #include "load/record.h"
 
 struct ds_rate_point { double t, rate; };
+struct ds_worker;
+struct ds_runspec;
 
-/* What to run; filled by lrunner.c from runner.run's table. */
+/* What runs iterations on a worker thread. Every function is called on
+ * that thread only; ctx is what open returned. */
+struct ds_driver {
+    /* The thread's interpreter with the scenario loaded and its setup run,
+     * recording into w->rec; NULL with one line in err. */
+    void *(*open)(const struct ds_runspec *spec, struct ds_worker *w, char *err, size_t errlen);
+    /* Starts run-wide iteration i in the free slot; 0, or -1 with err. A
+     * finished iteration is reported through worker_finished. */
+    int (*launch)(void *ctx, int slot, int64_t i, char *err, size_t errlen);
+    /* Runs what is ready; unless an iteration finished, waits for events
+     * at most until the absolute time deadline (< 0: until one). */
+    void (*pump)(void *ctx, double deadline);
+    /* Iterations running. */
+    int (*running)(void *ctx);
+    /* Cancels every running iteration (none is reported finished). */
+    void (*cancel)(void *ctx);
+    void (*close)(void *ctx);
+};
+
+/* What to run, resolved by the caller. */
 struct ds_runspec {
-    char *scenario, *path;  /* scenario file; package.path for the workers */
-    char **args;
+    const struct ds_driver *driver;
+    const char *scenario, *path; /* scenario file; package.path for the workers */
+    const char *scripts;     /* the bundled scripts folder (sys.scripts) */
+    const char *const *args;
     int nargs;
     int open;               /* open model (rate), else closed (VUs) */
     int threads, shard_i, shard_n;
     int64_t vus, iterations; /* closed; iterations 0: run for duration */
     double duration;         /* closed with no iterations */
-    struct ds_rate_point *points; /* open: piecewise linear rate from t = 0 */
+    const struct ds_rate_point *points; /* open: piecewise linear rate from t = 0 */
     int npoints;
-    int64_t max_vus;         /* open: in flight at most, whole run */
+    int64_t max_vus;         /* open: in flight at most, whole run (split over shards) */
     double grace;            /* wait for iterations in flight after the end */
     int collect;             /* keep iterations' return values (JSON) */
 };
 
-#define RUN_MAX_ERRORS 20
+/* Failure messages kept per thread: more than a report shows (load's
+ * merge folds beyond the first 19), so that threads and shards merge to
+ * the same counts; the rest count under RUN_OTHER_ERRORS. */
+#define RUN_KEEP_ERRORS 100
 #define RUN_OTHER_ERRORS "(other messages)"
 
-struct ds_errcount { char *msg; int64_t count; };
-struct ds_second { int64_t iterations, errors; struct ds_hist *latency; };
+/* first: the lowest iteration number that failed with it (run-wide, so
+ * the order of messages is the same however the run was split). */
+struct ds_errcount { char *msg; int64_t count, first; };
+struct ds_second { int64_t iterations, errors, inflight_max; struct ds_hist *latency; };
 struct ds_collected { int64_t i; char *json; };
 
 /* One worker thread. The atomics are its live figures, read by the main
@@ -49,11 +80,15 @@ struct ds_worker {
     size_t nseries;
     struct ds_hist *chain, *start_lag;
     struct ds_rec *rec;
-    struct ds_errcount errors[RUN_MAX_ERRORS];
+    struct ds_errcount errors[RUN_KEEP_ERRORS + 1];
     int nerrors;
     struct ds_collected *collected;
     size_t ncollected, capcollected;
-    double end;                    /* when its last iteration finished */
+    double t0, end;                /* the common start; when its last iteration ended */
+    /* per slot: the iteration it runs and when it was due and started */
+    struct ds_slot { int64_t i; double due, started; } *slot;
+    int *free;                     /* free slot numbers, a stack */
+    int nfree;
 };
 
 struct ds_run {
@@ -66,32 +101,36 @@ struct ds_run {
     int finished;                  /* workers done */
     double t0;                     /* the common start; 0 until all are ready */
     char *fatal;                   /* the first worker error that stops the run */
-    atomic_int abort;
+    atomic_int abort;              /* a worker failed: stop everything */
+    atomic_int stop;               /* interrupted: no new iterations */
+    atomic_int cancel;             /* interrupted twice: cancel those in flight */
+    double stopped_at;             /* when stop was set (0: never) */
 };
 
 /* Called about once a second on the calling thread while the run goes. */
 typedef void ds_progress_fn(void *ud, const struct ds_run *run, double elapsed,
                             const struct ds_hist *last_second);
 
-/* Runs spec to the end. 0, or -1 with run->fatal set (no thread left
- * running either way). The caller frees with runner_free. */
+/* Runs spec to the end on its threads, SIGINT/SIGTERM trapped meanwhile
+ * (the first stops new iterations, a second cancels those in flight). 0,
+ * or -1 with run->fatal set; no thread is left running either way. The
+ * caller frees with runner_free. */
 int runner_run(struct ds_run *run, const struct ds_runspec *spec, ds_progress_fn *progress,
                void *ud);
 void runner_free(struct ds_run *run);
-
-/* Adds workers 1.. into worker 0 (exact: counts add, histograms merge).
- * -1 when out of memory. */
-int runner_merge(struct ds_run *run);
-/* Counts n failures with msg: the first RUN_MAX_ERRORS - 1 distinct
- * messages, the rest as RUN_OTHER_ERRORS. -1 when out of memory. */
-int runner_count_error(struct ds_worker *w, const char *msg, int64_t n);
-
-/* The worker thread (worker.c). */
-void *worker_main(void *arg);
 /* Sets run->fatal (the first one wins) and stops every worker. */
 void runner_fail(struct ds_run *run, const char *fmt, ...);
+
 /* The scheduled start of run-wide iteration i (1-based) since t0, or < 0
  * when it falls after the last rate point. */
 double runner_schedule(const struct ds_runspec *spec, int64_t i);
+/* Iterations scheduled in [0, t]: the integral of the rate. */
+double runner_arrivals(const struct ds_runspec *spec, double t);
+
+/* The worker thread (worker.c). */
+void *worker_main(void *arg);
+/* The driver reports iteration `slot` finished: error is its failure
+ * message (NULL: done), json its collected return value (NULL: none). */
+void worker_finished(struct ds_worker *w, int slot, const char *error, const char *json);
 
 #endif

@@ -1,105 +1,19 @@
-/* One worker thread of a load run: its own Lua state with the scenario
- * loaded and setup run, then its share of the iterations on an open group
- * of task slots. Iterations are coroutines like http.gather's tasks, so
- * http.get, clock.sleep and http.gather inside them yield as usual. */
+/* One worker thread of a load run: its driver (the scenario's interpreter)
+ * runs iterations in a fixed number of slots; this file decides when each
+ * starts (open model: on schedule, dropped when every slot is busy; closed:
+ * back to back), and records how each ended. */
 #include "load/runner.h"
-#include "lua/group.h"
 #include "core/grow.h"
-#include "lua/rt.h"
-#include "runtime.h"
+#include "core/sched.h"
 
-#include <lauxlib.h>
-#include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct slot { int64_t i; double sched_at, started_at; };
-
-struct wstate {
-    struct ds_worker *w;
-    const struct ds_runspec *spec;
-    lua_State *L;
-    struct ds_group *g;
-    struct slot *slots;
-    int *free;             /* free slot numbers, a stack */
-    int nfree;
-    int iter_ref, data_ref, encode_ref;
-    int64_t k;             /* next of its iterations: offset + 1 + stride * k */
-    double t0, end_at;     /* absolute; end_at: no iteration starts after it */
-};
-
-/* ---- loading ---- */
-
-static int fail_top(struct wstate *ws, const char *what)
+static int64_t to_us(double s)
 {
-    const char *msg = lua_tostring(ws->L, -1);
-    runner_fail(ws->w->run, "%s: %s", what, msg ? msg : "(error object is not a string)");
-    return -1;
-}
-
-static void push_args(lua_State *L, const struct ds_runspec *spec)
-{
-    lua_createtable(L, spec->nargs, 0);
-    for (int i = 0; i < spec->nargs; i++) {
-        lua_pushstring(L, spec->args[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-}
-
-/* Loads the scenario table and runs setup(args); without setup, the
- * iterations get the args list as their data. */
-static int load_scenario(struct wstate *ws)
-{
-    lua_State *L = ws->L;
-    const struct ds_runspec *spec = ws->spec;
-    lua_getglobal(L, "package");
-    lua_pushstring(L, spec->path);
-    lua_setfield(L, -2, "path");
-    lua_pop(L, 1);
-    if (luaL_loadfile(L, spec->scenario) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK)
-        return fail_top(ws, "scenario");
-    if (!lua_istable(L, -1)) {
-        runner_fail(ws->w->run, "scenario: %s returns a %s, not a table", spec->scenario,
-                    luaL_typename(L, -1));
-        return -1;
-    }
-    if (lua_getfield(L, -1, "iteration") != LUA_TFUNCTION) {
-        runner_fail(ws->w->run, "scenario: %s has no iteration function", spec->scenario);
-        return -1;
-    }
-    ws->iter_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    push_args(L, spec);
-    if (lua_getfield(L, -2, "setup") == LUA_TFUNCTION) {
-        lua_insert(L, -2);
-        if (lua_pcall(L, 1, 1, 0) != LUA_OK)
-            return fail_top(ws, "setup");
-    } else {
-        lua_pop(L, 1);
-    }
-    ws->data_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_pop(L, 1);
-    if (spec->collect) {
-        luaL_requiref(L, "cjson", NULL, 0); /* opened by rt_new */
-        lua_getfield(L, -1, "encode");
-        ws->encode_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-        lua_pop(L, 1);
-    }
-    return 0;
-}
-
-/* Waits until every worker is ready; returns the common start, or 0 when
- * the run was stopped. */
-static double wait_start(struct ds_run *run)
-{
-    pthread_mutex_lock(&run->lock);
-    run->ready++;
-    pthread_cond_broadcast(&run->cond);
-    while (run->t0 == 0 && !atomic_load(&run->abort))
-        pthread_cond_wait(&run->cond, &run->lock);
-    double t0 = atomic_load(&run->abort) ? 0 : run->t0;
-    pthread_mutex_unlock(&run->lock);
-    return t0;
+    return (int64_t)(s * 1e6 + 0.5);
 }
 
 /* ---- recording ---- */
@@ -117,10 +31,29 @@ static struct ds_second *second_at(struct ds_worker *w, double since)
     return s;
 }
 
+static void count_message(struct ds_worker *w, const char *msg, int64_t i)
+{
+    for (int k = 0; k < w->nerrors; k++)
+        if (strcmp(w->errors[k].msg, msg) == 0) {
+            w->errors[k].count++;
+            if (i < w->errors[k].first)
+                w->errors[k].first = i;
+            return;
+        }
+    if (w->nerrors == RUN_KEEP_ERRORS) {
+        count_message(w, RUN_OTHER_ERRORS, i);
+        return;
+    }
+    char *copy = strdup(msg);
+    if (!copy)
+        return; /* out of memory: still counted in failed */
+    w->errors[w->nerrors++] = (struct ds_errcount){copy, 1, i};
+}
+
 /* curl puts the time a connect took in its messages ("Failed to connect
  * to 127.0.0.1 port 1 after 0 ms: ..."): one cause would count as many
  * distinct messages. They are grouped without it. */
-static void count_error(struct ds_worker *w, const char *msg)
+static void count_error(struct ds_worker *w, const char *msg, int64_t i)
 {
     char buf[512];
     const char *after = strstr(msg, " after ");
@@ -131,13 +64,11 @@ static void count_error(struct ds_worker *w, const char *msg)
         snprintf(buf, sizeof buf, "%.*s%s", (int)head, msg, after + 7 + digits + 3);
         msg = buf;
     }
-    /* out of memory: one failure fewer in the messages, still counted */
-    (void)runner_count_error(w, msg, 1);
+    count_message(w, msg, i);
 }
 
-static int keep_result(struct wstate *ws, int64_t i, const char *json)
+static int keep_result(struct ds_worker *w, int64_t i, const char *json)
 {
-    struct ds_worker *w = ws->w;
     if (w->ncollected == w->capcollected) {
         size_t n = w->capcollected ? w->capcollected * 2 : 256;
         struct ds_collected *p = realloc(w->collected, n * sizeof *p);
@@ -153,210 +84,252 @@ static int keep_result(struct wstate *ws, int64_t i, const char *json)
     return 0;
 }
 
-/* The first return value as JSON, kept for the main state; NULL and the
- * reason on co's stack when it cannot be encoded. */
-static const char *encode_result(struct wstate *ws, lua_State *co, int nres)
+static void note_inflight(struct ds_second *sec, int64_t n)
 {
-    lua_rawgeti(co, LUA_REGISTRYINDEX, ws->encode_ref);
-    if (nres > 0)
-        lua_pushvalue(co, -nres - 1);
-    else
-        lua_pushnil(co);
-    if (lua_pcall(co, 1, 1, 0) != LUA_OK) {
-        lua_pushfstring(co, "return value is not JSON-encodable: %s", lua_tostring(co, -1));
-        return NULL;
-    }
-    return lua_tostring(co, -1);
+    if (sec && n > sec->inflight_max)
+        sec->inflight_max = n;
 }
 
-static const char *error_text(lua_State *co)
+void worker_finished(struct ds_worker *w, int slot, const char *error, const char *json)
 {
-    const char *msg = lua_tostring(co, -1);
-    return msg ? msg : lua_pushfstring(co, "(error object is a %s value)", luaL_typename(co, -1));
-}
-
-static void on_finished(void *ud, int slot, lua_State *co, int status, int nres)
-{
-    struct wstate *ws = ud;
-    struct ds_worker *w = ws->w;
-    const struct slot *s = &ws->slots[slot];
+    const struct ds_slot *s = &w->slot[slot];
     double now = ds_now();
-    const char *msg = NULL;
-    if (status == LUA_OK && ws->spec->collect) {
-        const char *json = encode_result(ws, co, nres);
-        if (!json)
-            msg = lua_tostring(co, -1);
-        else if (keep_result(ws, s->i, json) != 0)
-            msg = "out of memory for the collected results";
-    } else if (status != LUA_OK) {
-        msg = error_text(co);
-    }
-    double latency = now - (ws->spec->open ? s->sched_at : s->started_at);
+    if (!error && json && keep_result(w, s->i, json) != 0)
+        error = "out of memory for the collected results";
+    /* the open model measures from the scheduled start (wrk2's rule) */
+    double latency = now - (w->run->spec->open ? s->due : s->started);
     pthread_mutex_lock(&w->series_lock);
-    struct ds_second *sec = second_at(w, now - ws->t0);
-    if (sec && !msg) {
+    struct ds_second *sec = second_at(w, now - w->t0);
+    note_inflight(sec, atomic_load(&w->inflight));
+    if (sec && !error) {
         sec->iterations++;
-        hist_record(sec->latency, (int64_t)(latency * 1e6 + 0.5));
+        hist_record(sec->latency, to_us(latency));
     } else if (sec) {
         sec->errors++;
     }
     pthread_mutex_unlock(&w->series_lock);
-    if (msg) {
-        count_error(w, msg);
+    if (error) {
+        count_error(w, error, s->i);
         atomic_fetch_add(&w->failed, 1);
     } else {
-        hist_record(w->chain, (int64_t)(latency * 1e6 + 0.5));
+        hist_record(w->chain, to_us(latency));
         atomic_fetch_add(&w->done, 1);
     }
     atomic_fetch_sub(&w->inflight, 1);
     w->end = now;
-    ws->free[ws->nfree++] = slot;
+    w->slot[slot].i = 0; /* free */
+    w->free[w->nfree++] = slot;
 }
 
-static const struct ds_group_hooks hooks = {on_finished};
+/* ---- starting iterations ---- */
 
-/* ---- the loop ---- */
+struct loop {
+    struct ds_worker *w;
+    const struct ds_runspec *spec;
+    const struct ds_driver *d;
+    void *ctx;
+    int64_t k;      /* next of its iterations: offset + 1 + stride * k */
+    double end_at;  /* absolute: no iteration starts after it */
+    int more;       /* iterations left to start */
+};
 
-static void launch(struct wstate *ws, int64_t i, double sched_at, double now)
+static int64_t iteration(const struct loop *l, int64_t k)
 {
-    lua_State *L = ws->L;
-    int slot = ws->free[--ws->nfree];
-    ws->slots[slot] = (struct slot){i, sched_at, now};
-    lua_rawgeti(L, LUA_REGISTRYINDEX, ws->iter_ref);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, ws->data_ref);
-    lua_pushinteger(L, i);
-    atomic_fetch_add(&ws->w->inflight, 1);
-    if (ws->spec->open)
-        hist_record(ws->w->start_lag, (int64_t)((now - sched_at) * 1e6 + 0.5));
-    group_launch(L, ws->g, slot, 2);
+    return l->w->offset + 1 + l->w->stride * k;
 }
 
-/* Starts the iterations due by now. Returns when the next is due (< 0: on
- * the next event); sets *more to 0 once it has started its last. */
-static double launch_open(struct wstate *ws, double now, int *more)
+static int launch(struct loop *l, int64_t i, double due, double now)
 {
-    struct ds_worker *w = ws->w;
+    struct ds_worker *w = l->w;
+    char err[512];
+    int slot = w->free[--w->nfree];
+    w->slot[slot] = (struct ds_slot){i, due, now};
+    int64_t inflight = atomic_fetch_add(&w->inflight, 1) + 1;
+    pthread_mutex_lock(&w->series_lock);
+    note_inflight(second_at(w, now - w->t0), inflight);
+    pthread_mutex_unlock(&w->series_lock);
+    if (l->spec->open)
+        hist_record(w->start_lag, to_us(now - due));
+    if (l->d->launch(l->ctx, slot, i, err, sizeof err) == 0)
+        return 0;
+    w->slot[slot].i = 0;
+    w->free[w->nfree++] = slot;
+    atomic_fetch_sub(&w->inflight, 1);
+    runner_fail(w->run, "iteration %lld: %s", (long long)i, err);
+    return -1;
+}
+
+/* This worker's iterations due by `since` seconds into the run, counted
+ * from the schedule: k of them have been started or dropped already. */
+static int64_t due_by(const struct loop *l, double since)
+{
+    /* iteration i is due once i - 1 arrivals were scheduled, and exists
+     * while i - 1 is below the schedule's total */
+    double n = runner_arrivals(l->spec, since);
+    double last = ceil(runner_arrivals(l->spec, l->spec->points[l->spec->npoints - 1].t));
+    double i = floor(n) + 1 < last ? floor(n) + 1 : last;
+    double mine = (i - 1 - (double)l->w->offset) / (double)l->w->stride;
+    return mine < 0 ? 0 : (int64_t)mine + 1;
+}
+
+/* Starts the iterations due by now. Those due while every slot is busy
+ * are dropped and counted, as k6 does, so the rate never silently falls
+ * behind; they are counted arithmetically, so any rate ends on time.
+ * Returns when the next is due (< 0: on the next event). */
+static double launch_open(struct loop *l, double now)
+{
+    struct ds_worker *w = l->w;
     for (;;) {
-        int64_t i = w->offset + 1 + w->stride * ws->k;
-        double at = runner_schedule(ws->spec, i);
+        double at = runner_schedule(l->spec, iteration(l, l->k));
         if (at < 0) {
-            *more = 0;
+            l->more = 0;
             return -1;
         }
-        if (ws->t0 + at > now)
-            return ws->t0 + at;
-        /* due while every slot is busy: dropped, as k6 does, so that the
-         * rate never silently falls behind */
-        if (ws->nfree)
-            launch(ws, i, ws->t0 + at, now);
-        else
-            atomic_fetch_add(&w->dropped, 1);
-        ws->k++;
+        if (w->t0 + at > now)
+            return w->t0 + at;
+        if (!w->nfree) {
+            int64_t due = due_by(l, now - w->t0);
+            if (due <= l->k)
+                due = l->k + 1;
+            atomic_fetch_add(&w->dropped, due - l->k);
+            l->k = due;
+            continue;
+        }
+        if (launch(l, iteration(l, l->k), w->t0 + at, now) != 0)
+            return -1;
+        l->k++;
     }
 }
 
-static void launch_closed(struct wstate *ws, double now, int *more)
+static void launch_closed(struct loop *l, double now)
 {
-    struct ds_worker *w = ws->w;
-    const struct ds_runspec *spec = ws->spec;
-    while (*more) {
-        int64_t i = w->offset + 1 + w->stride * ws->k;
-        if ((spec->iterations && i > spec->iterations) || (!spec->iterations && now >= ws->end_at))
-            *more = 0;
-        else if (!ws->nfree)
+    const struct ds_runspec *spec = l->spec;
+    while (l->more) {
+        int64_t i = iteration(l, l->k);
+        if ((spec->iterations && i > spec->iterations) || (!spec->iterations && now >= l->end_at))
+            l->more = 0;
+        else if (!l->w->nfree)
             return;
-        else {
-            launch(ws, i, now, now);
-            ws->k++;
-        }
+        else if (launch(l, i, now, now) != 0)
+            return;
+        else
+            l->k++;
     }
     if (spec->iterations)
-        ws->end_at = now; /* the grace period counts from the last start */
+        l->end_at = now; /* the grace period counts from the last start */
 }
 
-/* Iterations still running after the grace period are cancelled and count
- * as failed. */
-static void cancel_rest(struct wstate *ws)
+/* Iterations still running after the grace period (or at a second
+ * interrupt) are cancelled and count as failed. */
+static void cancel_rest(struct loop *l, const char *why)
 {
-    int n = group_running(ws->g);
-    group_stop(ws->L, ws->g);
-    char msg[96];
-    snprintf(msg, sizeof msg, "still running %gs after the end: cancelled", ws->spec->grace);
-    for (int i = 0; i < n; i++) {
-        count_error(ws->w, msg);
-        atomic_fetch_add(&ws->w->failed, 1);
-    }
-    atomic_store(&ws->w->inflight, 0);
-    ws->w->end = ds_now();
+    struct ds_worker *w = l->w;
+    l->d->cancel(l->ctx);
+    for (int slot = 0; slot < w->slots; slot++)
+        if (w->slot[slot].i)
+            worker_finished(w, slot, why, NULL);
+    atomic_store(&w->inflight, 0);
+    w->end = ds_now();
 }
 
-static void run_loop(struct wstate *ws)
+/* An interrupt ends the schedule now; the grace period counts from it. */
+static void stop_starting(struct loop *l, double now)
 {
-    struct ds_run *run = ws->w->run;
-    int more = 1;
+    if (!l->more)
+        return;
+    l->more = 0;
+    l->end_at = now;
+}
+
+static void run_loop(struct loop *l)
+{
+    struct ds_run *run = l->w->run;
+    const struct ds_runspec *spec = l->spec;
+    char why[96];
     while (!atomic_load(&run->abort)) {
         double now = ds_now(), next = -1;
-        if (more && ws->spec->open)
-            next = launch_open(ws, now, &more);
-        else if (more)
-            launch_closed(ws, now, &more);
-        if (!more && group_running(ws->g) == 0)
+        if (atomic_load(&run->stop))
+            stop_starting(l, now);
+        if (l->more && spec->open)
+            next = launch_open(l, now);
+        else if (l->more)
+            launch_closed(l, now);
+        if (!l->more && l->d->running(l->ctx) == 0)
             return;
-        if (!more && now > ws->end_at + ws->spec->grace) {
-            cancel_rest(ws);
+        if (atomic_load(&run->cancel)) {
+            cancel_rest(l, "interrupted: cancelled");
             return;
         }
-        if (!more)
-            next = ws->end_at + ws->spec->grace;
-        else if (!ws->spec->open && !ws->spec->iterations)
-            next = ws->end_at;
-        group_pump(ws->L, ws->g, next);
+        if (!l->more && now > l->end_at + spec->grace) {
+            snprintf(why, sizeof why, "still running %gs after the end: cancelled", spec->grace);
+            cancel_rest(l, why);
+            return;
+        }
+        if (!l->more)
+            next = l->end_at + spec->grace;
+        else if (!spec->open && !spec->iterations)
+            next = l->end_at;
+        /* wake at least every 50 ms to see an interrupt */
+        if (next < 0 || next > now + 0.05)
+            next = now + 0.05;
+        l->d->pump(l->ctx, next);
     }
-    group_stop(ws->L, ws->g);
+    l->d->cancel(l->ctx);
 }
 
-static int prepare(struct wstate *ws)
+/* ---- the thread ---- */
+
+static int prepare(struct ds_worker *w)
 {
-    struct ds_worker *w = ws->w;
     int n = (int)w->slots;
-    ws->slots = calloc((size_t)n, sizeof *ws->slots);
-    ws->free = calloc((size_t)n, sizeof *ws->free);
+    w->slot = calloc((size_t)n, sizeof *w->slot);
+    w->free = calloc((size_t)n, sizeof *w->free);
     w->chain = hist_new(3);
     w->start_lag = hist_new(3);
     w->rec = rec_new(0); /* before the start: the progress line reads it */
-    if (!ws->slots || !ws->free || !w->chain || !w->start_lag || !w->rec) {
+    if (!w->slot || !w->free || !w->chain || !w->start_lag || !w->rec) {
         runner_fail(w->run, "out of memory for %d iteration slots", n);
         return -1;
     }
     for (int i = 0; i < n; i++)
-        ws->free[i] = n - 1 - i;
-    ws->nfree = n;
+        w->free[i] = n - 1 - i;
+    w->nfree = n;
     return 0;
+}
+
+/* Waits until every worker is ready; returns the common start, or 0 when
+ * the run was stopped. */
+static double wait_start(struct ds_run *run)
+{
+    pthread_mutex_lock(&run->lock);
+    run->ready++;
+    pthread_cond_broadcast(&run->cond);
+    while (run->t0 == 0 && !atomic_load(&run->abort))
+        pthread_cond_wait(&run->cond, &run->lock);
+    double t0 = atomic_load(&run->abort) ? 0 : run->t0;
+    pthread_mutex_unlock(&run->lock);
+    return t0;
 }
 
 void *worker_main(void *arg)
 {
     struct ds_worker *w = arg;
-    struct wstate ws = {.w = w, .spec = w->run->spec, .encode_ref = LUA_NOREF};
-    ws.L = rt_new();
-    if (!ws.L) {
-        runner_fail(w->run, "cannot create a Lua state for worker %d", w->index + 1);
-        wait_start(w->run);
-    } else if (prepare(&ws) != 0 || load_scenario(&ws) != 0) {
-        wait_start(w->run);
-    } else if ((ws.t0 = wait_start(w->run)) > 0) {
-        struct ds_rt *rt = rt_get(ws.L);
-        w->rec->t0 = ws.t0;
-        rt->xfers.rec = w->rec;
-        ws.end_at = ws.t0 + (ws.spec->open ? ws.spec->points[ws.spec->npoints - 1].t
-                                           : ws.spec->duration);
-        ws.g = group_open(ws.L, (int)w->slots, &hooks, &ws);
-        run_loop(&ws);
-        rt->xfers.rec = NULL;
+    const struct ds_runspec *spec = w->run->spec;
+    struct loop l = {.w = w, .spec = spec, .d = spec->driver, .more = 1};
+    char err[1024];
+    if (prepare(w) == 0) {
+        l.ctx = l.d->open(spec, w, err, sizeof err);
+        if (!l.ctx)
+            runner_fail(w->run, "%s", err);
     }
-    rt_free(ws.L); /* the group's __gc cancels what is left */
-    free(ws.slots);
-    free(ws.free);
+    if ((w->t0 = wait_start(w->run)) > 0 && l.ctx) {
+        w->rec->t0 = w->t0;
+        w->end = w->t0;
+        l.end_at = w->t0 + (spec->open ? spec->points[spec->npoints - 1].t : spec->duration);
+        run_loop(&l);
+    }
+    if (l.ctx)
+        l.d->close(l.ctx);
     pthread_mutex_lock(&w->run->lock);
     w->run->finished++;
     pthread_cond_broadcast(&w->run->cond);

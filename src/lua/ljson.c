@@ -90,6 +90,11 @@ static int open_json_safe(lua_State *L)
     return 1;
 }
 
+/* Registry keys of the module's own encode and decode, kept when the state
+ * is made: C code that needs JSON (a load run's collected results) must
+ * not depend on what a script did to package.loaded or the global json. */
+static const char ENCODE_KEY = 'e', DECODE_KEY = 'd';
+
 void ljson_open(lua_State *L)
 {
     /* before the system's cjson.so on package.cpath, which escapes */
@@ -98,5 +103,19 @@ void ljson_open(lua_State *L)
     lua_setfield(L, -2, "cjson.safe");
     lua_pop(L, 1);
     luaL_requiref(L, "cjson", open_json, 0);
+    lua_getfield(L, -1, "encode");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &ENCODE_KEY);
+    lua_getfield(L, -1, "decode");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &DECODE_KEY);
     lua_setglobal(L, "json");
+}
+
+void ljson_push_encode(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &ENCODE_KEY);
+}
+
+void ljson_push_decode(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &DECODE_KEY);
 }

@@ -1,155 +1,194 @@
-/* Lua module `runner` (require "runner"): runner.run(cfg), the C engine of
- * scripts/load.lua. cfg is checked by load.lua; this file checks only what
- * it needs to stay memory-safe, and turns the merged figures into the raw
- * table load.lua builds its report from. */
+/* Lua module `runner` (require "runner"), the C engine of the load module
+ * (scripts/lib/load/): runner.run(spec) runs a fully resolved spec on its
+ * worker threads and returns one raw result per thread, which the load
+ * module merges exactly as it merges shard files. Options are defaulted and
+ * checked in Lua; this file checks only the invariants that keep C safe,
+ * and fails as values: nil, message, code (2 for a spec that breaks them,
+ * 1 for a run that failed, 130 for one interrupted before it started).
+ *   runner.run(spec) -> {threads = {raw, ...}, interrupted = bool}
+ *   runner.fd_budget() -> free descriptors, the limit, in-process servers */
 #include "lua/lrunner.h"
 #include "core/fdlimit.h"
-#include "lua/lmetrics.h"
 #include "load/runner.h"
+#include "lua/ljson.h"
+#include "lua/lmetrics.h"
+#include "lua/lscenario.h"
+#include "lua/rt.h"
 
 #include <lauxlib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Descriptors a thread needs besides its connections: epoll, curl's
- * resolver pipes, the scenario's files. */
-#define FDS_PER_THREAD 8
-#define DEFAULT_MAX_VUS 10000
+#define SPEC_ERR 2
+#define MAX_THREADS 4096
+#define MAX_INFLIGHT INT64_C(100000000)
 
-static double num_field(lua_State *L, int t, const char *k, double dflt)
+/* ---- the spec: types and invariants ---- */
+
+struct reader { lua_State *L; int t, scratch, nanchors; char err[256]; };
+
+static int bad(struct reader *r, const char *fmt, const char *k)
 {
-    int type = lua_getfield(L, t, k);
-    double v = dflt;
-    if (type == LUA_TNUMBER)
-        v = lua_tonumber(L, -1);
-    else if (type != LUA_TNIL)
-        luaL_error(L, "runner.run: '%s' must be a number", k);
-    lua_pop(L, 1);
-    return v;
+    snprintf(r->err, sizeof r->err, fmt, k);
+    return -1;
 }
 
-static int64_t int_field(lua_State *L, int t, const char *k, int64_t dflt, int64_t min)
+static int num(struct reader *r, const char *k, double *out, double min, double max)
 {
-    double v = num_field(L, t, k, (double)dflt);
-    if (!(v >= (double)min && v <= 1e12))
-        luaL_error(L, "runner.run: '%s' must be >= %d", k, (int)min);
-    return (int64_t)v;
+    int type = lua_getfield(r->L, r->t, k);
+    double v = lua_tonumber(r->L, -1);
+    lua_pop(r->L, 1);
+    if (type != LUA_TNUMBER || !(v >= min && v <= max))
+        return bad(r, "runner.run: '%s' is missing or out of range", k);
+    *out = v;
+    return 0;
 }
 
-/* Strings stay valid while cfg (argument 1) lives. */
-static char *str_field(lua_State *L, int t, const char *k)
+static int integer(struct reader *r, const char *k, int64_t *out, int64_t min, int64_t max)
 {
-    if (lua_getfield(L, t, k) != LUA_TSTRING)
-        luaL_error(L, "runner.run: '%s' must be a string", k);
-    char *s = (char *)lua_tostring(L, -1);
-    lua_pop(L, 1);
-    return s;
+    lua_getfield(r->L, r->t, k);
+    int ok;
+    lua_Integer v = lua_tointegerx(r->L, -1, &ok);
+    lua_pop(r->L, 1);
+    if (!ok || v < min || v > max)
+        return bad(r, "runner.run: '%s' must be an integer in range", k);
+    *out = v;
+    return 0;
 }
 
-static void read_points(lua_State *L, struct ds_runspec *s, int scratch)
+/* The string stays valid while it is anchored in the scratch table. */
+static int str(struct reader *r, const char *k, const char **out)
 {
-    if (lua_getfield(L, 1, "rate_points") != LUA_TTABLE)
-        luaL_error(L, "runner.run: 'rate_points' must be a list");
-    int n = (int)luaL_len(L, -1);
-    if (n < 2 || n > 100000)
-        luaL_error(L, "runner.run: 'rate_points' needs 2 or more points");
-    s->points = lua_newuserdatauv(L, (size_t)n * sizeof *s->points, 0);
-    lua_rawseti(L, scratch, 1);
-    for (int i = 0; i < n; i++) {
-        lua_rawgeti(L, -1, i + 1);
-        double t = num_field(L, -1, "t", -1), r = num_field(L, -1, "rate", -1);
-        if (t < 0 || r < 0 || (i && t < s->points[i - 1].t) || (!i && t != 0))
-            luaL_error(L, "runner.run: rate point %d is out of order or negative", i + 1);
-        s->points[i] = (struct ds_rate_point){t, r};
+    if (lua_getfield(r->L, r->t, k) != LUA_TSTRING) {
+        lua_pop(r->L, 1);
+        return bad(r, "runner.run: '%s' must be a string", k);
+    }
+    *out = lua_tostring(r->L, -1);
+    lua_rawseti(r->L, r->scratch, ++r->nanchors);
+    return 0;
+}
+
+static void *anchored(struct reader *r, size_t size)
+{
+    void *p = lua_newuserdatauv(r->L, size ? size : 1, 0);
+    lua_rawseti(r->L, r->scratch, ++r->nanchors);
+    return p;
+}
+
+static int read_points(struct reader *r, struct ds_runspec *s)
+{
+    lua_State *L = r->L;
+    if (lua_getfield(L, r->t, "rate_points") != LUA_TTABLE) {
         lua_pop(L, 1);
+        return bad(r, "runner.run: '%s' must be a list", "rate_points");
     }
-    s->npoints = n;
-    lua_pop(L, 1);
-}
-
-static void read_args(lua_State *L, struct ds_runspec *s, int scratch)
-{
-    if (lua_getfield(L, 1, "args") == LUA_TNIL) {
+    lua_Integer n = luaL_len(L, -1);
+    if (n < 2 || n > 100000) {
         lua_pop(L, 1);
-        return;
+        return bad(r, "runner.run: '%s' needs 2 to 100000 points", "rate_points");
     }
-    luaL_checktype(L, -1, LUA_TTABLE);
-    int n = (int)luaL_len(L, -1);
-    s->args = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *s->args, 0);
-    lua_rawseti(L, scratch, 2);
-    for (int i = 0; i < n; i++) {
+    struct ds_rate_point *p = anchored(r, (size_t)n * sizeof *p);
+    int rc = 0;
+    for (lua_Integer i = 0; i < n && rc == 0; i++) {
         lua_rawgeti(L, -1, i + 1);
-        s->args[i] = (char *)luaL_checkstring(L, -1);
-        lua_rawseti(L, scratch, 3 + i); /* anchored */
+        lua_getfield(L, -1, "t");
+        lua_getfield(L, -2, "rate");
+        p[i].t = lua_tonumber(L, -2);
+        p[i].rate = lua_tonumber(L, -1);
+        if (!(p[i].t >= 0 && p[i].rate >= 0 && p[i].rate < 1e15) ||
+            (i ? p[i].t < p[i - 1].t : p[i].t != 0) || p[i].t > 1e9)
+            rc = bad(r, "runner.run: '%s' must start at 0, in order, rates >= 0", "rate_points");
+        lua_pop(L, 3);
     }
-    s->nargs = n;
     lua_pop(L, 1);
+    s->points = p;
+    s->npoints = (int)n;
+    return rc;
 }
 
-static void read_shard(lua_State *L, struct ds_runspec *s)
+static int read_args(struct reader *r, struct ds_runspec *s)
 {
-    s->shard_i = s->shard_n = 1;
-    if (lua_getfield(L, 1, "shard") == LUA_TTABLE) {
+    lua_State *L = r->L;
+    if (lua_getfield(L, r->t, "args") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return bad(r, "runner.run: '%s' must be a list of strings", "args");
+    }
+    lua_Integer n = luaL_len(L, -1);
+    if (n < 0 || n > 100000) {
+        lua_pop(L, 1);
+        return bad(r, "runner.run: '%s' is too long", "args");
+    }
+    const char **a = anchored(r, (size_t)n * sizeof *a);
+    for (lua_Integer i = 0; i < n; i++) {
+        if (lua_rawgeti(L, -1, i + 1) != LUA_TSTRING) {
+            lua_pop(L, 2);
+            return bad(r, "runner.run: '%s' must be a list of strings", "args");
+        }
+        a[i] = lua_tostring(L, -1);
+        lua_rawseti(L, r->scratch, ++r->nanchors);
+    }
+    lua_pop(L, 1);
+    s->args = a;
+    s->nargs = (int)n;
+    return 0;
+}
+
+static int read_shard(struct reader *r, struct ds_runspec *s)
+{
+    lua_State *L = r->L;
+    int ok1 = 0, ok2 = 0;
+    if (lua_getfield(L, r->t, "shard") == LUA_TTABLE) {
         lua_rawgeti(L, -1, 1);
         lua_rawgeti(L, -2, 2);
-        s->shard_i = (int)luaL_checkinteger(L, -2);
-        s->shard_n = (int)luaL_checkinteger(L, -1);
+        lua_Integer i = lua_tointegerx(L, -2, &ok1), n = lua_tointegerx(L, -1, &ok2);
         lua_pop(L, 2);
+        s->shard_i = ok1 && i >= 1 && i <= 1000000 ? (int)i : 0;
+        s->shard_n = ok2 && n >= 1 && n <= 1000000 ? (int)n : 0;
     }
     lua_pop(L, 1);
-    if (s->shard_n < 1 || s->shard_i < 1 || s->shard_i > s->shard_n)
-        luaL_error(L, "runner.run: 'shard' must be {I, N} with 1 <= I <= N");
+    if (!s->shard_i || !s->shard_n || s->shard_i > s->shard_n)
+        return bad(r, "runner.run: '%s' must be {I, N} with 1 <= I <= N", "shard");
+    return 0;
 }
 
-static void read_spec(lua_State *L, struct ds_runspec *s, int scratch)
+static int read_model(struct reader *r, struct ds_runspec *s)
 {
-    memset(s, 0, sizeof *s);
-    s->scenario = str_field(L, 1, "scenario");
-    s->path = str_field(L, 1, "path");
-    const char *model = str_field(L, 1, "model");
+    const char *model;
+    if (str(r, "model", &model) != 0)
+        return -1;
     s->open = strcmp(model, "open") == 0;
     if (!s->open && strcmp(model, "closed") != 0)
-        luaL_error(L, "runner.run: 'model' must be \"open\" or \"closed\"");
-    s->threads = (int)int_field(L, 1, "threads", 1, 1);
-    s->grace = num_field(L, 1, "grace", 30);
-    lua_getfield(L, 1, "collect");
-    s->collect = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    read_shard(L, s);
-    read_args(L, s, scratch);
-    if (s->open) {
-        read_points(L, s, scratch);
-        s->max_vus = int_field(L, 1, "max_vus", 0, 0); /* 0: see check_descriptors */
-        return;
-    }
-    s->vus = int_field(L, 1, "vus", 1, 1);
-    s->iterations = int_field(L, 1, "iterations", 0, 0);
-    s->duration = num_field(L, 1, "duration", 0);
+        return bad(r, "runner.run: '%s' must be \"open\" or \"closed\"", "model");
+    if (s->open)
+        return read_points(r, s) || integer(r, "max_vus", &s->max_vus, s->shard_n, MAX_INFLIGHT);
+    if (integer(r, "vus", &s->vus, s->shard_n, MAX_INFLIGHT) ||
+        integer(r, "iterations", &s->iterations, 0, INT64_C(1) << 53) ||
+        num(r, "duration", &s->duration, 0, 1e9))
+        return -1;
     if (!s->iterations && !(s->duration > 0))
-        luaL_error(L, "runner.run: a closed run needs 'iterations' or 'duration'");
+        return bad(r, "runner.run: a closed run needs '%s' or 'duration'", "iterations");
+    /* a thread without a VU would leave its share of iterations undone */
+    if (s->threads > s->vus / s->shard_n)
+        return bad(r, "runner.run: '%s' must be at most the VUs of a shard", "threads");
+    return 0;
 }
 
-/* Each iteration in flight holds a connection: refuse up front rather than
- * fail mid-run. An open run without max_vus gets 10,000 in flight per
- * shard, or what the open-file limit holds. */
-static void check_descriptors(lua_State *L, struct ds_runspec *s)
+static int read_spec(struct reader *r, struct ds_runspec *s)
 {
-    long limit, avail = fd_available(&limit);
-    if (s->open && !s->max_vus) {
-        long fit = avail - (long)s->threads * FDS_PER_THREAD - 64;
-        s->max_vus = (int64_t)(fit < 1 ? 1 : fit < DEFAULT_MAX_VUS ? fit : DEFAULT_MAX_VUS) *
-                     s->shard_n;
-    }
-    int64_t inflight = (s->open ? s->max_vus : s->vus) / s->shard_n + 1;
-    if (inflight > 100000)
-        inflight = 100000; /* the check is about descriptors, not max_vus */
-    long need = (long)inflight + (long)s->threads * FDS_PER_THREAD;
-    if (need > avail)
-        luaL_error(L, "descriptors: %d threads with up to %d iterations in flight need about %d "
-                      "open files, but only %d of the limit of %d are free; lower --threads or "
-                      "--max-vus/--vus, or raise `ulimit -Hn`",
-                   s->threads, (int)inflight, (int)need, (int)avail, (int)limit);
+    int64_t threads;
+    lua_getfield(r->L, r->t, "collect");
+    s->collect = lua_toboolean(r->L, -1);
+    lua_pop(r->L, 1);
+    if (str(r, "scenario", &s->scenario) || str(r, "path", &s->path) ||
+        str(r, "scripts", &s->scripts) || integer(r, "threads", &threads, 1, MAX_THREADS) ||
+        num(r, "grace", &s->grace, 0, 1e9) || read_shard(r, s) || read_args(r, s))
+        return -1;
+    s->threads = (int)threads;
+    return read_model(r, s);
 }
+
+/* ---- progress ---- */
 
 struct progress_ctx { lua_State *L; int fn; int broken; };
 
@@ -184,7 +223,7 @@ static void on_progress(void *ud, const struct ds_run *run, double elapsed,
         requests += w->rec ? atomic_load_explicit(&w->rec->requests, memory_order_relaxed) : 0;
     }
     lua_pushvalue(L, p->fn);
-    lua_createtable(L, 0, 8);
+    lua_createtable(L, 0, 9);
     set_num(L, "elapsed", elapsed);
     set_int(L, "done", done);
     set_int(L, "failed", failed);
@@ -192,6 +231,8 @@ static void on_progress(void *ud, const struct ds_run *run, double elapsed,
     set_int(L, "dropped", dropped);
     set_int(L, "inflight", inflight);
     set_int(L, "requests", requests);
+    lua_pushboolean(L, atomic_load(&run->stop));
+    lua_setfield(L, -2, "stopping");
     if (hist_count(last)) {
         set_num(L, "p50", (double)hist_percentile(last, 50) / 1e6);
         set_num(L, "p99", (double)hist_percentile(last, 99) / 1e6);
@@ -202,109 +243,144 @@ static void on_progress(void *ud, const struct ds_run *run, double elapsed,
     }
 }
 
-static void push_hist(lua_State *L, struct ds_hist **h)
+/* ---- one raw result per worker ---- */
+
+static void push_hist(lua_State *L, struct ds_hist **h, int digits)
 {
-    struct ds_hist *own = *h ? *h : hist_new(3);
+    struct ds_hist *own = *h ? *h : hist_new(digits);
     *h = NULL; /* now Lua's */
     if (!own)
         luaL_error(L, "out of memory");
     lmetrics_push(L, own);
 }
 
-static void push_series(lua_State *L, struct ds_worker *w, size_t nsec)
+static void push_counts(lua_State *L, const int64_t *counts, int n, int as_status)
 {
-    lua_createtable(L, (int)nsec, 0);
-    for (size_t s = 0; s < nsec; s++) {
-        struct ds_second empty = {0, 0, NULL};
-        struct ds_second *sec = s < w->nseries ? &w->series[s] : &empty;
+    lua_newtable(L);
+    for (int k = 0; k < n; k++) {
+        if (!counts[k])
+            continue;
+        if (as_status)
+            lua_pushfstring(L, "%d", k);
+        else
+            lua_pushstring(L, k ? curl_easy_strerror((CURLcode)k) : "unknown error");
+        lua_pushinteger(L, counts[k]);
+        lua_rawset(L, -3);
+    }
+}
+
+/* {[tag] = {count, bytes, histogram, status = {["200"] = n}, errors =
+ * {[reason] = n}}}; the histograms move into Lua. */
+static void push_requests(lua_State *L, struct ds_rec *r)
+{
+    lua_createtable(L, 0, r->ntags);
+    for (int i = 0; i < r->ntags; i++) {
+        struct ds_tagstat *t = r->tags[i];
         lua_createtable(L, 0, 5);
+        set_int(L, "count", t->count);
+        set_int(L, "bytes", t->bytes);
+        push_hist(L, &t->latency, 3);
+        lua_setfield(L, -2, "histogram");
+        push_counts(L, t->status, REC_STATUS_MAX, 1);
+        lua_setfield(L, -2, "status");
+        push_counts(L, t->errors, CURL_LAST, 0);
+        lua_setfield(L, -2, "errors");
+        lua_setfield(L, -2, t->name);
+    }
+}
+
+static void push_series(lua_State *L, struct ds_worker *w)
+{
+    size_t n = w->nseries > w->rec->nsec ? w->nseries : w->rec->nsec;
+    lua_createtable(L, (int)n, 0);
+    for (size_t s = 0; s < n; s++) {
+        struct ds_second empty = {0, 0, 0, NULL};
+        struct ds_second *sec = s < w->nseries ? &w->series[s] : &empty;
+        lua_createtable(L, 0, 6);
         set_int(L, "t", (int64_t)s + 1);
         set_int(L, "iterations", sec->iterations);
         set_int(L, "errors", sec->errors);
-        set_int(L, "requests", w->rec ? rec_requests_in(w->rec, s) : 0);
-        if (sec->latency) {
-            push_hist(L, &sec->latency);
-        } else {
-            struct ds_hist *h = hist_new(2);
-            push_hist(L, &h);
-        }
+        set_int(L, "inflight", sec->inflight_max);
+        set_int(L, "requests", rec_requests_in(w->rec, s));
+        push_hist(L, &sec->latency, 2);
         lua_setfield(L, -2, "histogram");
         lua_rawseti(L, -2, (lua_Integer)s + 1);
     }
 }
 
-static void push_errors(lua_State *L, struct ds_worker *w)
+static void push_errors(lua_State *L, const struct ds_worker *w)
 {
-    /* by count, descending; a handful of entries */
-    for (int i = 1; i < w->nerrors; i++)
-        for (int j = i; j > 0 && w->errors[j].count > w->errors[j - 1].count; j--) {
-            struct ds_errcount t = w->errors[j];
-            w->errors[j] = w->errors[j - 1];
-            w->errors[j - 1] = t;
-        }
     lua_createtable(L, w->nerrors, 0);
     for (int i = 0; i < w->nerrors; i++) {
-        lua_createtable(L, 0, 2);
+        lua_createtable(L, 0, 3);
         lua_pushstring(L, w->errors[i].msg);
         lua_setfield(L, -2, "message");
         set_int(L, "count", w->errors[i].count);
+        set_int(L, "first", w->errors[i].first);
         lua_rawseti(L, -2, i + 1);
     }
 }
 
 /* Collected return values, decoded in this state, by iteration number. */
-static void push_results(lua_State *L, struct ds_worker *w)
+static void push_results(lua_State *L, const struct ds_worker *w)
 {
-    lua_createtable(L, (int)w->ncollected, 0);
-    luaL_requiref(L, "cjson", NULL, 0);
-    lua_getfield(L, -1, "decode");
-    lua_remove(L, -2);
+    lua_createtable(L, 0, (int)w->ncollected);
     for (size_t k = 0; k < w->ncollected; k++) {
-        lua_pushvalue(L, -1);
+        ljson_push_decode(L);
         lua_pushstring(L, w->collected[k].json);
         lua_call(L, 1, 1); /* our own encoding: decodes */
-        lua_rawseti(L, -3, w->collected[k].i);
+        lua_rawseti(L, -2, w->collected[k].i);
     }
-    lua_pop(L, 1);
 }
 
-static void push_raw(lua_State *L, struct ds_run *run)
+static void push_worker(lua_State *L, const struct ds_run *run, struct ds_worker *w)
 {
     const struct ds_runspec *s = run->spec;
-    struct ds_worker *w = &run->workers[0];
-    double duration = w->end > run->t0 ? w->end - run->t0 : 0;
     lua_createtable(L, 0, 12);
     lua_pushstring(L, s->open ? "open" : "closed");
     lua_setfield(L, -2, "model");
-    set_int(L, "threads", run->nworkers);
+    set_int(L, "threads", 1);
     lua_createtable(L, 2, 0);
     lua_pushinteger(L, s->shard_i);
     lua_rawseti(L, -2, 1);
     lua_pushinteger(L, s->shard_n);
     lua_rawseti(L, -2, 2);
     lua_setfield(L, -2, "shard");
-    set_num(L, "duration", duration);
+    set_num(L, "duration", w->end > run->t0 ? w->end - run->t0 : 0);
     lua_createtable(L, 0, 3);
     set_int(L, "done", atomic_load(&w->done));
     set_int(L, "failed", atomic_load(&w->failed));
     set_int(L, "dropped", atomic_load(&w->dropped));
     lua_setfield(L, -2, "iterations");
-    push_hist(L, &w->chain);
+    push_hist(L, &w->chain, 3);
     lua_setfield(L, -2, "chain");
-    push_hist(L, &w->start_lag);
+    push_hist(L, &w->start_lag, 3);
     lua_setfield(L, -2, "start_lag");
-    if (w->rec)
-        rec_push(L, w->rec);
-    else
-        lua_newtable(L);
+    push_requests(L, w->rec);
     lua_setfield(L, -2, "requests");
     push_errors(L, w);
     lua_setfield(L, -2, "errors");
-    push_series(L, w, (size_t)duration + (duration > (double)(size_t)duration));
+    push_series(L, w);
     lua_setfield(L, -2, "series");
     if (s->collect) {
         push_results(L, w);
         lua_setfield(L, -2, "results");
+    }
+}
+
+static void push_run(lua_State *L, struct ds_run *run)
+{
+    lua_createtable(L, 0, 3);
+    lua_createtable(L, run->nworkers, 0);
+    for (int j = 0; j < run->nworkers; j++) {
+        push_worker(L, run, &run->workers[j]);
+        lua_rawseti(L, -2, j + 1);
+    }
+    lua_setfield(L, -2, "threads");
+    lua_pushboolean(L, atomic_load(&run->stop));
+    lua_setfield(L, -2, "interrupted");
+    if (run->stopped_at > 0) {
+        set_num(L, "stopped_after", run->stopped_at - run->t0);
     }
 }
 
@@ -320,14 +396,25 @@ static int run_gc(lua_State *L)
     return 0;
 }
 
+static int fail(lua_State *L, const char *msg, int code)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, msg);
+    lua_pushinteger(L, code);
+    return 3;
+}
+
 static int l_run(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
     lua_newtable(L); /* 2: anchors for what the spec points into */
-    struct ds_runspec spec;
-    read_spec(L, &spec, 2);
-    check_descriptors(L, &spec);
+    struct reader r = {L, 1, 2, 0, ""};
+    struct ds_runspec *spec = anchored(&r, sizeof *spec);
+    memset(spec, 0, sizeof *spec);
+    spec->driver = &lscenario_driver;
+    if (read_spec(&r, spec) != 0)
+        return fail(L, r.err, SPEC_ERR);
     struct progress_ctx p = {L, 0, 0};
     if (lua_getfield(L, 1, "progress") == LUA_TFUNCTION)
         p.fn = lua_gettop(L);
@@ -338,18 +425,26 @@ static int l_run(lua_State *L)
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
-    int rc = runner_run(run, &spec, p.fn ? on_progress : NULL, &p);
-    if (rc != 0)
-        return luaL_error(L, "%s", run->fatal ? run->fatal : "the run failed");
-    if (runner_merge(run) != 0)
-        return luaL_error(L, "runner.run: out of memory merging the figures");
-    push_raw(L, run);
+    if (runner_run(run, spec, p.fn ? on_progress : NULL, &p) != 0) {
+        int interrupted = atomic_load(&run->stop);
+        return fail(L, run->fatal ? run->fatal : "the run failed", interrupted ? 130 : 1);
+    }
+    push_run(L, run);
     return 1;
+}
+
+static int l_fd_budget(lua_State *L)
+{
+    long limit, avail = fd_available(&limit);
+    lua_pushinteger(L, avail);
+    lua_pushinteger(L, limit);
+    lua_pushinteger(L, rt_get(L)->servers);
+    return 3;
 }
 
 int luaopen_runner(lua_State *L)
 {
-    static const luaL_Reg fns[] = {{"run", l_run}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"run", l_run}, {"fd_budget", l_fd_budget}, {NULL, NULL}};
     luaL_newlib(L, fns);
     return 1;
 }

@@ -2,8 +2,14 @@
  * bundled scripts never shell out for them.
  *   sys.cores()     CPUs this process may use (a container's set counts)
  *   sys.isatty(fd)  true when descriptor fd (0, 1, 2) is a terminal
- *   sys.cwd()       the working directory, or nil and the reason */
+ *   sys.cwd()       the working directory, or nil and the reason
+ *   sys.catch_interrupts()  from now on SIGINT/SIGTERM are counted, not fatal
+ *                   (a third one still kills); a script then polls
+ *   sys.interrupts()  how many arrived since: bench.lua stops at the first
+ *                   and prints what it measured. Plain scripts never call it
+ *                   and keep Lua's default behaviour. */
 #include "lua/lsys.h"
+#include "core/interrupt.h"
 #include "core/sys.h"
 
 #include <errno.h>
@@ -37,12 +43,27 @@ static int l_cwd(lua_State *L)
     return 1;
 }
 
+static int l_catch_interrupts(lua_State *L)
+{
+    if (intr_trap() != 0)
+        return luaL_error(L, "sys.catch_interrupts: %s", strerror(errno));
+    return 0;
+}
+
+static int l_interrupts(lua_State *L)
+{
+    lua_pushinteger(L, intr_count());
+    return 1;
+}
+
 int luaopen_sys(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"cores", l_cores},
         {"isatty", l_isatty},
         {"cwd", l_cwd},
+        {"catch_interrupts", l_catch_interrupts},
+        {"interrupts", l_interrupts},
         {NULL, NULL},
     };
     luaL_newlib(L, fns);

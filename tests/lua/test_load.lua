@@ -42,7 +42,8 @@ T.test("stages: rate points from --rate (or 0) through each target", function()
   T.ok(T.deepeq(o.rate_points, { { t = 0, rate = 5 }, { t = 60, rate = 10 } }), "from --rate")
   o = resolve({ rate = 20, duration = "5s" })
   T.ok(T.deepeq(o.rate_points, { { t = 0, rate = 20 }, { t = 5, rate = 20 } }), "constant rate")
-  T.eq(o.max_vus, nil, "no --max-vus: the runner's default")
+  T.ok(o.max_vus >= 1 and o.max_vus <= options.DEFAULT_MAX_VUS,
+       "no --max-vus: 10,000, or what the open-file limit holds: " .. o.max_vus)
   T.eq(resolve({ rate = 20, duration = "5s", max_vus = 7 }).max_vus, 7, "--max-vus")
   for _, bad in ipairs({ "10s", "10s:", "x:10", "10s:-1", "0s:10", "10s:10,,5s:1", "" }) do
     local msg, code = failure(function() resolve({ stages = bad }) end)
@@ -155,6 +156,10 @@ local function raw_of(spec)
     raw.series[t] = { t = t, iterations = #values, requests = 2 * #values, errors = 0, histogram = h }
   end
   return raw
+end
+
+local function load_summary_has(r, pattern)
+  return summary.text(r):find(pattern) ~= nil
 end
 
 local function values(n, base, step)
@@ -284,17 +289,17 @@ T.test("merge: two shards equal one run that recorded everything", function()
   local a = raw_of({ shard = { 1, 2 }, chain = a_chain, failed = 2, dropped = 1, duration = 3,
     requests = { ["GET /users"] = { values = a_chain, status = { ["200"] = 690, ["500"] = 10 } } },
     series = { values(300, 0.1, 0.0003), values(400, 0.2, 0.0002) },
-    errors = { { message = "x", count = 1 }, { message = "y", count = 1 } } })
+    errors = { { message = "x", count = 1, first = 5 }, { message = "y", count = 1, first = 9 } } })
   local b = raw_of({ shard = { 2, 2 }, chain = b_chain, failed = 3, dropped = 0, duration = 4,
     requests = { ["GET /users"] = { values = b_chain, refused = 4 },
                  ["GET /customers"] = { values = b_chain } },
     series = { values(100, 0.3, 0.0001), values(100, 0.3, 0.0001), values(100, 0.3, 0.0001) },
-    errors = { { message = "y", count = 3 } } })
+    errors = { { message = "y", count = 3, first = 2 } } })
   local all = metrics.histogram()
   for _, v in ipairs(a_chain) do all:record(v) end
   for _, v in ipairs(b_chain) do all:record(v) end
   T.eq(report.check_merge({ a, b }, { "a.json", "b.json" }), nil, "mergeable")
-  local m = report.merge({ a, b })
+  local m = report.merge_shards({ a, b })
   T.ok(T.deepeq(m.shard, { 1, 1 }), "complete: shard 1/1")
   T.eq(m.iterations.done, 1000)
   T.eq(m.iterations.failed, 5)
@@ -314,20 +319,61 @@ T.test("merge: two shards equal one run that recorded everything", function()
   T.eq(#m.series, 3)
   T.eq(m.series[1].iterations, 400)
   T.eq(m.series[3].iterations, 100)
+  -- by the iteration that first failed with each: y at 2, x at 5
   T.eq(m.errors[1].message, "y")
   T.eq(m.errors[1].count, 4)
+  T.eq(m.errors[1].first, 2)
   T.eq(m.errors[2].message, "x")
   -- and through JSON files, as --merge reads them
   local paths = { tmp .. ".a", tmp .. ".b" }
   T.ok(report.write(report.build(a), paths[1]))
   T.ok(report.write(report.build(b), paths[2]))
-  local m2 = report.merge({ assert(report.read(paths[1])), assert(report.read(paths[2])) })
+  local m2 = report.merge_shards({ assert(report.read(paths[1])), assert(report.read(paths[2])) })
   local r1, r2 = report.build(m), report.build(m2)
   T.eq(r2.chain.p99, r1.chain.p99)
   T.eq(r2.chain.count, r1.chain.count)
   T.eq(r2.requests["GET /users"].p999, r1.requests["GET /users"].p999)
   T.eq(r2.series[2].p99, r1.series[2].p99)
   os.remove(paths[1]); os.remove(paths[2])
+end)
+
+T.test("failure messages: one rule for threads and shards, counts add up to failed", function()
+  -- 30 distinct messages, iteration i failing with message (i % 30); the
+  -- unsplit run, and the same iterations split over 2 shards of 2 threads
+  local function raw_with(filter)
+    local by, failed = {}, 0
+    for i = 1, 300 do
+      if filter(i) then
+        local m = "message " .. (i % 30)
+        by[m] = by[m] or { message = m, count = 0, first = i }
+        by[m].count = by[m].count + 1
+        failed = failed + 1
+      end
+    end
+    local list = {}
+    for _, e in pairs(by) do list[#list + 1] = e end
+    return raw_of({ chain = {}, failed = failed, errors = list })
+  end
+  local whole = report.build(report.merge({ raw_with(function() return true end) }))
+  local parts = {}
+  for k = 0, 3 do parts[#parts + 1] = raw_with(function(i) return (i - 1) % 4 == k end) end
+  local split = report.build(report.merge(parts))
+  T.ok(T.deepeq(split.errors, whole.errors), "the split run's messages equal the whole run's")
+  local shown, sum = report.shown_errors(split.errors), 0
+  T.eq(#shown, 20, "19 messages and (other messages)")
+  T.eq(shown[1].message, "message 1", "in the order they first failed")
+  T.eq(shown[20].message, "(other messages)")
+  for _, e in ipairs(shown) do sum = sum + e.count end
+  T.eq(sum, 300, "the shown counts add up to failed")
+  T.ok(load_summary_has(split, "%(other messages%)"), "the summary folds them")
+end)
+
+T.test("JSON keeps a backslash before a slash (one writer, no second unescape)", function()
+  local r = report.build(raw_of({ chain = { 0.1 }, failed = 1,
+    errors = { { message = [[C:\/dir a\b /x]], count = 1, first = 1 } } }))
+  local back = json.decode(report.encode(r))
+  T.eq(back.errors[1].message, [[C:\/dir a\b /x]])
+  T.ok(not report.encode(r):find("\\/x", 1, true), "a plain slash stays a slash")
 end)
 
 T.test("merge refuses what is not one run", function()
@@ -342,7 +388,7 @@ T.test("merge refuses what is not one run", function()
     r({ chain = c[1], shard = { 1, 2 } }) }, p):find("a.json and b.json are the same shard %(1/2%)"), "twice")
   T.ok(report.check_merge({ r({ chain = c[1], shard = { 1, 2 } }),
     r({ chain = c[1], shard = { 2, 3 } }) }, p):find("different splits"), "splits")
-  local m = report.merge({ r({ chain = c[1], shard = { 1, 3 } }), r({ chain = c[1], shard = { 3, 3 } }) })
+  local m = report.merge_shards({ r({ chain = c[1], shard = { 1, 3 } }), r({ chain = c[1], shard = { 3, 3 } }) })
   T.eq(m.shard, nil, "incomplete: no shard")
   T.eq(#m.shards, 2)
   local f = io.open(tmp, "w"); f:write('{"runs": []}'); f:close()

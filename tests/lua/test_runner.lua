@@ -1,8 +1,10 @@
 -- The load runner's C engine (require "runner") against the bundled
 -- server: both models, shards, collected results, failures, setup errors
--- from a worker, and that no worker thread outlives its run.
+-- from a worker, and that no worker thread outlives its run. Its raw
+-- results (one per thread) are merged by load.report, as load.lua does.
 local T = require "testlib"
 local runner = require "runner"
+local report = require "load.report"
 
 local srv = server.start({ port = 0, delay = 0.05 })
 local dir = os.tmpname()
@@ -27,12 +29,23 @@ return {
 }]])
 local echo = scenario("echo", "return { iteration = function(args, i) return i end }")
 
-local function run(cfg)
-  cfg.path = package.path
+-- runner.run takes a resolved spec: every field given.
+local function spec(cfg)
+  cfg.path, cfg.scripts = package.path, sys.scripts
   cfg.threads = cfg.threads or 2
   cfg.grace = cfg.grace or 5
   cfg.args = cfg.args or { srv.url }
-  return runner.run(cfg)
+  cfg.shard = cfg.shard or { 1, 1 }
+  if cfg.model == "open" then cfg.max_vus = cfg.max_vus or 100
+  else cfg.iterations, cfg.duration = cfg.iterations or 0, cfg.duration or 0 end
+  return cfg
+end
+
+local function run(cfg)
+  local result, err, code = runner.run(spec(cfg))
+  if not result then error(string.format("%s (code %d)", err, code), 0) end
+  T.eq(#result.threads, cfg.threads, "one raw result per thread")
+  return report.merge(result.threads)
 end
 
 local function threads()
@@ -118,10 +131,54 @@ T.test("a refused connection: every iteration fails, the reason is counted", fun
   T.eq(raw.errors[1].message:sub(1, 4), "GET ", "no position before the method")
 end)
 
-T.test("open model without max_vus: as many in flight as the open-file limit holds", function()
-  local raw = run({ scenario = echo, model = "open",
-                    rate_points = { { t = 0, rate = 50 }, { t = 0.4, rate = 50 } } })
-  T.eq(raw.iterations.done, 20, "done")
+T.test("a spec that breaks an invariant: nil, message, 2 (no error text to match)", function()
+  local function refused(cfg, why)
+    local result, err, code = runner.run(spec(cfg))
+    T.eq(result, nil, why)
+    T.ok(tostring(err):find(why, 1, true), err)
+    T.eq(code, 2, why .. ": code")
+  end
+  refused({ scenario = echo, model = "closed", vus = 1, iterations = 1, threads = 0 }, "'threads'")
+  refused({ scenario = echo, model = "closed", vus = 2, iterations = 4, threads = 3 }, "VUs of a shard")
+  refused({ scenario = echo, model = "sideways", vus = 1 }, "'model'")
+  refused({ scenario = echo, model = "open", rate_points = { { t = 1, rate = 5 } } }, "'rate_points'")
+  refused({ scenario = echo, model = "closed", vus = 1, shard = { 3, 2 } }, "'shard'")
+  local cfg = spec({ scenario = echo, model = "closed", vus = 1, iterations = 1 })
+  cfg.path = nil
+  local result, _, code = runner.run(cfg)
+  T.eq(result, nil, "no path")
+  T.eq(code, 2, "no path: code")
+end)
+
+T.test("the open model counts drops arithmetically: a huge rate ends on time", function()
+  local t0 = clock.now()
+  local raw = run({ scenario = echo, model = "open", max_vus = 4, threads = 2,
+                    rate_points = { { t = 0, rate = 1e12 }, { t = 0.5, rate = 1e12 } } })
+  T.lt(clock.now() - t0, 3, "bounded by duration + grace")
+  T.eq(raw.iterations.done + raw.iterations.failed + raw.iterations.dropped, 5e11,
+       "every scheduled iteration accounted for")
+  T.ok(raw.iterations.dropped > 4e11, "dropped " .. raw.iterations.dropped)
+end)
+
+T.test("failure messages keep the first iteration each failed at", function()
+  local bad = scenario("bad2", [[return { iteration = function(args, i)
+    error(i % 2 == 0 and "even" or "odd", 0)
+  end }]])
+  local raw = run({ scenario = bad, model = "closed", vus = 4, iterations = 20, threads = 2 })
+  T.eq(raw.iterations.failed, 20, "failed")
+  T.eq(raw.errors[1].message, "odd", "iteration 1 failed first")
+  T.eq(raw.errors[1].first, 1, "odd first at 1")
+  T.eq(raw.errors[2].first, 2, "even first at 2")
+  T.eq(raw.errors[1].count + raw.errors[2].count, 20, "counts add up to failed")
+end)
+
+T.test("a scenario that clears package.loaded.cjson still collects (no crash)", function()
+  local clear = scenario("clear", [[return {
+    setup = function() package.loaded.cjson = nil; package.loaded["cjson.safe"] = nil; json = nil end,
+    iteration = function(args, i) return { i = i } end }]])
+  local raw = run({ scenario = clear, model = "closed", vus = 2, iterations = 6, collect = true })
+  T.eq(raw.iterations.done, 6, "done")
+  for i = 1, 6 do T.eq(raw.results[i].i, i, "result " .. i) end
 end)
 
 T.test("setup raising in a worker stops the run with its message, no thread left", function()
@@ -132,9 +189,9 @@ T.test("setup raising in a worker stops the run with its message, no thread left
   T.raises(function() run({ scenario = boom, model = "closed", vus = 4, iterations = 4 }) end,
            "setup: no data for this worker")
   T.raises(function() run({ scenario = dir .. "/nosuch.lua", model = "closed", vus = 1,
-                            iterations = 1 }) end, "scenario: cannot open")
+                            iterations = 1, threads = 1 }) end, "scenario: cannot open")
   T.raises(function() run({ scenario = scenario("num", "return 42"), model = "closed", vus = 1,
-                            iterations = 1 }) end, "returns a number, not a table")
+                            iterations = 1, threads = 1 }) end, "returns a number, not a table")
   T.eq(threads(), before, "threads after the runs")
 end)
 

@@ -71,26 +71,8 @@ end
 
 -- A --json file must be writable where it is going, said before the run.
 local function check_json_target(path)
-  if type(path) ~= "string" or path == "" then fail("--json: expected a file name") end
-  local dir = path:match("^(.*)/[^/]*$") or "."
-  if dir == "" then dir = "/" end
-  local d, derr = io.open(dir .. "/.")
-  if not d then
-    fail(string.format("--json %s: folder %s %s", path, dir,
-      derr:find("No such file", 1, true) and "does not exist" or "cannot be opened: " .. derr))
-  end
-  d:close()
-  local probe = string.format("%s/.load-%d.tmp", dir, math.random(1 << 30))
-  local f, werr = io.open(probe, "w")
-  if not f then fail(string.format("--json %s: cannot write in %s (%s)", path, dir, werr)) end
-  f:close()
-  os.remove(probe)
-  local existing = io.open(path)
-  if existing then
-    local _, rerr = existing:read(0)
-    existing:close()
-    if rerr then fail(string.format("--json %s: %s", path, rerr)) end
-  end
+  local ok, err = require("cli").check_output("--json", path)
+  if not ok then fail(err) end
 end
 
 -- The options of spec (load.run's fields; the command line's) merged
@@ -112,16 +94,17 @@ local function prepare(spec)
            collect = spec.collect and true or false }
 end
 
--- The runner's configuration (DESIGN's cfg) for a prepared run.
+-- The spec runner.run takes: every field resolved, nothing left to C's
+-- judgement.
 local function config(p, progress)
   local o = p.o
   local cfg = { scenario = p.path, args = p.args, model = o.model, threads = o.threads,
-                shard = o.shard, collect = p.collect, path = package.path, progress = progress }
+                shard = o.shard, collect = p.collect, path = package.path, scripts = sys.scripts,
+                grace = o.grace, progress = progress }
   if o.model == "open" then
-    cfg.rate_points, cfg.max_vus, cfg.grace = o.rate_points, o.max_vus, o.grace
+    cfg.rate_points, cfg.max_vus = o.rate_points, o.max_vus
   else
-    cfg.vus, cfg.iterations = o.vus, o.iterations
-    if not o.iterations then cfg.duration = o.duration end
+    cfg.vus, cfg.iterations, cfg.duration = o.vus, o.iterations or 0, o.duration or 0
   end
   return cfg
 end
@@ -160,18 +143,18 @@ local function finish(raw, parsed)
   return report
 end
 
+-- One raw result per worker thread, merged as shards are.
 local function execute(p, show_progress)
-  local ok_req, runner = pcall(require, "runner")
-  if not ok_req then fail("this dockscript has no load runner (require \"runner\": " .. first_line(runner) .. ")", 1) end
+  local runner = require "runner"
   local progress = show_progress and progress_line(p.o.model == "open" and p.o.duration) or nil
-  local ok, raw = pcall(runner.run, config(p, progress))
+  local result, err, code = runner.run(config(p, progress))
   if progress then io.stderr:write("\r\27[K") end
-  -- Too few descriptors is found before any thread starts: like a usage
-  -- error, the options ask for more than this machine gives.
-  if not ok then fail(first_line(raw), tostring(raw):match("^descriptors:") and 2 or 1) end
+  if not result then fail(first_line(err), code) end
+  local raw = report_mod.merge(result.threads)
   raw.scenario = p.path:match("[^/]*$")
   raw.args = p.args
   raw.options = recorded_options(p.o)
+  raw.interrupted = result.interrupted or nil
   return finish(raw, p.thresholds), raw
 end
 
@@ -207,7 +190,7 @@ local function merge_files(paths, thresholds)
   end
   local why = report_mod.check_merge(raws, paths)
   if why then fail("--merge: " .. why, 2) end
-  local merged = report_mod.merge(raws)
+  local merged = report_mod.merge_shards(raws)
   local n = raws[1].shard[2]
   if not merged.shard then
     io.stderr:write(string.format("load.lua: merging %d of %d shards: the figures cover only those\n",
@@ -225,6 +208,19 @@ end
 load.summary = summary.text
 load.write_json = report_mod.write
 load.read_json = report_mod.read
+
+-- Why a report shows no successful iteration (the first failure, or what
+-- kept iterations from running), or nil when one succeeded.
+function load.no_success(report)
+  local it = report.iterations
+  if it.done > 0 then return nil end
+  local first = report.errors and report.errors[1]
+  if first then return first.message end
+  if it.dropped > 0 then
+    return string.format("%d dropped: every slot (--max-vus) was busy", it.dropped)
+  end
+  return "none started"
+end
 
 load.is_failure = options.is_failure
 load.fail = fail

@@ -107,6 +107,33 @@ end
 -- CPUs this process may use (sched_getaffinity: a container's set counts).
 function M.cores() return sys.cores() end
 
+-- Descriptors: each iteration in flight holds a connection (and its
+-- server end too, when a server.start server runs in this process); a
+-- thread needs a few more (epoll, curl's resolver pipes, the scenario's
+-- files). Without --max-vus an open run allows 10,000 in flight per shard,
+-- fewer where the open-file limit would not hold them. A run that would
+-- need more than the limit is refused before it starts (exit 2).
+M.DEFAULT_MAX_VUS = 10000
+local FDS_PER_THREAD, FDS_SPARE = 8, 64
+
+function M.fit_descriptors(r)
+  local avail, limit, servers = require("runner").fd_budget()
+  local per_conn = servers > 0 and 2 or 1
+  local n = r.shard[2]
+  if r.model == "open" and not r.max_vus then
+    local fit = (avail - r.threads * FDS_PER_THREAD - FDS_SPARE) // per_conn
+    r.max_vus = math.max(1, math.min(fit, M.DEFAULT_MAX_VUS)) * n
+  end
+  local inflight = math.min((r.model == "open" and r.max_vus or r.vus) // n + 1, 100000)
+  local need = inflight * per_conn + r.threads * FDS_PER_THREAD
+  if need > avail then
+    M.fail(string.format("%d threads with up to %d iterations in flight need about %d open "
+      .. "files%s, but only %d of the limit of %d are free; lower --threads or --max-vus/--vus, "
+      .. "or raise `ulimit -Hn`", r.threads, inflight, need,
+      servers > 0 and " (client and in-process server)" or "", avail, limit), 2)
+  end
+end
+
 -- The option names a caller may give (spec fields; the command line's
 -- --max-vus is max_vus), and the pairs that exclude each other.
 M.NAMES = { "vus", "iterations", "duration", "rate", "stages", "max_vus", "threads", "shard",
@@ -195,8 +222,6 @@ function M.resolve(o)
     end
     r.rate_points = rate_points(r)
     r.duration = r.rate_points[#r.rate_points].t
-    -- without --max-vus the runner allows 10,000 per shard, fewer where
-    -- the open-file limit would not hold them
     r.max_vus = o.max_vus ~= nil and count("--max-vus", o.max_vus, n) or nil
   else
     r.model = "closed"
@@ -207,9 +232,11 @@ function M.resolve(o)
     if o.iterations ~= nil then r.iterations = count("--iterations", o.iterations, 1)
     elseif not r.duration then r.iterations = r.vus end
   end
-  local default_threads = M.cores()
-  if r.model == "closed" then default_threads = math.min(default_threads, r.vus // n) end
-  r.threads = o.threads ~= nil and count("--threads", o.threads, 1) or default_threads
+  r.threads = o.threads ~= nil and count("--threads", o.threads, 1) or M.cores()
+  -- a closed run has at most one thread per VU of its shard: a thread
+  -- without one would leave its share of the iterations undone
+  if r.model == "closed" then r.threads = math.min(r.threads, r.vus // n) end
+  M.fit_descriptors(r)
   r.thresholds = o.thresholds
   if type(r.thresholds) == "string" then r.thresholds = { r.thresholds } end
   return r

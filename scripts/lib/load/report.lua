@@ -1,7 +1,9 @@
--- What a load run reports: the report table (DESIGN's JSON) built from the
--- raw result of runner.run, its JSON file, and the raw result read back
--- from such files and merged, so that shards run apart report as one run.
--- The summary table a person reads is in load_summary.lua.
+-- What a load run reports. A raw result (one worker thread's, from
+-- runner.run, or one read back from a --json file) holds counts and
+-- mergeable histograms; M.merge is the one merge of raw results, for the
+-- threads of a run and the shards of --merge alike, and M.build turns a
+-- merged raw result into the report (the JSON's fields). The summary a
+-- person reads is load/summary.lua.
 local M = {}
 
 M.FORMAT = "dockscript load run 1"
@@ -10,7 +12,8 @@ local PERCENTILES = { { "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.
 -- The seconds that rates are per: the open model's schedule (iterations
 -- started per second of it, requests likewise), the closed model's run.
 local function window(raw)
-  local planned = raw.options and raw.options.model == "open" and raw.options.duration
+  local planned = not raw.interrupted and raw.options and raw.options.model == "open"
+    and raw.options.duration
   local w = planned or raw.duration
   return (w and w > 0) and w or nil
 end
@@ -62,12 +65,17 @@ function M.build(raw)
     row.bytes, row.status, row.errors = q.bytes, copy(q.status), copy(q.errors)
     r.requests[tag] = row
   end
-  for i, e in ipairs(raw.errors or {}) do r.errors[i] = { message = e.message, count = e.count } end
+  for i, e in ipairs(raw.errors or {}) do
+    r.errors[i] = { message = e.message, count = e.count, first = e.first }
+  end
+  r.interrupted = raw.interrupted or nil
+  r.planned = raw.planned
   for i, s in ipairs(raw.series or {}) do
     local row = { t = s.t, iterations = s.iterations, requests = s.requests, errors = s.errors,
-                  histogram = s.histogram:encode() }
+                  inflight = s.inflight, histogram = s.histogram:encode() }
     if s.histogram:count() > 0 then
-      row.p50, row.p99 = s.histogram:percentile(50), s.histogram:percentile(99)
+      row.p50, row.p90 = s.histogram:percentile(50), s.histogram:percentile(90)
+      row.p99 = s.histogram:percentile(99)
     end
     r.series[i] = row
   end
@@ -82,9 +90,8 @@ function M.histograms(raw)
   return { chain = raw.chain, start_lag = raw.start_lag, requests = req }
 end
 
--- lua-cjson 2.1 writes an empty table as {} and escapes every '/': lists
--- that may be empty get a marker that becomes [], and '\/' becomes '/'
--- ('\/' only ever starts an escape in cjson's output, so this is exact).
+-- lua-cjson 2.1 writes an empty table as {}: lists that may be empty get a
+-- marker that becomes []. (The json module already writes '/' as itself.)
 local EMPTY = "\1dockscript-empty-list\1"
 local LISTS = { "args", "errors", "series", "thresholds", "shards" }
 
@@ -95,8 +102,7 @@ function M.encode(report)
     if r[k] ~= nil and next(r[k]) == nil then r[k] = EMPTY end
   end
   local text = json.encode(r)
-  text = text:gsub('"\\u0001dockscript%-empty%-list\\u0001"', "[]")
-  return (text:gsub("\\/", "/"))
+  return (text:gsub('"\\u0001dockscript%-empty%-list\\u0001"', "[]"))
 end
 
 -- Writes the report to path through a temporary file, so a failure leaves
@@ -150,7 +156,7 @@ local function raw_of(r)
     iterations = { done = int(it.done), failed = int(it.failed), dropped = int(it.dropped) },
     chain = hist(type(r.chain) == "table" and r.chain.histogram, "chain"),
     start_lag = hist(type(r.start_lag) == "table" and r.start_lag.histogram, "start_lag"),
-    requests = {}, errors = {}, series = {},
+    requests = {}, errors = {}, series = {}, interrupted = r.interrupted == true or nil,
   }
   if not (raw.iterations.done and raw.iterations.failed and raw.iterations.dropped) then
     error("iterations: done, failed and dropped must be counts", 0)
@@ -161,12 +167,14 @@ local function raw_of(r)
       errors = counts(q.errors, tag .. ": errors") }
   end
   for i, e in ipairs(type(r.errors) == "table" and r.errors or {}) do
-    raw.errors[i] = { message = tostring(e.message), count = int(e.count) or 0 }
+    raw.errors[i] = { message = tostring(e.message), count = int(e.count) or 0,
+                      first = int(e.first) }
   end
   for i, s in ipairs(type(r.series) == "table" and r.series or {}) do
     raw.series[i] = { t = int(s.t) or error("series: t is not an integer", 0),
       iterations = int(s.iterations) or 0, requests = int(s.requests) or 0,
-      errors = int(s.errors) or 0, histogram = hist(s.histogram, "series " .. i) }
+      errors = int(s.errors) or 0, inflight = int(s.inflight) or 0,
+      histogram = hist(s.histogram, "series " .. i) }
   end
   return raw
 end
@@ -187,81 +195,94 @@ function M.read(path)
 end
 
 -- Merging: counts add, histograms merge exactly, series add by second,
--- failure messages by text. Every raw must be of the same scenario and
--- model, and no shard may come twice (checked by the caller, M.check_merge).
+-- failure messages add by text (each keeps the lowest iteration number it
+-- first failed at, so their order does not depend on how the run was
+-- split), collected results join by iteration. Every raw must be of one
+-- run: the threads of a run, or its shards (checked by M.check_merge).
 local function add_counts(into, from)
   for k, v in pairs(from or {}) do into[k] = (into[k] or 0) + v end
 end
 
-local function merge_errors(lists)
-  local by, order = {}, {}
-  for _, list in ipairs(lists) do
-    for _, e in ipairs(list) do
-      if not by[e.message] then by[e.message] = 0; order[#order + 1] = e.message end
-      by[e.message] = by[e.message] + e.count
+local NO_FIRST = math.maxinteger
+
+local function by_first(a, b)
+  if a.first ~= b.first then return a.first < b.first end
+  return a.message < b.message
+end
+
+local function merge_errors(raws)
+  local by, out = {}, {}
+  for _, raw in ipairs(raws) do
+    for _, e in ipairs(raw.errors or {}) do
+      local m = by[e.message]
+      if not m then
+        m = { message = e.message, count = 0, first = NO_FIRST }
+        by[e.message] = m
+        out[#out + 1] = m
+      end
+      m.count = m.count + e.count
+      m.first = math.min(m.first, e.first or NO_FIRST)
     end
   end
-  local out = {}
-  for _, m in ipairs(order) do out[#out + 1] = { message = m, count = by[m] } end
-  table.sort(out, function(a, b)
-    if a.count ~= b.count then return a.count > b.count end
-    return a.message < b.message
-  end)
-  while #out > 20 do out[#out] = nil end
+  table.sort(out, by_first)
+  for _, e in ipairs(out) do if e.first == NO_FIRST then e.first = nil end end
   return out
+end
+
+M.SHOWN_ERRORS = 19
+M.OTHER_ERRORS = "(other messages)"
+
+-- The failure messages a person reads: the first 19 distinct (by the
+-- iteration that first failed with each), then the rest as one line, so
+-- that the counts still add up to the failed iterations.
+function M.shown_errors(errors)
+  local shown, other = {}, 0
+  for _, e in ipairs(errors or {}) do
+    if #shown < M.SHOWN_ERRORS and e.message ~= M.OTHER_ERRORS then
+      shown[#shown + 1] = e
+    else
+      other = other + e.count
+    end
+  end
+  if other > 0 then shown[#shown + 1] = { message = M.OTHER_ERRORS, count = other } end
+  return shown
 end
 
 local function merge_series(raws)
   local by = {}
   local last = 0
   for _, raw in ipairs(raws) do
-    for _, s in ipairs(raw.series) do
+    for _, s in ipairs(raw.series or {}) do
       local m = by[s.t]
       if not m then
-        m = { t = s.t, iterations = 0, requests = 0, errors = 0,
+        m = { t = s.t, iterations = 0, requests = 0, errors = 0, inflight = 0,
               histogram = metrics.histogram(s.histogram:sigfigs()) }
         by[s.t] = m
       end
       m.iterations, m.requests = m.iterations + s.iterations, m.requests + s.requests
       m.errors = m.errors + s.errors
+      m.inflight = m.inflight + (s.inflight or 0)
       m.histogram:merge(s.histogram)
       last = math.max(last, s.t)
     end
   end
   local out = {}
   for t = 1, last do
-    out[t] = by[t] or { t = t, iterations = 0, requests = 0, errors = 0, histogram = metrics.histogram(2) }
+    out[t] = by[t] or { t = t, iterations = 0, requests = 0, errors = 0, inflight = 0,
+                        histogram = metrics.histogram(2) }
   end
   return out
 end
 
--- One raw result of several. `shard` is {1, 1} when they are every shard
--- of a run, otherwise absent; `shards` lists what was merged.
-function M.merge(raws)
-  local first = raws[1]
-  local m = {
-    scenario = first.scenario, args = first.args, model = first.model, options = first.options,
-    threads = 0, duration = 0, shards = {},
-    iterations = { done = 0, failed = 0, dropped = 0 },
-    chain = metrics.histogram(first.chain:sigfigs()),
-    start_lag = metrics.histogram(first.start_lag:sigfigs()),
-    requests = {},
-  }
-  local errors = {}
-  for i, raw in ipairs(raws) do
-    m.threads = m.threads + raw.threads
-    m.duration = math.max(m.duration, raw.duration)
-    m.shards[i] = raw.shard
-    add_counts(m.iterations, raw.iterations)
-    m.chain:merge(raw.chain)
-    m.start_lag:merge(raw.start_lag)
-    errors[i] = raw.errors
-    for tag, q in pairs(raw.requests) do
-      local t = m.requests[tag]
+local function merge_requests(raws)
+  local out = {}
+  for _, raw in ipairs(raws) do
+    for tag, q in pairs(raw.requests or {}) do
+      local t = out[tag]
       if not t then
         t = { count = 0, bytes = 0, status = {}, errors = {},
               histogram = metrics.histogram(q.histogram:sigfigs()) }
-        m.requests[tag] = t
+        out[tag] = t
       end
       t.count, t.bytes = t.count + q.count, t.bytes + q.bytes
       add_counts(t.status, q.status)
@@ -269,12 +290,50 @@ function M.merge(raws)
       t.histogram:merge(q.histogram)
     end
   end
-  m.errors = merge_errors(errors)
+  return out
+end
+
+-- One raw result of several: the figures of raws[1]'s run (scenario,
+-- model, options, shard) with everything added up.
+function M.merge(raws)
+  local first = raws[1]
+  local m = {
+    scenario = first.scenario, args = first.args, model = first.model, options = first.options,
+    shard = first.shard, threads = 0, duration = 0,
+    iterations = { done = 0, failed = 0, dropped = 0 },
+    chain = metrics.histogram(first.chain:sigfigs()),
+    start_lag = metrics.histogram(first.start_lag:sigfigs()),
+  }
+  for _, raw in ipairs(raws) do
+    m.threads = m.threads + raw.threads
+    m.duration = math.max(m.duration, raw.duration)
+    add_counts(m.iterations, raw.iterations)
+    m.chain:merge(raw.chain)
+    m.start_lag:merge(raw.start_lag)
+    m.interrupted = m.interrupted or raw.interrupted
+    if raw.results then
+      m.results = m.results or {}
+      for i, v in pairs(raw.results) do m.results[i] = v end
+    end
+  end
+  m.requests = merge_requests(raws)
+  m.errors = merge_errors(raws)
   m.series = merge_series(raws)
+  return m
+end
+
+-- The merge of shard files: `shard` is {1, 1} when they are every shard
+-- of a run (then the report equals the unsharded run's), otherwise
+-- absent; `shards` lists what was merged.
+function M.merge_shards(raws)
+  local m = M.merge(raws)
+  local n = raws[1].shard[2]
+  m.shards = {}
+  for i, raw in ipairs(raws) do m.shards[i] = raw.shard end
   table.sort(m.shards, function(a, b) return a[1] < b[1] end)
-  local n = first.shard[2]
+  m.shard = nil
   if #raws == n and n > 1 then m.shard = { 1, 1 } end
-  if n == 1 and #raws == 1 then m.shard, m.shards = first.shard, nil end
+  if n == 1 and #raws == 1 then m.shard, m.shards = raws[1].shard, nil end
   return m
 end
 

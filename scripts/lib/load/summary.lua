@@ -116,7 +116,7 @@ local function error_lines(r)
   end
   if #(r.errors or {}) > 0 then
     out[#out + 1] = "failed iterations:"
-    for _, e in ipairs(r.errors) do
+    for _, e in ipairs(require("load.report").shown_errors(r.errors)) do
       out[#out + 1] = string.format("  %10s  %s", M.count(e.count), e.message)
     end
   end
@@ -142,9 +142,18 @@ local function threshold_lines(r)
   return out
 end
 
+-- "interrupted after 3.2s of 10s" (or "of 1,000 iterations").
+local function interrupted_line(r)
+  local o = r.options or {}
+  local planned = o.iterations and not o.duration and M.count(o.iterations) .. " iterations"
+    or o.duration and string.format("%gs", o.duration) or "the run"
+  return string.format("interrupted after %.1fs of %s", r.duration or 0, planned)
+end
+
 -- The summary as lines of text.
 function M.lines(r)
   local out = { header(r), iterations_line(r) }
+  if r.interrupted then table.insert(out, 1, interrupted_line(r)) end
   for _, l in ipairs(table_lines(r)) do out[#out + 1] = l end
   for _, l in ipairs(error_lines(r)) do out[#out + 1] = l end
   if r.model == "open" then
