@@ -189,4 +189,23 @@ for cmd in "plot.lua nosuch.json x.png" "plot.lua $tmp/bad.json x.png" "plot.lua
     lines "one stderr line, no traceback: $cmd" 1 "$ds" $cmd
 done
 
+# Ctrl-C: what was measured so far is printed and written, exit 130
+(cd / && exec "$ds" bench.lua --sweep 1,2,3,4 --delay 0.3 --json "$tmp/int.json") >"$tmp/int.out" 2>&1 &
+pid=$!
+sleep 3
+kill -INT $pid
+timeout 20 sh -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done"
+wait $pid
+code=$?
+[ $code -eq 130 ] && ok "bench.lua SIGINT: exit 130" || fail "bench.lua SIGINT: exit $code" "$(cat "$tmp/int.out")"
+grep -Eq '^ +1 +0\.[0-9]{3}s' "$tmp/int.out" && grep -q "interrupted: what was measured so far" "$tmp/int.out" &&
+    ok "bench.lua SIGINT: the sizes measured are printed" ||
+    fail "bench.lua SIGINT: no table of what ran" "$(cat "$tmp/int.out")"
+"$ds" -e 'local j = json.decode(io.open(arg[1]):read("a"))
+  assert(j.interrupted == true and #j.runs >= 1 and j.runs[1].names == 1, "runs")' "$tmp/int.json" &&
+    ok "bench.lua SIGINT: --json written, interrupted = true" || fail "bench.lua SIGINT: JSON" "$(cat "$tmp/int.json")"
+check "bench.lua --json to a missing folder: refused before the run, exit 2" 2 \
+    "^bench.lua: --json /nonexistent/b.json: folder /nonexistent does not exist$" \
+    "$ds" bench.lua --json /nonexistent/b.json
+
 done_tests
