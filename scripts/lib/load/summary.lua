@@ -154,6 +154,12 @@ end
 function M.lines(r)
   local out = { header(r), iterations_line(r) }
   if r.interrupted then table.insert(out, 1, interrupted_line(r)) end
+  local o = r.options or {}
+  if r.iterations.dropped > 0 and o.max_vus then
+    out[#out + 1] = string.format("dropped: %s iterations came due while --max-vus %s were in "
+      .. "flight (%.2f%% of those scheduled)", M.count(r.iterations.dropped), M.count(o.max_vus),
+      100 * r.iterations.dropped / (r.iterations.dropped + r.iterations.done + r.iterations.failed))
+  end
   for _, l in ipairs(table_lines(r)) do out[#out + 1] = l end
   for _, l in ipairs(error_lines(r)) do out[#out + 1] = l end
   if r.model == "open" then
