@@ -1,3 +1,4 @@
+-- The experiment: chained lookups, one by one and concurrently.
 -- The experiment: chained lookups run sequentially, then concurrently with
 -- http.map, against the Docking API; prints the original's lines, the
 -- speedup, the ideal times and how close the runs came to them.
@@ -320,12 +321,15 @@ end
 
 local function print_table(o, rows)
   print()
-  print(string.format("%8s %10s %10s %10s %10s %8s %8s %9s", "N", "sync", "ideal", "async",
-    "ideal", "sync eff", "asyn eff", "speedup"))
+  local fmt = "%7s %9s %9s %10s %9s %8s %8s %8s  %s"
+  print(string.format("%7s %19s %20s %17s", "", "sequential", "concurrent", "efficiency"))
+  print(string.format(fmt, "names", "time", "ideal", "time", "ideal", "seq.", "conc.", "speedup",
+    "identical"))
   for _, r in ipairs(rows) do
-    print(string.format("%8d %10s %10s %10s %10s %8s %8s %9s", r.names, secs(r.sync_median),
-      secs(r.ideal_sync), secs(r.async_median), secs(r.ideal_async), pct(r.sync_efficiency),
-      pct(r.async_efficiency), r.speedup and string.format("%.1fx", r.speedup) or "-"))
+    print(string.format(fmt, r.names, secs(r.sync_median), secs(r.ideal_sync),
+      secs(r.async_median), secs(r.ideal_async), pct(r.sync_efficiency), pct(r.async_efficiency),
+      r.speedup and string.format("%.1fx", r.speedup) or "-",
+      r.identical and "yes" or r.identical == false and "NO" or "-"))
   end
   local skipped = {}
   for _, r in ipairs(rows) do if r.sync_skipped then skipped[#skipped + 1] = r.names end end

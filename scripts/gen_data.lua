@@ -1,5 +1,5 @@
--- Writes a large Docking API data set for `dockscript serve --data FILE`.
---   dockscript scripts/gen_data.lua N out.json [CUSTOMERS_PER_SALES] [SEED]
+-- A big Docking API data set for `dockscript serve --data`.
+--   dockscript gen_data.lua N out.json [CUSTOMERS_PER_SALES] [SEED]
 -- N salespersons (role "sales"), one manager per 10 of them, and 1..2*C-1
 -- customers per salesperson (C = CUSTOMERS_PER_SALES, default 3, so 3 on
 -- average). Names are unique and end in the user's id, so the name lookup

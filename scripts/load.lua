@@ -1,4 +1,6 @@
--- dockscript load.lua: any scenario (a Lua file returning {setup,
+-- A load test of any Lua scenario: latencies, rates, errors.
+--
+-- Any scenario (a Lua file returning {setup,
 -- iteration, options}) run as a measured load test, closed model (VUs
 -- running iterations back to back) or open model (iterations started at a
 -- rate), on every core, one shard of many, with percentiles, thresholds

@@ -1,3 +1,4 @@
+-- A PNG of bench.lua's or load.lua's --json figures (gnuplot).
 -- Draws bench.lua's --json figures as a PNG with gnuplot: time against N for
 -- the sequential and concurrent runs and their ideal lines (log-log). A load
 -- run's JSON (load.lua --json) is drawn by plot_load.lua.

@@ -4,31 +4,92 @@
 #include "runtime.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
+#include <limits.h>
 #include <malloc.h>
 #include <lua.h>
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
     "usage: dockscript SCRIPT.lua [ARGS...]   run a Lua script (ARGS in `arg`)\n"
     "       dockscript -e 'CODE' [ARGS...]    run a chunk (ARGS in `arg` and `...`)\n"
     "       dockscript - [ARGS...]            run a script read from stdin\n"
-    "       dockscript serve [OPTIONS]        run the Docking API server (serve --help)\n"
+    "       dockscript serve [OPTIONS]        the Docking API server (serve --help)\n"
     "       dockscript --help | --version\n"
     "\n"
+    "Lua modules (each also a global, but runner):\n"
+    "  http     http.get, http.request, http.gather, http.map on libcurl\n"
+    "  json     lua-cjson (also require \"cjson\")\n"
+    "  clock    clock.now(), clock.sleep(s): yields inside a task\n"
+    "  server   server.start{...}: the Docking API server in this process\n"
+    "  metrics  metrics.histogram(): HdrHistogram-compatible histograms\n"
+    "  sys      sys.cores(), sys.isatty(fd), sys.cwd(), sys.dir(path), interrupts\n"
+    "  runner   require \"runner\": the load runner's C engine (use require \"load\")\n"
+    "\n";
+
+static const char usage_end[] =
     "A SCRIPT that is not a file is looked up in the bundled scripts folder\n"
     "($DOCKSCRIPT_SCRIPTS instead, when it is set):\n"
     "  %s\n"
     "so `dockscript bench.lua` runs the experiment from any directory.\n"
-    "Lua modules: http, json (lua-cjson), clock, server.\n"
-    "Exit status: 0 success, 1 runtime error, 2 usage error.\n"
+    "Exit status: 0 success, 1 runtime error, 2 usage error (a bundled command\n"
+    "may add its own: load.lua 3 for a failed threshold; 130 interrupted).\n"
     "Documentation: %s\n";
+
+/* The first line of a bundled command, its summary: "-- TEXT". */
+static void print_command(FILE *f, const char *dir, const char *name)
+{
+    char path[PATH_MAX], line[160] = "";
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *in = fopen(path, "r");
+    if (in) {
+        if (!fgets(line, sizeof line, in))
+            line[0] = '\0';
+        fclose(in);
+    }
+    line[strcspn(line, "\n")] = '\0';
+    const char *text = strncmp(line, "-- ", 3) == 0 ? line + 3 : "";
+    fprintf(f, "  %-15s %s\n", name, text);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.lua at the top of the scripts folder: the bundled commands. */
+static void print_commands(FILE *f, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char *names[64];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 64) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".lua") == 0 && (names[n] = strdup(e->d_name)))
+            n++;
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    fprintf(f, "Bundled commands (dockscript NAME.lua --help for each):\n");
+    for (int i = 0; i < n; i++) {
+        print_command(f, dir, names[i]);
+        free(names[i]);
+    }
+    fprintf(f, "\n");
+}
 
 static int print_usage(FILE *f, int code)
 {
-    fprintf(f, usage, rt_scripts_dir(), rt_readme_path());
+    fputs(usage, f);
+    print_commands(f, rt_scripts_dir());
+    fprintf(f, usage_end, rt_scripts_dir(), rt_readme_path());
     return code;
 }
 

@@ -204,6 +204,13 @@ grep -Eq '^ +1 +0\.[0-9]{3}s' "$tmp/int.out" && grep -q "interrupted: what was m
 "$ds" -e 'local j = json.decode(io.open(arg[1]):read("a"))
   assert(j.interrupted == true and #j.runs >= 1 and j.runs[1].names == 1, "runs")' "$tmp/int.json" &&
     ok "bench.lua SIGINT: --json written, interrupted = true" || fail "bench.lua SIGINT: JSON" "$(cat "$tmp/int.json")"
+check "bench.lua --names -3: the value's own message, exit 2" 2 \
+    "^bench.lua: --names: expected an integer >= 1, got '-3' \(see --help\)$" "$ds" bench.lua --names -3
+check "bench.lua --sweep: the table's header in words, results checked per size" 0 \
+    "^ +names +time +ideal +time +ideal +seq\. +conc\. +speedup +identical$" \
+    "$ds" bench.lua --sweep 1,2 --delay 0.02 --quiet
+check "bench.lua --sweep: identical per size" 0 "^ +2 +[0-9.]+s .* yes$" \
+    "$ds" bench.lua --sweep 1,2 --delay 0.02 --quiet
 check "bench.lua --json to a missing folder: refused before the run, exit 2" 2 \
     "^bench.lua: --json /nonexistent/b.json: folder /nonexistent does not exist$" \
     "$ds" bench.lua --json /nonexistent/b.json

@@ -88,4 +88,19 @@ local function batch() return #http.map(function() return http.get(arg[1] .. "/u
 print(batch(), batch())'
 check "a second big gather counts the idle connections it will reuse" 0 "^600	600$" \
     sh -c "ulimit -n 1000 && exec '$ds' -e '$twice' '$url'"
+
+# --help: every module and every bundled command, one line each
+help=$("$ds" --help)
+for m in http json clock server metrics sys runner; do
+    printf '%s\n' "$help" | grep -Eq "^  $m +[a-z]" && ok "--help names the $m module" ||
+        fail "--help names the $m module" "$help"
+done
+for f in "$(dirname "$0")"/../scripts/*.lua; do
+    name=$(basename "$f")
+    summary=$(head -1 "$f" | sed 's/^-- //')
+    printf '%s\n' "$help" | grep -Fq "  $(printf '%-15s' "$name") $summary" &&
+        ok "--help lists $name with its summary line" || fail "--help lists $name" "$help"
+done
+[ "$(printf '%s\n' "$help" | awk 'length > 79' | wc -l)" -eq 0 ] && ok "--help fits 79 columns" ||
+    fail "--help has lines over 79 columns" "$(printf '%s\n' "$help" | awk 'length > 79')"
 done_tests

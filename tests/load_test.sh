@@ -125,6 +125,20 @@ check "a failing threshold: exit 3, the summary says which" 3 "FAIL +chain:p50<1
     "$ds" load.lua $scen --rate 20 --duration 1 --threshold 'chain:p50<100ms' --threshold 'errors<1%' -- "$serve_url"
 check "a threshold on a tag the run never saw fails" 3 "no request tagged 'GET /nope' in this run" \
     "$ds" load.lua $scen --vus 1 --iterations 1 --threshold 'GET /nope:p99<1s' -- "$serve_url"
+check "a threshold on a tag typo names the nearest tag seen" 3 \
+    "FAIL +GET /user:p99<1s +no request tagged 'GET /user' in this run; did you mean 'GET /users'\?" \
+    "$ds" load.lua $scen --vus 1 --iterations 1 --threshold 'GET /user:p99<1s' -- "$serve_url"
+usage_error "errors<1 (a bare number >= 1) is refused with the spellings that work" 2 \
+    "^load.lua: --threshold 'errors<1': errors<1 is 100%: write errors<1% or errors<0.01$" \
+    $scen --vus 1 --iterations 1 --threshold 'errors<1' -- "$serve_url"
+check "a run under 1 s has no rate: '-', never a figure no second saw" 0 \
+    "^iterations: 2 done, 0 failed \(0.00%\), 0 dropped, -$" \
+    "$ds" load.lua $scen --vus 1 --iterations 2 --quiet -- "$serve_url"
+check "the summary's first line names the options the scenario gave" 0 \
+    "^docking_scenario.lua: open model, 10/s for 1s \(rate from the scenario\), " \
+    "$ds" load.lua $scen --duration 1 --quiet -- "$serve_url"
+check "load.lua --help lists the bundled scenarios and their options" 0 \
+    "^  docking_scenario.lua +options: duration = 10, rate = 10$" "$ds" load.lua --help
 
 # --- a server that refuses every connection -----------------------------------
 check "refused: no iteration succeeded: exit 1, summary first, one line naming the first failure" 1 \

@@ -32,8 +32,24 @@ end
 
 -- The parsed arguments; a usage error is one line. argparse's "Did you mean"
 -- hint is on a line of its own: it joins the first.
+-- argparse reads `--names -3` as an unknown option -3: a negative number
+-- after a long option is glued to it, so the value's check says what is
+-- wrong ("--names: expected an integer >= 1").
+function cli.glue_negatives(argv)
+  local out = {}
+  for i = 1, #argv do
+    local prev = out[#out]
+    if prev and argv[i]:match("^%-[%d.]") and prev:match("^%-%-[%w-]+$") then
+      out[#out] = prev .. "=" .. argv[i]
+    else
+      out[#out + 1] = argv[i]
+    end
+  end
+  return out
+end
+
 function cli.parse(parser, argv)
-  local ok, result = parser:pparse(argv)
+  local ok, result = parser:pparse(cli.glue_negatives(argv))
   if ok then return result end
   cli.fail(result:gsub("\nDid you mean", "; did you mean") .. " (see --help)", 2)
 end
@@ -74,6 +90,32 @@ function cli.check_output(option, path)
     if rerr then return nil, string.format("%s %s: %s", option, path, rerr) end
   end
   return true
+end
+
+-- The candidate nearest to word by edit distance (case ignored), when it
+-- is near enough to be a likely typo: nil otherwise.
+function cli.nearest(word, candidates)
+  local function distance(a, b)
+    a, b = a:lower(), b:lower()
+    local prev = {}
+    for j = 0, #b do prev[j] = j end
+    for i = 1, #a do
+      local cur = { [0] = i }
+      for j = 1, #b do
+        local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+        cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      end
+      prev = cur
+    end
+    return prev[#b]
+  end
+  local best, best_d
+  for _, c in ipairs(candidates) do
+    local d = distance(word, c)
+    if not best_d or d < best_d or (d == best_d and c < best) then best, best_d = c, d end
+  end
+  if best and best_d <= math.max(2, #word // 3) then return best end
+  return nil
 end
 
 -- Converters for argparse's :convert(): a number (or an integer) >= min.

@@ -3,6 +3,8 @@
  *   sys.cores()     CPUs this process may use (a container's set counts)
  *   sys.isatty(fd)  true when descriptor fd (0, 1, 2) is a terminal
  *   sys.cwd()       the working directory, or nil and the reason
+ *   sys.dir(path)   the names in a folder, sorted (no . and ..), or nil and
+ *                   the reason
  *   sys.catch_interrupts()  from now on SIGINT/SIGTERM are counted, not fatal
  *                   (a third one still kills); a script then polls
  *   sys.interrupts()  how many arrived since: bench.lua stops at the first
@@ -12,6 +14,7 @@
 #include "core/interrupt.h"
 #include "core/sys.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <limits.h>
@@ -43,6 +46,37 @@ static int l_cwd(lua_State *L)
     return 1;
 }
 
+static int l_dir(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    DIR *d = opendir(path);
+    if (!d) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: %s", path, strerror(errno));
+        return 2;
+    }
+    lua_newtable(L);
+    lua_Integer n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            lua_pushstring(L, e->d_name);
+            lua_rawseti(L, -2, ++n);
+        }
+    closedir(d);
+    /* sorted, with table.sort: a handful of names */
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "sort");
+    lua_remove(L, -2);
+    if (lua_isfunction(L, -1)) {
+        lua_pushvalue(L, -2);
+        lua_call(L, 1, 0);
+    } else {
+        lua_pop(L, 1);
+    }
+    return 1;
+}
+
 static int l_catch_interrupts(lua_State *L)
 {
     if (intr_trap() != 0)
@@ -62,6 +96,7 @@ int luaopen_sys(lua_State *L)
         {"cores", l_cores},
         {"isatty", l_isatty},
         {"cwd", l_cwd},
+        {"dir", l_dir},
         {"catch_interrupts", l_catch_interrupts},
         {"interrupts", l_interrupts},
         {NULL, NULL},

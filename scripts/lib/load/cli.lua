@@ -34,8 +34,36 @@ s, ms or us; or errors (failed / (done + failed), as % or a fraction),
 dropped, failed, done, rate. OP < <= > >= ==. Examples: chain:p99<1.2s,
 "GET /users:p95<300ms", errors<0.1%, dropped<=0, rate>=990.
 
-Exit status: 0 done, 1 runtime error (scenario or setup failed), 2 usage
-error, 3 a threshold failed.]]
+Ctrl-C stops new iterations and lets those in flight finish (a second
+cancels them); the summary and --json of what ran are written, exit 130.
+
+Exit status: 0 done, 1 runtime error (scenario or setup failed, or no
+iteration succeeded), 2 usage error, 3 a threshold failed, 130 interrupted.]]
+
+-- "  docking_scenario.lua  options: duration = 10, rate = 10" for each
+-- bundled scenario: a scenario's options are defaults the command line
+-- overrides, and a user should know they are there.
+local function bundled_scenarios()
+  local dir = sys.scripts .. "/scenarios"
+  local lines = {}
+  for _, name in ipairs(sys.dir(dir) or {}) do
+    if name:match("%.lua$") then
+      local chunk = loadfile(dir .. "/" .. name)
+      local ok, sc = pcall(chunk or error)
+      local opts = {}
+      if ok and type(sc) == "table" and type(sc.options) == "table" then
+        for k, v in pairs(sc.options) do opts[#opts + 1] = string.format("%s = %s", k, tostring(v)) end
+      end
+      table.sort(opts)
+      lines[#lines + 1] = string.format("  %-22s %s", name,
+        #opts > 0 and "options: " .. table.concat(opts, ", ") or "no options of its own")
+    end
+  end
+  if #lines == 0 then return "" end
+  return "\n\nBundled scenarios (found by bare name; their options are defaults that the\n"
+    .. "command line overrides, and the summary's first line names those in force):\n"
+    .. table.concat(lines, "\n")
+end
 
 function M.parser()
   local ok, argparse = pcall(require, "argparse")
@@ -43,7 +71,8 @@ function M.parser()
     options_fail("needs lua-argparse: apt-get install lua-argparse (or tools/deps.sh)", 1)
   end
   local p = argparse("dockscript load.lua",
-    "Runs SCENARIO.lua as a load test and prints its latencies, rates and errors.", EPILOG)
+    "Runs SCENARIO.lua as a load test and prints its latencies, rates and errors.",
+    EPILOG .. bundled_scenarios())
     :help_max_width(79)
   p:usage("Usage: dockscript load.lua SCENARIO.lua [OPTIONS] [-- ARGS...]\n"
     .. "       dockscript load.lua --merge A.json B.json ... [--json FILE] [--threshold E]...")
@@ -59,25 +88,6 @@ function M.parser()
   return p
 end
 
--- argparse reads `--rate -5` as an unknown option -5: glue a negative
--- number to the option before it, so the value check says what is wrong.
-local function glue_negatives(argv)
-  local takes = { ["--threshold"] = true }
-  for _, o in ipairs(VALUE_OPTIONS) do takes[o[1]] = true end
-  local out, i = {}, 1
-  while i <= #argv do
-    local a, b = argv[i], argv[i + 1]
-    if takes[a] and b and b:match("^%-[%d.]") then
-      out[#out + 1] = a .. "=" .. b
-      i = i + 2
-    else
-      out[#out + 1] = a
-      i = i + 1
-    end
-  end
-  return out
-end
-
 -- The parsed command line: argparse's result, plus `args` (the words after
 -- `--`). fail(message, code) reports a usage error.
 function M.parse(argv, fail)
@@ -87,7 +97,7 @@ function M.parse(argv, fail)
   for i = 1, #argv do
     if target == before and argv[i] == "--" then target = after else target[#target + 1] = argv[i] end
   end
-  local ok, a = M.parser():pparse(glue_negatives(before))
+  local ok, a = M.parser():pparse(require("cli").glue_negatives(before))
   if not ok then
     fail(tostring(a):gsub("\nDid you mean", "; did you mean") .. " (see --help)", 2)
   end

@@ -112,7 +112,8 @@ end
 -- The options as the report records them.
 local function recorded_options(o)
   return { model = o.model, vus = o.vus, iterations = o.iterations, duration = o.duration,
-           rate = o.rate, stages = o.stages, max_vus = o.max_vus }
+           rate = o.rate, stages = o.stages, max_vus = o.max_vus,
+           from_scenario = o.from_scenario and #o.from_scenario > 0 and o.from_scenario or nil }
 end
 
 -- Progress -------------------------------------------------------------------

@@ -185,6 +185,13 @@ function M.merge(caller, scenario_opts)
   -- the caller's rate to start the scenario's stages.
   if caller.stages ~= nil and caller.rate == nil then o.rate = nil end
   if caller.rate ~= nil and caller.stages == nil and from_scenario.stages ~= nil then o.stages = nil end
+  -- which of the options in force the scenario gave, for the summary
+  o.from_scenario = {}
+  for _, k in ipairs(M.NAMES) do
+    if caller[k] == nil and from_scenario[k] ~= nil and o[k] ~= nil then
+      o.from_scenario[#o.from_scenario + 1] = k
+    end
+  end
   return o
 end
 
@@ -237,6 +244,7 @@ function M.resolve(o)
   -- without one would leave its share of the iterations undone
   if r.model == "closed" then r.threads = math.min(r.threads, r.vus // n) end
   M.fit_descriptors(r)
+  r.from_scenario = o.from_scenario
   r.thresholds = o.thresholds
   if type(r.thresholds) == "string" then r.thresholds = { r.thresholds } end
   return r

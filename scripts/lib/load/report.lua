@@ -11,14 +11,16 @@ local PERCENTILES = { { "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.
 
 -- The seconds that rates are per: the open model's schedule (iterations
 -- started per second of it, requests likewise), the closed model's run.
+-- A run that lasted under a second has no rate (nil, shown as "-"): n / 0.01 s
+-- would be a figure no second saw.
 local function window(raw)
   local planned = not raw.interrupted and raw.options and raw.options.model == "open"
     and raw.options.duration
   local w = planned or raw.duration
-  return (w and w > 0) and w or nil
+  return (w and w >= 1) and w or nil
 end
 
-local function per_second(n, w) return w and n / w or 0 end
+local function per_second(n, w) return w and n / w or nil end
 
 -- count, min, mean, percentiles, max and the encoded histogram; the
 -- figures are absent (null) where nothing was recorded.

@@ -61,6 +61,11 @@ local function header(r)
     what = string.format("closed model, %d VUs, %s", o.vus or 0,
       o.iterations and M.count(o.iterations) .. " iterations" or string.format("%gs", o.duration or 0))
   end
+  if o.from_scenario then
+    local names = {}
+    for i, k in ipairs(o.from_scenario) do names[i] = (k:gsub("_", "-")) end
+    what = what .. string.format(" (%s from the scenario)", table.concat(names, ", "))
+  end
   local where
   if r.shards then
     local n = r.shards[1] and r.shards[1][2] or 1

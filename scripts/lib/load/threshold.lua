@@ -68,6 +68,11 @@ function M.parse(expr)
   end
   local value, err = parse_value(rhs, t.stat)
   if not value then return nil, err end
+  -- errors are a fraction: a bare 1 or more would be 100% or beyond
+  if t.stat == "errors" and not rhs:find("%", 1, true) and value >= 1 then
+    return nil, string.format("errors%s%s is %g00%%: write errors%s%s%% or errors%s%g",
+      op, rhs, value, op, rhs, op, value / 100)
+  end
   t.value = value
   return t
 end
@@ -89,6 +94,7 @@ end
 local function figure(t, report, hists)
   local it = report.iterations
   if not t.metric then
+    if t.stat == "rate" and not it.rate then return nil, "the run lasted under 1 s: no rate" end
     if t.stat == "errors" then
       local ended = it.done + it.failed
       return ended > 0 and it.failed / ended or 0
@@ -103,10 +109,19 @@ local function figure(t, report, hists)
     end
   else
     row, h = report.requests[t.metric], hists.requests[t.metric]
-    if not row then return nil, string.format("no request tagged '%s' in this run", t.metric) end
+    if not row then
+      local seen = {}
+      for tag in pairs(report.requests) do seen[#seen + 1] = tag end
+      local near = require("cli").nearest(t.metric, seen)
+      return nil, string.format("no request tagged '%s' in this run%s", t.metric,
+        near and string.format("; did you mean '%s'?", near) or "")
+    end
   end
   if t.stat == "count" then return h:count() end
-  if t.stat == "rate" then return row.rate or 0 end
+  if t.stat == "rate" then
+    if not row.rate then return nil, "the run lasted under 1 s: no rate" end
+    return row.rate
+  end
   if h:count() == 0 then return nil, "no values recorded" end
   local p = percentile_of(t.stat)
   if p then return h:percentile(p) end
