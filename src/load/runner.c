@@ -105,15 +105,17 @@ static void wait_ms(struct ds_run *run, int ms)
     pthread_cond_timedwait(&run->cond, &run->lock, &ts);
 }
 
-/* The chain latencies of second `sec` over every worker. */
-static void last_second(struct ds_run *run, size_t sec, struct ds_hist *into)
+/* The chain latencies of the iterations that ended in second `sec`, over
+ * every worker. */
+static void last_second(struct ds_run *run, int64_t sec, struct ds_hist *into)
 {
     hist_reset(into);
     for (int j = 0; j < run->nworkers; j++) {
         struct ds_worker *w = &run->workers[j];
         pthread_mutex_lock(&w->series_lock);
-        if (sec < w->nseries && w->series[sec].latency)
-            hist_merge(into, w->series[sec].latency);
+        struct ds_hist *h = w->recent[sec & 1];
+        if (h && w->recent_sec[sec & 1] == sec)
+            hist_merge(into, h);
         pthread_mutex_unlock(&w->series_lock);
     }
 }
@@ -144,7 +146,7 @@ static void watch(struct ds_run *run, ds_progress_fn *progress, void *ud)
         next = now + 1;
         double elapsed = now - run->t0;
         pthread_mutex_unlock(&run->lock);
-        last_second(run, elapsed >= 1 ? (size_t)elapsed - 1 : 0, h);
+        last_second(run, elapsed >= 1 ? (int64_t)elapsed - 1 : 0, h);
         progress(ud, run, elapsed, h);
         pthread_mutex_lock(&run->lock);
     }
@@ -227,6 +229,8 @@ static void worker_free(struct ds_worker *w)
         free(w->errors[i].msg);
     for (size_t s = 0; s < w->nseries; s++)
         hist_free(w->series[s].latency);
+    hist_free(w->recent[0]);
+    hist_free(w->recent[1]);
     free(w->series);
     for (size_t i = 0; i < w->ncollected; i++)
         free(w->collected[i].json);

@@ -64,7 +64,11 @@ struct ds_runspec {
 /* first: the lowest iteration number that failed with it (run-wide, so
  * the order of messages is the same however the run was split). */
 struct ds_errcount { char *msg; int64_t count, first; };
-struct ds_second { int64_t iterations, errors, inflight_max; struct ds_hist *latency; };
+/* Second t of the series holds the iterations that started in it (their
+ * scheduled start in the open model), so a fault shows where it began, not
+ * where its timeouts ended; busy is the iterations' time in flight within
+ * the second (its mean in-flight count, for Little's law). */
+struct ds_second { int64_t iterations, errors; double busy; struct ds_hist *latency; };
 struct ds_collected { int64_t i; char *json; };
 
 /* One worker thread. The atomics are its live figures, read by the main
@@ -75,9 +79,13 @@ struct ds_worker {
     pthread_t tid;
     int64_t stride, offset, slots; /* its iterations: offset + 1 + stride * k */
     atomic_llong done, failed, dropped, inflight;
-    pthread_mutex_t series_lock;   /* series, for the progress line */
+    pthread_mutex_t series_lock;   /* series and recent, for the progress line */
     struct ds_second *series;
     size_t nseries;
+    /* chain latencies by the second they ended in, the last two (slot
+     * sec % 2): the progress line's "last second" */
+    struct ds_hist *recent[2];
+    int64_t recent_sec[2];
     struct ds_hist *chain, *start_lag;
     struct ds_rec *rec;
     struct ds_errcount errors[RUN_KEEP_ERRORS + 1];

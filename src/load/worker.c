@@ -84,10 +84,31 @@ static int keep_result(struct ds_worker *w, int64_t i, const char *json)
     return 0;
 }
 
-static void note_inflight(struct ds_second *sec, int64_t n)
+/* The iteration's time in flight, [from, to) since t0, spread over the
+ * seconds it overlaps. */
+static void add_busy(struct ds_worker *w, double from, double to)
 {
-    if (sec && n > sec->inflight_max)
-        sec->inflight_max = n;
+    for (double t = from; t < to;) {
+        double next = floor(t) + 1, until = next < to ? next : to;
+        struct ds_second *sec = second_at(w, t);
+        if (!sec)
+            return;
+        sec->busy += until - t;
+        t = until;
+    }
+}
+
+static void note_recent(struct ds_worker *w, double since, int64_t us)
+{
+    int64_t sec = since > 0 ? (int64_t)since : 0;
+    int k = (int)(sec & 1);
+    if (!w->recent[k] && !(w->recent[k] = hist_new(2)))
+        return;
+    if (w->recent_sec[k] != sec) {
+        hist_reset(w->recent[k]);
+        w->recent_sec[k] = sec;
+    }
+    hist_record(w->recent[k], us);
 }
 
 void worker_finished(struct ds_worker *w, int slot, const char *error, const char *json)
@@ -97,22 +118,24 @@ void worker_finished(struct ds_worker *w, int slot, const char *error, const cha
     if (!error && json && keep_result(w, s->i, json) != 0)
         error = "out of memory for the collected results";
     /* the open model measures from the scheduled start (wrk2's rule) */
-    double latency = now - (w->run->spec->open ? s->due : s->started);
+    double from = w->run->spec->open ? s->due : s->started;
+    int64_t us = to_us(now - from);
     pthread_mutex_lock(&w->series_lock);
-    struct ds_second *sec = second_at(w, now - w->t0);
-    note_inflight(sec, atomic_load(&w->inflight));
+    struct ds_second *sec = second_at(w, from - w->t0);
     if (sec && !error) {
         sec->iterations++;
-        hist_record(sec->latency, to_us(latency));
+        hist_record(sec->latency, us);
+        note_recent(w, now - w->t0, us);
     } else if (sec) {
         sec->errors++;
     }
+    add_busy(w, s->started - w->t0, now - w->t0);
     pthread_mutex_unlock(&w->series_lock);
     if (error) {
         count_error(w, error, s->i);
         atomic_fetch_add(&w->failed, 1);
     } else {
-        hist_record(w->chain, to_us(latency));
+        hist_record(w->chain, us);
         atomic_fetch_add(&w->done, 1);
     }
     atomic_fetch_sub(&w->inflight, 1);
@@ -144,10 +167,7 @@ static int launch(struct loop *l, int64_t i, double due, double now)
     char err[512];
     int slot = w->free[--w->nfree];
     w->slot[slot] = (struct ds_slot){i, due, now};
-    int64_t inflight = atomic_fetch_add(&w->inflight, 1) + 1;
-    pthread_mutex_lock(&w->series_lock);
-    note_inflight(second_at(w, now - w->t0), inflight);
-    pthread_mutex_unlock(&w->series_lock);
+    atomic_fetch_add(&w->inflight, 1);
     if (l->spec->open)
         hist_record(w->start_lag, to_us(now - due));
     if (l->d->launch(l->ctx, slot, i, err, sizeof err) == 0)

@@ -289,18 +289,21 @@ static void push_requests(lua_State *L, struct ds_rec *r)
     }
 }
 
-static void push_series(lua_State *L, struct ds_worker *w)
+/* Seconds 1..n up to the worker's last iteration (the tables themselves
+ * grow in steps, so their sizes are no guide). */
+static void push_series(lua_State *L, const struct ds_run *run, struct ds_worker *w)
 {
-    size_t n = w->nseries > w->rec->nsec ? w->nseries : w->rec->nsec;
+    double d = w->end > run->t0 ? w->end - run->t0 : 0;
+    size_t n = (size_t)d + (d > (double)(size_t)d);
     lua_createtable(L, (int)n, 0);
     for (size_t s = 0; s < n; s++) {
-        struct ds_second empty = {0, 0, 0, NULL};
+        struct ds_second empty = {0, 0, 0.0, NULL};
         struct ds_second *sec = s < w->nseries ? &w->series[s] : &empty;
         lua_createtable(L, 0, 6);
         set_int(L, "t", (int64_t)s + 1);
         set_int(L, "iterations", sec->iterations);
         set_int(L, "errors", sec->errors);
-        set_int(L, "inflight", sec->inflight_max);
+        set_num(L, "inflight", sec->busy); /* its mean in-flight count */
         set_int(L, "requests", rec_requests_in(w->rec, s));
         push_hist(L, &sec->latency, 2);
         lua_setfield(L, -2, "histogram");
@@ -360,7 +363,7 @@ static void push_worker(lua_State *L, const struct ds_run *run, struct ds_worker
     lua_setfield(L, -2, "requests");
     push_errors(L, w);
     lua_setfield(L, -2, "errors");
-    push_series(L, w);
+    push_series(L, run, w);
     lua_setfield(L, -2, "series");
     if (s->collect) {
         push_results(L, w);

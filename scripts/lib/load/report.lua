@@ -175,7 +175,7 @@ local function raw_of(r)
   for i, s in ipairs(type(r.series) == "table" and r.series or {}) do
     raw.series[i] = { t = int(s.t) or error("series: t is not an integer", 0),
       iterations = int(s.iterations) or 0, requests = int(s.requests) or 0,
-      errors = int(s.errors) or 0, inflight = int(s.inflight) or 0,
+      errors = int(s.errors) or 0, inflight = tonumber(s.inflight) or 0,
       histogram = hist(s.histogram, "series " .. i) }
   end
   return raw
