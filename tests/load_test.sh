@@ -202,6 +202,36 @@ code=$?
     ok "a second SIGINT cancels those in flight: exit 130, counted" ||
     fail "second SIGINT: exit $code" "$(cat "$tmp/int2.out")"
 
+# --- what the series explain: degraded periods, the capacity knee -------------
+serve_pid_main=$serve_pid
+serve_url_main=$serve_url
+serve_start --delay 0.02 --client-delay --quiet
+cat >"$tmp/window.lua" <<'LUA'
+-- iterations started in 3-5 s are slow, those in 8-9 s fail
+return { iteration = function(data, i)
+  http.get(data[1] .. "/users/1", { headers = { ["X-Delay"] = (i > 150 and i <= 250) and "0.3" or "0.02" } })
+  if i > 400 and i <= 450 then error("injected", 0) end
+end }
+LUA
+check "degraded periods: a slow window and a failing one, each where it was" 0 \
+    "^degraded: 3s-5s \(worst at [34]s: p99 3[0-9.]+ms, errors 0.00%\), recovered 2s after it began$" \
+    "$ds" load.lua "$tmp/window.lua" --rate 50 --duration 12 --quiet --json "$tmp/window.json" -- "$serve_url"
+jcheck "degraded periods in the JSON: [3, 5] slow, [8, 9] failing" "$tmp/window.json" \
+    '#j.degraded == 2 and j.degraded[1].start == 3 and j.degraded[1]["end"] == 5
+     and j.degraded[2].start == 8 and j.degraded[2]["end"] == 9 and j.degraded[2].errors == 1
+     and j.degraded[2].recovery == 1'
+kill $serve_pid; wait $serve_pid 2>/dev/null
+# serve --workers 50 --delay 0.1 answers 500 requests/s: 250 chains/s of 2
+serve_start --delay 0.1 --workers 50 --quiet
+"$ds" load.lua $scen --rate 50 --stages 20s:500 --quiet --json "$tmp/knee.json" -- "$serve_url" >"$tmp/knee.out" 2>&1
+grep -q "^capacity: kept up to " "$tmp/knee.out" && ok "capacity: the summary says where queueing began" ||
+    fail "capacity: no summary line" "$(cat "$tmp/knee.out")"
+jcheck "capacity: the knee of a ramp to 500/s against 250/s of capacity is within 15% of 250" \
+    "$tmp/knee.json" 'j.capacity and j.capacity.knee_rate >= 212.5 and j.capacity.knee_rate <= 287.5'
+kill $serve_pid; wait $serve_pid 2>/dev/null
+serve_pid=$serve_pid_main
+serve_url=$serve_url_main
+
 # --- shards as separate processes, merged -------------------------------------
 # The flow of docs/k8s-load-job.yaml with N local processes in place of the
 # Indexed Job's pods: the same command, each with its JOB_COMPLETION_INDEX.

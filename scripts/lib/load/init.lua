@@ -113,6 +113,7 @@ end
 local function recorded_options(o)
   return { model = o.model, vus = o.vus, iterations = o.iterations, duration = o.duration,
            rate = o.rate, stages = o.stages, max_vus = o.max_vus,
+           degraded_factor = o.degraded_factor,
            from_scenario = o.from_scenario and #o.from_scenario > 0 and o.from_scenario or nil }
 end
 

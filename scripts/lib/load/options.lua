@@ -137,7 +137,7 @@ end
 -- The option names a caller may give (spec fields; the command line's
 -- --max-vus is max_vus), and the pairs that exclude each other.
 M.NAMES = { "vus", "iterations", "duration", "rate", "stages", "max_vus", "threads", "shard",
-            "json", "thresholds", "quiet", "grace" }
+            "json", "thresholds", "quiet", "grace", "degraded_factor" }
 local OPEN_CLOSED = "--vus and --iterations are the closed model, --rate, --stages and "
   .. "--max-vus the open one"
 local CONFLICTS = {
@@ -196,7 +196,7 @@ function M.merge(caller, scenario_opts)
 end
 
 -- The rate over time of the open model, as points {t =, rate =}.
-local function rate_points(o)
+function M.rate_points(o)
   if not o.stages then
     return { { t = 0, rate = o.rate }, { t = o.duration, rate = o.rate } }
   end
@@ -227,7 +227,7 @@ function M.resolve(o)
     if not r.stages and not r.duration then
       M.fail("--rate needs --duration (or use --stages): how long should the run last?")
     end
-    r.rate_points = rate_points(r)
+    r.rate_points = M.rate_points(r)
     r.duration = r.rate_points[#r.rate_points].t
     r.max_vus = o.max_vus ~= nil and count("--max-vus", o.max_vus, n) or nil
   else
@@ -244,6 +244,8 @@ function M.resolve(o)
   -- without one would leave its share of the iterations undone
   if r.model == "closed" then r.threads = math.min(r.threads, r.vus // n) end
   M.fit_descriptors(r)
+  r.degraded_factor = o.degraded_factor ~= nil and number_of("--degraded-factor",
+    o.degraded_factor, "a number > 1", function(x) return x > 1 end) or nil
   r.from_scenario = o.from_scenario
   r.thresholds = o.thresholds
   if type(r.thresholds) == "string" then r.thresholds = { r.thresholds } end

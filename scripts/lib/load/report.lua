@@ -82,7 +82,32 @@ function M.build(raw)
     r.series[i] = row
   end
   r.results = raw.results
+  M.explain(r, raw)
   return r
+end
+
+-- The last second of the run that was wholly scheduled (the seconds after
+-- it hold the stragglers of the grace period).
+local function last_full_second(raw)
+  local o = raw.options or {}
+  local planned = not raw.interrupted and o.duration or raw.duration or 0
+  return math.floor(math.min(planned, raw.duration or planned) + 1e-9)
+end
+
+-- What the series says of the run: degraded periods (any run) and the
+-- capacity knee (a ramp: --stages).
+function M.explain(r, raw)
+  local o = raw.options or {}
+  local last = last_full_second(raw)
+  local periods, base = require("load.degraded").find(r.series, { factor = o.degraded_factor,
+    last = last })
+  r.degraded = periods
+  r.degraded_baseline = base
+  if o.stages and #raw.series > 0 then
+    local first = math.max(1, math.floor(o.stages[1].duration))
+    r.capacity = require("load.capacity").knee(raw.series,
+      require("load.options").rate_points(o), { first = first, last = last })
+  end
 end
 
 -- The histograms thresholds are checked against.
@@ -95,7 +120,7 @@ end
 -- lua-cjson 2.1 writes an empty table as {}: lists that may be empty get a
 -- marker that becomes []. (The json module already writes '/' as itself.)
 local EMPTY = "\1dockscript-empty-list\1"
-local LISTS = { "args", "errors", "series", "thresholds", "shards" }
+local LISTS = { "args", "errors", "series", "thresholds", "shards", "degraded" }
 
 function M.encode(report)
   local r = copy(report)

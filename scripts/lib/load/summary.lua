@@ -147,6 +147,25 @@ local function threshold_lines(r)
   return out
 end
 
+-- Degraded periods and the capacity knee, one line each.
+local function explain_lines(r)
+  local out = {}
+  for _, p in ipairs(r.degraded or {}) do
+    out[#out + 1] = string.format("degraded: %gs-%gs (worst at %gs: p99 %s, errors %s), %s",
+      p.start, p["end"], p.worst, M.time(p.p99), pct(p.errors or 0),
+      p.recovery and string.format("recovered %gs after it began", p.recovery)
+        or "not recovered when the run ended")
+  end
+  local c = r.capacity
+  if c then
+    out[#out + 1] = c.reason and string.format("capacity: kept up to %s iterations/s (at %gs); "
+      .. "queueing began after it: %s", M.rate(c.knee_rate):gsub("/s$", ""), c.at, c.reason)
+      or string.format("capacity: kept up with the whole ramp, up to %s iterations/s",
+        M.rate(c.knee_rate):gsub("/s$", ""))
+  end
+  return out
+end
+
 -- "interrupted after 3.2s of 10s" (or "of 1,000 iterations").
 local function interrupted_line(r)
   local o = r.options or {}
@@ -172,6 +191,7 @@ function M.lines(r)
     out[#out + 1] = string.format("start lag: p50 %s, p99 %s, max %s", M.time(l.p50),
       M.time(l.p99), M.time(l.max))
   end
+  for _, l in ipairs(explain_lines(r)) do out[#out + 1] = l end
   for _, l in ipairs(threshold_lines(r)) do out[#out + 1] = l end
   return out
 end
