@@ -2,22 +2,31 @@
 # Client benchmark (prints figures; not a test). On 127.0.0.1:
 #  A. the client's own cost at delay 0: 20,000 GETs of a small JSON file served
 #     by nginx (one worker) through http.gather with 64 in flight, beside
-#     wrk -t1 -c64, hey -c 64 -cpus 1 and an aiohttp client (one session, 64
-#     connections);
+#     tools/bench/curl_floor (the same GETs from bare libcurl: the engine's
+#     floor), wrk -t1 -c64, hey -c 64 -cpus 1 and an aiohttp client (one
+#     session, 64 connections); req/s medians over the rounds and the ratios
+#     dockscript/wrk, dockscript/hey, dockscript/curl_floor, curl_floor/wrk;
 #  B. N concurrent lookups of two chained GETs against `dockscript serve
 #     --delay 0.5` in its own process: time, ideal, efficiency and the
-#     client's peak RSS, for N = 10, 100, 1,000, 10,000, beside a minimal C
-#     client's time for the same chains (the machine's floor).
+#     client's peak RSS, for N = 10, 100, 1,000, 10,000, beside the time of the
+#     same chains from a minimal C client (floor_client: the machine's floor)
+#     and from curl_floor --chain (libcurl's).
 # Every figure is for checked answers only: before timing, curl must get
 # 200 and exactly the served bytes; a client that saw anything but 200 (or
 # a socket error) stops the run with the reason on stderr and exit 1.
 # usage: tools/bench/bench_client.sh [BUILD_DIR]   (needs tools/deps.sh --bench)
 # environment: PARTS="A B" (which parts), ROUNDS=5, COUNT=20000 (part A),
-#              SIZES="10 100 1000 10000", DELAY=0.5 (part B)
+#              SIZES="10 100 1000 10000", DELAY=0.5 (part B),
+#              BASE=DIR (part A: another build's dockscript in the same rounds,
+#              running BASE_SCRIPT, by default tools/bench/bench_throughput.lua:
+#              before and after a change, on the same noise)
 set -eu
 cd "$(dirname "$0")/../.."
 ds=$(realpath "${1:-build}/dockscript")
 floor=$(realpath "${1:-build}/floor_client")
+curl_floor=$(realpath "${1:-build}/curl_floor")
+base=${BASE:+$(realpath "$BASE/dockscript")}
+base_script=$(realpath "${BASE_SCRIPT:-tools/bench/bench_throughput.lua}")
 delay=${DELAY:-0.5}
 sizes=${SIZES:-"10 100 1000 10000"}
 count=${COUNT:-20000}
@@ -30,6 +39,7 @@ trap cleanup EXIT INT TERM
 
 me=bench_client.sh
 . tools/bench/bench_lib.sh
+[ -x "$curl_floor" ] || die "$curl_floor: not built (cmake --build BUILD_DIR --target curl_floor)"
 field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
 # One client each: a req/s figure appended to its file, or die with the reason.
@@ -54,6 +64,16 @@ run_ds() {  # bench_throughput.lua checks every status itself and exits 1
     [ "$(field "$tmp/out" errors)" = 0 ] || die "dockscript http.gather saw errors: $(cat "$tmp/out")"
     field "$tmp/out" rps >>"$tmp/ds"
 }
+run_base() {
+    "$base" "$base_script" "$url" "$count" 64 >"$tmp/out" || die "BASE's http.gather: see above"
+    [ "$(field "$tmp/out" errors)" = 0 ] || die "BASE's http.gather saw errors: $(cat "$tmp/out")"
+    field "$tmp/out" rps >>"$tmp/base"
+}
+run_cf() {  # so does curl_floor (exit 1 on the first answer that is not a 200)
+    "$curl_floor" "$url" "$count" 64 >"$tmp/out" || die "curl_floor: see above"
+    [ "$(field "$tmp/out" errors)" = 0 ] || die "curl_floor saw errors: $(cat "$tmp/out")"
+    field "$tmp/out" rps >>"$tmp/cf"
+}
 run_aio() {  # so does bench_aiohttp.py
     /usr/bin/python3 tools/bench/bench_aiohttp.py "$url" "$count" 64 >"$tmp/out" || die "aiohttp: see above"
     [ "$(field "$tmp/out" errors)" = 0 ] || die "aiohttp saw errors: $(cat "$tmp/out")"
@@ -62,26 +82,46 @@ run_aio() {  # so does bench_aiohttp.py
 
 part_a() {
     echo "== A. client cost at delay 0 ($count GETs, 64 in flight, nginx one worker) =="
+    [ -z "$base" ] || [ -x "$base" ] || die "BASE: $base is not executable"
     start_nginx
     check_target "$url" "$tmp/www/customers.json"
-    # Rounds interleave the clients so that noise from the shared machine
-    # hits all of them; the medians are compared.
-    : >"$tmp/wrk"; : >"$tmp/hey"; : >"$tmp/ds"; : >"$tmp/aio"
+    # Rounds interleave the clients, each round starting one client later,
+    # so that the shared machine's noise and any drift hit all of them; the
+    # medians are compared, and the ratios within each round show the spread.
+    clients="wrk hey cf ds aio${base:+ base}"
+    for c in $clients; do : >"$tmp/$c"; done
     r=0
     while [ $r -lt "$rounds" ]; do
-        run_wrk; run_hey; run_ds; run_aio
+        set -- $clients
+        i=0
+        while [ $i -lt $((r % $#)) ]; do c=$1; shift; set -- "$@" "$c"; i=$((i + 1)); done
+        for c in "$@"; do "run_$c"; done
         r=$((r + 1))
     done
     kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
-    /usr/bin/python3 - "$tmp/wrk" "$tmp/hey" "$tmp/ds" "$tmp/aio" <<'EOP'
+    /usr/bin/python3 - "$tmp" $clients <<'EOP'
 import statistics, sys
-w, h, d, a = ([float(x) for x in open(f).read().split()] for f in sys.argv[1:])
-for name, xs in (("wrk -t1 -c64", w), ("hey -c 64 -cpus 1", h), ("dockscript http.gather", d),
-                 ("aiohttp asyncio.gather", a)):
-    print("%-24s median %8.0f req/s   (runs: %s)" % (name, statistics.median(xs), " ".join("%.0f" % x for x in xs)))
-mw, mh, md, ma = (statistics.median(x) for x in (w, h, d, a))
-print("dockscript / wrk = %.2fx (target >= 0.5x), dockscript / hey = %.2fx, dockscript / aiohttp = %.1fx (target >= 5x)"
-      % (md / mw, md / mh, md / ma))
+d, clients = sys.argv[1], sys.argv[2:]
+runs = {c: [float(x) for x in open(f"{d}/{c}").read().split()] for c in clients}
+med = {c: statistics.median(xs) for c, xs in runs.items()}
+names = {"wrk": "wrk -t1 -c64", "hey": "hey -c 64 -cpus 1", "cf": "curl_floor (libcurl)",
+         "ds": "dockscript http.gather", "base": "BASE http.gather", "aio": "aiohttp asyncio.gather"}
+print("%-24s %12s   %s" % ("client", "median req/s", "runs, in round order"))
+for c in ("wrk", "hey", "cf", "ds", "base", "aio"):
+    if c in runs:
+        print("%-24s %12.0f   %s" % (names[c], med[c], " ".join("%.0f" % x for x in runs[c])))
+print()
+print("%-24s %12s   %s" % ("ratio", "of medians", "per round: min median max"))
+pairs = [("ds", "wrk", "target >= 0.5x"), ("ds", "hey", ""), ("ds", "cf", ""), ("cf", "wrk", ""),
+         ("ds", "aio", "target >= 5x"), ("base", "cf", ""), ("ds", "base", "")]
+short = {"ds": "dockscript", "cf": "curl_floor", "base": "BASE", "aio": "aiohttp"}
+for a, b, note in pairs:
+    if a not in runs or b not in runs:
+        continue
+    per = sorted(x / y for x, y in zip(runs[a], runs[b]))
+    label = "%s / %s" % (short.get(a, a), short.get(b, b))
+    print("%-24s %11.2fx   %.2f %.2f %.2f%s" % (label, med[a] / med[b], per[0], statistics.median(per),
+          per[-1], "   (" + note + ")" if note else ""))
 EOP
 }
 
@@ -95,8 +135,10 @@ part_b() {
     [ -n "$surl" ] || die "dockscript serve did not start"
     # floor: the same chains from tools/bench/floor_client.c (plain C, epoll, no
     # curl, no Lua) against the same server, right after: what the kernel
-    # and the server alone cost on this machine.
-    printf '%8s %9s %9s %10s %12s %9s\n' N seconds ideal efficiency "client RSS" floor
+    # and the server alone cost on this machine; curl floor: the same chains
+    # from bare libcurl (tools/bench/curl_floor.c), what the engine cannot
+    # beat.
+    printf '%8s %9s %9s %10s %12s %9s %11s\n' N seconds ideal efficiency "client RSS" floor "curl floor"
     for n in $sizes; do
         # bench_chain.lua checks every lookup and exits 1 on the first failure
         /usr/bin/time -f '%M' -o "$tmp/rss" "$ds" tools/bench/bench_chain.lua "$surl" "$n" "$delay" >"$tmp/run.json" ||
@@ -104,12 +146,16 @@ part_b() {
         sleep 1
         "$floor" "${surl##*:}" "$n" >"$tmp/floor.json" || true
         [ "$(field "$tmp/floor.json" errors 2>/dev/null)" = 0 ] || die "N=$n: floor_client saw errors: $(cat "$tmp/floor.json")"
-        /usr/bin/python3 - "$tmp/run.json" "$tmp/rss" "$tmp/floor.json" <<'EOP'
+        sleep 1
+        "$curl_floor" --chain "$surl" "$n" >"$tmp/cf.json" || die "N=$n: curl_floor --chain failed: see above"
+        /usr/bin/python3 - "$tmp/run.json" "$tmp/rss" "$tmp/floor.json" "$tmp/cf.json" <<'EOP'
 import json, sys
 r = json.load(open(sys.argv[1]))
 rss = int(open(sys.argv[2]).read().split()[-1]) / 1024
 f = json.load(open(sys.argv[3]))
-print('%8d %9.3f %9.3f %9.1f%% %9.1f MB %9.3f' % (r['n'], r['seconds'], r['ideal'], 100 * r['efficiency'], rss, f['seconds']))
+c = json.load(open(sys.argv[4]))
+print('%8d %9.3f %9.3f %9.1f%% %9.1f MB %9.3f %11.3f' % (r['n'], r['seconds'], r['ideal'], 100 * r['efficiency'], rss,
+      f['seconds'], c['seconds']))
 EOP
         sleep 1
     done
