@@ -14,17 +14,43 @@
 # Every figure is for checked answers only: before timing, curl must get
 # 200 and exactly the served bytes; a client that saw anything but 200 (or
 # a socket error) stops the run with the reason on stderr and exit 1.
-# usage: tools/bench/bench_client.sh [BUILD_DIR]   (needs tools/deps.sh --bench)
+# With --url URL, part A measures that URL instead of nginx's file: your own
+# server's GET, with the same clients, rounds and table (URL must answer a
+# GET with 200; every answer is checked likewise). Part B needs the Docking
+# API, so --url runs part A only.
+# usage: tools/bench/bench_client.sh [--url URL] [BUILD_DIR]   (needs tools/deps.sh --bench)
 # environment: PARTS="A B" (which parts), ROUNDS=5, COUNT=20000 (part A),
 #              SIZES="10 100 1000 10000", DELAY=0.5 (part B),
 #              BASE=DIR (part A: another build's dockscript in the same rounds,
 #              running BASE_SCRIPT, by default tools/bench/bench_throughput.lua:
 #              before and after a change, on the same noise)
 set -eu
+me=bench_client.sh
+target=
+build=build
+while [ $# -gt 0 ]; do
+    case $1 in
+    --url) [ $# -ge 2 ] || { echo "$me: --url needs a URL" >&2; exit 2; }; target=$2; shift 2 ;;
+    --url=*) target=${1#--url=}; shift ;;
+    -h | --help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "$me: unknown option '$1' (usage: bench_client.sh [--url URL] [BUILD_DIR])" >&2; exit 2 ;;
+    *) build=$1; shift ;;
+    esac
+done
+case $target in
+"" | http://* | https://*) ;;
+*) echo "$me: --url: expected http://HOST[:PORT]/PATH, got '$target'" >&2; exit 2 ;;
+esac
+if [ -n "$target" ]; then
+    case ${PARTS:-A} in
+    A) ;;
+    *) echo "$me: --url measures part A only (PARTS=${PARTS})" >&2; exit 2 ;;
+    esac
+fi
 cd "$(dirname "$0")/../.."
-ds=$(realpath "${1:-build}/dockscript")
-floor=$(realpath "${1:-build}/floor_client")
-curl_floor=$(realpath "${1:-build}/curl_floor")
+ds=$(realpath "$build/dockscript")
+floor=$(realpath "$build/floor_client")
+curl_floor=$(realpath "$build/curl_floor")
 base=${BASE:+$(realpath "$BASE/dockscript")}
 base_script=$(realpath "${BASE_SCRIPT:-tools/bench/bench_throughput.lua}")
 delay=${DELAY:-0.5}
@@ -32,12 +58,12 @@ sizes=${SIZES:-"10 100 1000 10000"}
 count=${COUNT:-20000}
 rounds=${ROUNDS:-5}
 parts=${PARTS:-"A B"}
+[ -z "$target" ] || parts=A
 tmp=$(mktemp -d)
 pids=
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 
-me=bench_client.sh
 . tools/bench/bench_lib.sh
 [ -x "$curl_floor" ] || die "$curl_floor: not built (cmake --build BUILD_DIR --target curl_floor)"
 field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
@@ -80,11 +106,29 @@ run_aio() {  # so does bench_aiohttp.py
     field "$tmp/out" rps >>"$tmp/aio"
 }
 
+# check_url URL: URL answers a GET with 200 (10 s to start), else no figure.
+check_url() {
+    i=0
+    while :; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)
+        [ "$code" = 000 ] && [ $i -lt 100 ] || break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ "$code" = 200 ] || die "$1 answers HTTP $code, not 200: nothing measured"
+}
+
 part_a() {
-    echo "== A. client cost at delay 0 ($count GETs, 64 in flight, nginx one worker) =="
     [ -z "$base" ] || [ -x "$base" ] || die "BASE: $base is not executable"
-    start_nginx
-    check_target "$url" "$tmp/www/customers.json"
+    if [ -n "$target" ]; then
+        echo "== A. client cost against $target ($count GETs, 64 in flight) =="
+        url=$target
+        check_url "$url"
+    else
+        echo "== A. client cost at delay 0 ($count GETs, 64 in flight, nginx one worker) =="
+        start_nginx
+        check_target "$url" "$tmp/www/customers.json"
+    fi
     # Rounds interleave the clients, each round starting one client later,
     # so that the shared machine's noise and any drift hit all of them; the
     # medians are compared, and the ratios within each round show the spread.
@@ -98,7 +142,7 @@ part_a() {
         for c in "$@"; do "run_$c"; done
         r=$((r + 1))
     done
-    kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
+    [ -n "$target" ] || kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
     /usr/bin/python3 - "$tmp" $clients <<'EOP'
 import statistics, sys
 d, clients = sys.argv[1], sys.argv[2:]
