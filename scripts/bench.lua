@@ -45,7 +45,8 @@ local function parse_args(argv)
   local p = cli.parser("bench.lua", "The experiment: N chained lookups (GET /users?name=, then "
     .. "GET /customers?salesId=) run sequentially, then concurrently with http.map; prints "
     .. "the times, the speedup, the ideal times and the efficiency against them.",
-    "How the ideals are computed (with --limit and --workers too): README.md, \"The experiment\".")
+    "How the ideals are computed (with --limit and --workers too): docs/bench.md in the source "
+    .. "tree, \"The ideals\".")
   p:option("--url", "A running Docking API server (default: start the bundled server "
     .. "in-process). Its delay is measured first."):argname("URL"):convert(url_arg)
   p:option("--names", "Salespersons to look up.", "10"):argname("N"):convert(cli.integer("--names", 1))

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The layers of the C tree, checked on the includes of src/ and server/ (the
-# rules of README's Layout): each broken rule prints FILE:LINE and what it
+# rules of docs/design.md, "Layout"): each broken rule prints FILE:LINE and what it
 # broke. Rules:
 #   core       src/core includes no Lua header (lua.h, lauxlib.h, lualib.h,
 #              luaconf.h, lua-cjson.h) and no "lua/..." or "load/..." header

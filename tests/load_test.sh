@@ -104,7 +104,7 @@ jcheck "open: every scheduled iteration, at the rate, none dropped" "$tmp/open.j
 jcheck "open: chain p50 true to the server delay (2 x 0.1 s)" "$tmp/open.json" \
     'j.chain.p50 >= 0.2 and j.chain.p50 < 0.25 and j.requests["GET /users"].p50 >= 0.1
      and j.requests["GET /users"].p50 < 0.125'
-jcheck "JSON: DESIGN's fields" "$tmp/open.json" '
+jcheck "JSON: the fields of docs/load.md" "$tmp/open.json" '
     type(j.scenario) == "string" and j.threads >= 1 and j.shard[1] == 1 and j.shard[2] == 1
     and j.duration >= 4 and j.chain.count and j.chain.min and j.chain.mean and j.chain.p90
     and j.chain.p99 and j.chain.p999 and j.chain.max and j.start_lag.p50 and j.start_lag.p99

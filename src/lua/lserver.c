@@ -1,7 +1,7 @@
 /* Lua module `server`: start the Docking API server in-process.
  *   local srv = server.start{port = 0, delay = 0.5, workers = 0, ...}
  *   srv.url, srv.port, srv.running, srv:stats(), srv:stop()
- * The options are dockscript serve's (README); the server runs on its own
+ * The options are dockscript serve's (docs/serve.md); the server runs on its own
  * threads and never touches the Lua state. */
 #include "lua/lserver.h"
 #include "lua/rt.h"

@@ -168,7 +168,7 @@ local function values(n, base, step)
   return out
 end
 
-T.test("report: DESIGN's fields from a raw result", function()
+T.test("report: the JSON's fields (docs/load.md) from a raw result", function()
   local raw = raw_of({ chain = values(1000, 0.1, 0.0001), failed = 10, dropped = 3,
     requests = { ["GET /users"] = { values = values(1000, 0.05, 0.00005), refused = 10 } },
     series = { values(500, 0.1, 0.0001), values(500, 0.15, 0.0001) },

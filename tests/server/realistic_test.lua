@@ -1,4 +1,4 @@
--- The realistic server (issue 12) seen by the dockscript client: delay
+-- The realistic server seen by the dockscript client: delay
 -- distributions over 2,000 requests, injected 500s and resets, and
 -- srv:stats() against GET /_stats. Run by ctest as
 --   dockscript tests/server/realistic_test.lua

@@ -1,4 +1,4 @@
-"""Every route and filter of the Docking API, exactly (README, "The Docking
+"""Every route and filter of the Docking API, exactly (docs/serve.md, "The Docking
 API", and docs/DockingAPIServer.apib): bodies, statuses, headers, key order,
 keep-alive."""
 import http.client

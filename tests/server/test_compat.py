@@ -1,4 +1,4 @@
-"""A client written like the original Python one (../shared/seed/README.md):
+"""A client written like the original Python one (requests, then aiohttp; docs/bench.md):
 requests for the synchronous lookup, aiohttp + asyncio.gather for the
 asynchronous one, run against `dockscript serve`. Both must return the
 original documented answer for "John"."""

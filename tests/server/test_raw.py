@@ -74,7 +74,7 @@ class Raw(unittest.TestCase):
 
     def test_request_line_without_spaces_is_closed(self):
         # libmicrohttpd 0.9.75 drops such a connection without an answer and
-        # offers no hook to answer it; the README says so
+        # offers no hook to answer it; docs/serve.md says so
         t0 = time.monotonic()
         self.assertEqual(raw(self.srv.port, b"GARBAGE\r\n\r\n", timeout=5), b"")
         self.assertLess(time.monotonic() - t0, 1.0, "closed at once, not timed out")

@@ -1,4 +1,4 @@
-"""`dockscript serve` as a realistic slow backend (issue 12): delay specs,
+"""`dockscript serve` as a realistic slow backend: delay specs,
 --seed, --route-delay, --client-delay, faults, --queue-max, GET /_stats,
 the stop summary and bad options. Distribution figures over thousands of
 requests are in realistic_test.lua (the dockscript client); 5,000

@@ -1,4 +1,4 @@
-"""5,000 requests at once at delay 0.5 (issue 12): GET /_stats shows them
+"""5,000 requests at once at delay 0.5: GET /_stats shows them
 all in flight together (in_flight_max >= 5,000) with the delay's p50 and
 p99 within 2% of 0.5 s, and answers quickly meanwhile. Heavy: ctest runs
 it alone (RUN_SERIAL)."""

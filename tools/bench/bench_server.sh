@@ -1,5 +1,5 @@
 #!/bin/bash
-# Benchmark of `dockscript serve` (issue 4). Prints figures; fails (exit 1)
+# Benchmark of `dockscript serve`. Prints figures; fails (exit 1)
 # when a run did not measure what it claims: nginx serving other bytes, any
 # non-2xx answer or socket error wrk reports, or dockscript's own /_stats
 # counting fewer answers than wrk received.
