@@ -89,6 +89,18 @@ print(batch(), batch())'
 check "a second big gather counts the idle connections it will reuse" 0 "^600	600$" \
     sh -c "ulimit -n 1000 && exec '$ds' -e '$twice' '$url'"
 
+# sys: facts from C. A CPU set (taskset, a container's cgroup) counts, as
+# /proc/cpuinfo does not; load.lua's default --threads follows it.
+check "sys.cores() follows the CPU set (taskset -c 0)" 0 "^1$" taskset -c 0 "$ds" -e 'print(sys.cores())'
+check "load.lua's default threads follow the CPU set" 0 "^1$" taskset -c 0 "$ds" -e \
+    'print(require("load.options").resolve({ vus = 4, iterations = 4 }).threads)'
+check "sys.isatty: a pipe is not a terminal" 0 "^false$" sh -c "'$ds' -e 'print(sys.isatty(1))' | cat"
+check "sys.isatty: a terminal is (script(1) gives it one)" 0 "^true" \
+    script -qc "'$ds' -e 'print(sys.isatty(1))'" /dev/null
+check "sys.cwd: the working directory" 0 "^/tmp$" sh -c "cd /tmp && '$ds' -e 'print(sys.cwd())'"
+check "sys.dir: a missing folder is nil and the reason" 0 "^nil	/nonexistent: No such file or directory$" \
+    "$ds" -e 'print(sys.dir("/nonexistent"))'
+
 # --help: every module and every bundled command, one line each
 help=$("$ds" --help)
 for m in http json clock server metrics sys runner; do
