@@ -135,7 +135,7 @@ static int l_start(lua_State *L)
     memset(&s->final, 0, sizeof s->final);
     luaL_setmetatable(L, MT);
     char err[512];
-    if (o.data && !(o.store = datafile_load(o.data, err, sizeof err)))
+    if (o.data && !(o.store = datafile_load_in(L, o.data, err, sizeof err)))
         return luaL_error(L, "server.start: %s", err);
     enum ds_server_err kind;
     s->srv = ds_server_start(&o, err, sizeof err, &kind);

@@ -61,6 +61,30 @@ end
 fails({data = "/nonexistent/data.json"}, "data file '/nonexistent/data.json': cannot open")
 fails(42, "bad argument #1")
 
+-- data files are decoded in this state, by a cjson of server.start's own:
+-- not the one a script may have replaced in package.loaded
+do
+  local function file(text)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(text)
+    f:close()
+    return path
+  end
+  local bad = file('{"users": [],\n "customers": [1,]}')
+  fails({data = bad}, "data file '" .. bad .. "': not valid JSON: line 2, column 18: ")
+  local good = file('{"users": [{"id": "7", "name": "Ann", "role": "sales"}], "customers": []}')
+  local saved = package.loaded.cjson
+  package.loaded.cjson = {decode = function() error("not this one") end}
+  local s = server.start{data = good, delay = 0}
+  package.loaded.cjson = saved
+  local r = http.get(s.url .. "/users/7")
+  assert(r.status == 200 and r:json().name == "Ann", r.body)
+  s:stop()
+  os.remove(bad)
+  os.remove(good)
+end
+
 -- what the options table takes besides strings: a whole float for an
 -- integer, numbers as strings, every route
 do
