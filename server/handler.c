@@ -24,7 +24,6 @@ void *ds_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     req->api = -1;
     if (srv->log)
         req->uri = strdup(uri);
-    atomic_fetch_add(&srv->inflight, 1);
     return req;
 }
 
@@ -74,16 +73,17 @@ void ds_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     if (srv->log)
         log_request(req, toe);
+    /* hung first: ds_server_stop reads in flight, then hung, and must
+     * never see fewer than are to be answered */
+    if (req->plan.fault == DS_FAULT_HANG)
+        atomic_fetch_sub(&srv->hung, 1);
     if (req->in_flight)
         ds_stats_end(&srv->stats);
     ds_stats_done(&srv->stats, req->route.kind, status_sent(conn, req, toe));
-    if (req->plan.fault == DS_FAULT_HANG)
-        atomic_fetch_sub(&srv->hung, 1);
     ds_route_free(&req->route);
     free(req->uri);
     free(req);
     *con_cls = NULL;
-    atomic_fetch_sub(&srv->inflight, 1);
 }
 
 /* Percent-decoding is route.c's job, after the path is split; keeping

@@ -189,15 +189,22 @@ static int wait_for(struct ds_server *srv, int (*cond)(struct ds_server *), uint
     return 0;
 }
 
+/* In flight: read (headers in) and not yet answered or closed, /_stats
+ * aside; a request still sending its headers is not waited for. */
+static long in_flight(struct ds_server *srv)
+{
+    return (long)ds_stats_in_flight(&srv->stats);
+}
+
 /* No request in flight but the hung ones, which never get an answer. */
 static int idle(struct ds_server *srv)
 {
-    return atomic_load(&srv->inflight) - atomic_load(&srv->hung) <= 0;
+    return in_flight(srv) - atomic_load(&srv->hung) <= 0;
 }
 
 static int none_in_flight(struct ds_server *srv)
 {
-    return atomic_load(&srv->inflight) == 0;
+    return in_flight(srv) == 0;
 }
 
 static int none_suspended(struct ds_server *srv)

@@ -29,8 +29,7 @@ struct ds_server {
     uint64_t hang_ns;            /* a hung request's wait: --timeout, or never */
     double drain_s;              /* how long a stop waits for answers due */
     atomic_int stopping;         /* answer at once, never suspend again */
-    atomic_long inflight;        /* requests between request line and completion */
-    atomic_long hung;            /* of those, hung on purpose (--hang) */
+    atomic_long hung;            /* in flight (stats), hung on purpose (--hang) */
     atomic_long suspended;       /* suspended and not yet resumed */
 };
 
