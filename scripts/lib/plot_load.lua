@@ -1,14 +1,15 @@
 -- The gnuplot script for a load run's JSON (load.lua --json), in three
--- panels: the chain's latency per second (p50, p90, p99) with its latency
--- thresholds; iterations and requests per second, with the failed
--- iterations per second on their own right axis (a few failures beside
--- thousands of iterations would lie flat on the left one); and the
--- percentile spectrum of the chain and of each request tag on HdrHistogram's
--- axis (1/(1 - p), log scale), where a threshold `chain:p99<150ms` is a line
--- at 150 ms up to the 99th percentile: the curve must stay under it there.
--- The last second of a run is usually partial (a run of 5.08 s has 0.08 s
--- in its sixth): its counts would read as a collapse, so it is shaded and
--- its rates are not drawn. Legends sit above the panels, off the data.
+-- panels: the chain's latency per second (p50, p90, p99; a second holds the
+-- iterations that started in it) with its latency thresholds; iterations
+-- and requests per second, with the failed iterations per second on their
+-- own right axis (a few failures beside thousands of iterations would lie
+-- flat on the left one); and the percentile spectrum of the chain and of
+-- each request tag on HdrHistogram's axis (1/(1 - p), log scale), where a
+-- threshold `chain:p99<150ms` is a line at 150 ms up to the 99th
+-- percentile: the curve must stay under it there. The run's last second is
+-- usually partial (a run of 5.08 s has 0.08 s in its sixth): its counts
+-- would read as a collapse, so it is shaded and its rates are not drawn.
+-- Legends sit above the panels, off the data.
 --   local plot_load = require "plot_load"
 --   if plot_load.is_load_run(data) then
 --     local script, files = plot_load.script(data, "out.png")  -- raises one line on bad data
@@ -204,7 +205,7 @@ local function latency_panel(secs, file, thresholds, end_t, partial)
   end
   top = top * 1e3 * 1.25
   local cmds = {
-    "set key title 'chain latency per second (of the iterations that ended in it)'",
+    "set key title 'chain latency per second (of the iterations that started in it)'",
     "set xlabel 'seconds since start'", "set ylabel 'latency (ms)'",
     string.format("set xrange [0:%g]", end_t), string.format("set yrange [0:%g]", top),
     "unset y2tics", "unset y2label", "set ytics mirror",
@@ -240,7 +241,7 @@ local function rate_panel(secs, file, counts, sched_file, end_t, partial)
   local q = quote(file)
   local cmds = {
     reset_decorations(),
-    "set key title 'throughput per second'",
+    "set key title 'per second (iterations by the second they started in)'",
     "set xlabel 'seconds since start'", "set ylabel 'per second'",
     string.format("set xrange [0:%g]", end_t),
     string.format("set yrange [0:%g]", top),
