@@ -10,8 +10,6 @@
 #define Z99 2.3263478740408408
 #define PI 3.14159265358979323846
 
-static const char forms[] = "SECONDS, uniform:A,B, exp:MEAN or lognormal:MEDIAN,P99";
-
 int ds_seconds_scan(const char *s, double *out)
 {
     if (!*s || strspn(s, "0123456789.eE+-") != strlen(s) || *s == '+' || *s == '-')
@@ -48,7 +46,7 @@ static int numbers(const char *s, double *v, int n)
 
 static int bad(char *err, size_t errlen, const char *spec, const char *what)
 {
-    snprintf(err, errlen, "'%.64s': %s", spec, what);
+    snprintf(err, errlen, "%s, got '%.64s'", what, spec);
     return -1;
 }
 
@@ -61,7 +59,7 @@ static int params(struct ds_dist *d, const char *spec, const char *p, char *err,
         if (numbers(p, v, 2) != 0)
             return bad(err, errlen, spec, "expected uniform:A,B with A and B seconds 0..3600");
         if (v[0] > v[1])
-            return bad(err, errlen, spec, "A must not be greater than B");
+            return bad(err, errlen, spec, "expected uniform:A,B with A <= B");
         break;
     case DS_DIST_EXP:
         if (numbers(p, v, 1) != 0 || v[0] <= 0)
@@ -73,7 +71,7 @@ static int params(struct ds_dist *d, const char *spec, const char *p, char *err,
             return bad(err, errlen, spec,
                        "expected lognormal:MEDIAN,P99 with seconds > 0 and <= 3600");
         if (v[1] <= v[0])
-            return bad(err, errlen, spec, "P99 must be greater than MEDIAN");
+            return bad(err, errlen, spec, "expected lognormal:MEDIAN,P99 with P99 > MEDIAN");
         d->sigma = log(v[1] / v[0]) / Z99;
         break;
     }
@@ -92,8 +90,7 @@ int ds_dist_parse(const char *spec, struct ds_dist *d, char *err, size_t errlen)
         d->kind = DS_DIST_FIXED;
         if (ds_seconds_scan(spec, &d->a) == 0 && d->a <= DS_MAX_DELAY)
             return 0;
-        snprintf(err, errlen, "'%.64s': expected seconds 0..3600 or %s", spec, forms);
-        return -1;
+        return bad(err, errlen, spec, "expected seconds 0..3600 or " DS_DIST_FORMS);
     }
     size_t len = (size_t)(colon - spec);
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
@@ -102,8 +99,8 @@ int ds_dist_parse(const char *spec, struct ds_dist *d, char *err, size_t errlen)
             return params(d, spec, colon + 1, err, errlen);
         }
     }
-    snprintf(err, errlen, "'%.64s': unknown distribution '%.*s' (use %s)", spec,
-             (int)(len > 32 ? 32 : len), spec, forms);
+    snprintf(err, errlen, "unknown distribution '%.*s' (use " DS_DIST_FORMS "), got '%.64s'",
+             (int)(len > 32 ? 32 : len), spec, spec);
     return -1;
 }
 

@@ -20,8 +20,11 @@ struct ds_dist {
     double sigma;  /* LOGNORMAL: of the underlying normal */
 };
 
-/* Parses spec into *d. On error returns -1 with one line in err that
- * quotes the spec and says what is wrong. */
+/* The distributions, for messages. */
+#define DS_DIST_FORMS "uniform:A,B, exp:MEAN or lognormal:MEDIAN,P99"
+
+/* Parses spec into *d. On error returns -1 with one line in err that says
+ * what is wrong and ends with the spec quoted: "..., got 'exp:-1'". */
 int ds_dist_parse(const char *spec, struct ds_dist *d, char *err, size_t errlen);
 /* Whether sampling d draws from the generator (everything but FIXED). */
 int ds_dist_random(const struct ds_dist *d);

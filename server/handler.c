@@ -3,7 +3,6 @@
  * in (plan.h); waiting is wait.c's job, answers are reply.c's. */
 #include "server_int.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,6 @@ void *ds_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     req->api = -1;
     if (srv->log)
         req->uri = strdup(uri);
-    atomic_fetch_add(&srv->inflight, 1);
     return req;
 }
 
@@ -75,40 +73,17 @@ void ds_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     if (srv->log)
         log_request(req, toe);
+    /* hung first: ds_server_stop reads in flight, then hung, and must
+     * never see fewer than are to be answered */
+    if (req->plan.fault == DS_FAULT_HANG)
+        atomic_fetch_sub(&srv->hung, 1);
     if (req->in_flight)
         ds_stats_end(&srv->stats);
     ds_stats_done(&srv->stats, req->route.kind, status_sent(conn, req, toe));
-    if (req->plan.fault == DS_FAULT_HANG)
-        atomic_fetch_sub(&srv->hung, 1);
     ds_route_free(&req->route);
     free(req->uri);
     free(req);
     *con_cls = NULL;
-    atomic_fetch_sub(&srv->inflight, 1);
-}
-
-/* Connections closed before the allocator is asked to give memory back. */
-#define TRIM_AFTER 256
-
-/* glibc keeps freed connection memory for reuse: after 1,000 clients
- * hung up mid-delay the RSS stayed ~6 MB above its baseline. Once the
- * last connection of a burst is gone (libmicrohttpd calls this after it
- * freed the others), hand that memory back to the system. */
-void ds_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                      enum MHD_ConnectionNotificationCode code)
-{
-    (void)conn;
-    (void)socket_context;
-    struct ds_server *srv = cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        atomic_fetch_add(&srv->conns, 1);
-        return;
-    }
-    long closed = atomic_fetch_add(&srv->closed, 1) + 1;
-    if (atomic_fetch_sub(&srv->conns, 1) != 1 || closed < TRIM_AFTER)
-        return;
-    atomic_store(&srv->closed, 0);
-    malloc_trim(0);
 }
 
 /* Percent-decoding is route.c's job, after the path is split; keeping

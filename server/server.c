@@ -22,7 +22,10 @@
 /* Per-connection memory pool. libmicrohttpd's 32 KB default costs 168 MB
  * at 5,000 waiting connections. Measured peak RSS with 10,000 waiting:
  * 8 KB 94 MB, 6 KB 75 MB, 4 KB 54 MB. 6 KB leaves room for request
- * lines and headers of about 4 KB (beyond that: 414 / 431). */
+ * lines and headers of about 4 KB (beyond that: 414 / 431). Freed, it
+ * stays in the heap for the next burst: the process has one heap policy,
+ * main.c's, and the server does not trim (in-process, that would undo
+ * the client's). */
 #define CONN_MEMORY (6 * 1024)
 /* Descriptors kept back from the connection limit for everything else. */
 #define FD_RESERVE 64
@@ -79,7 +82,6 @@ static struct MHD_Daemon *start_mhd(struct ds_server *srv, int ipv6, double time
         MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_URI_LOG_CALLBACK, ds_on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, ds_on_completed, srv,
-        MHD_OPTION_NOTIFY_CONNECTION, ds_on_connection, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, ds_keep_escapes, NULL,
         MHD_OPTION_END);
 }
@@ -187,15 +189,22 @@ static int wait_for(struct ds_server *srv, int (*cond)(struct ds_server *), uint
     return 0;
 }
 
+/* In flight: read (headers in) and not yet answered or closed, /_stats
+ * aside; a request still sending its headers is not waited for. */
+static long in_flight(struct ds_server *srv)
+{
+    return (long)ds_stats_in_flight(&srv->stats);
+}
+
 /* No request in flight but the hung ones, which never get an answer. */
 static int idle(struct ds_server *srv)
 {
-    return atomic_load(&srv->inflight) - atomic_load(&srv->hung) <= 0;
+    return in_flight(srv) - atomic_load(&srv->hung) <= 0;
 }
 
 static int none_in_flight(struct ds_server *srv)
 {
-    return atomic_load(&srv->inflight) == 0;
+    return in_flight(srv) == 0;
 }
 
 static int none_suspended(struct ds_server *srv)

@@ -29,11 +29,8 @@ struct ds_server {
     uint64_t hang_ns;            /* a hung request's wait: --timeout, or never */
     double drain_s;              /* how long a stop waits for answers due */
     atomic_int stopping;         /* answer at once, never suspend again */
-    atomic_long inflight;        /* requests between request line and completion */
-    atomic_long hung;            /* of those, hung on purpose (--hang) */
+    atomic_long hung;            /* in flight (stats), hung on purpose (--hang) */
     atomic_long suspended;       /* suspended and not yet resumed */
-    atomic_long conns;           /* open connections */
-    atomic_long closed;          /* connections closed since the last trim */
 };
 
 enum ds_phase {
@@ -71,8 +68,6 @@ enum MHD_Result ds_on_request(void *cls, struct MHD_Connection *conn, const char
 void *ds_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 void ds_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                      enum MHD_RequestTerminationCode toe);
-void ds_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                      enum MHD_ConnectionNotificationCode code);
 size_t ds_keep_escapes(void *cls, struct MHD_Connection *conn, char *s);
 /* The delay timer's batch callback (ctx is the ds_server). */
 void ds_on_due(struct ds_delay_node **nodes, size_t n, void *ctx);

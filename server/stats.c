@@ -74,6 +74,11 @@ void ds_stats_delay(struct ds_stats *s, uint64_t ns)
     ds_dhist_record(&s->delay, ns);
 }
 
+uint64_t ds_stats_in_flight(const struct ds_stats *s)
+{
+    return get(&s->in_flight);
+}
+
 void ds_stats_read(const struct ds_stats *s, size_t queued, struct ds_server_stats *out)
 {
     memset(out, 0, sizeof *out);

@@ -41,6 +41,7 @@ void ds_stats_fault(struct ds_stats *s, enum ds_fault f);
 void ds_stats_delay(struct ds_stats *s, uint64_t ns);
 
 /* Any thread. */
+uint64_t ds_stats_in_flight(const struct ds_stats *s);
 void ds_stats_read(const struct ds_stats *s, size_t queued, struct ds_server_stats *out);
 /* The JSON of GET /_stats, keys in alphabetical order like the API's. */
 void ds_stats_json(const struct ds_server_stats *st, struct ds_buf *b);

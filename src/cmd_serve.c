@@ -1,9 +1,9 @@
 /* `dockscript serve`: the Docking API server in the foreground until
- * SIGINT or SIGTERM. */
+ * SIGINT or SIGTERM. Its options, their checks and --help come from the
+ * server's option table (server_opts.h). */
 #include "cmd_serve.h"
 
-#include <errno.h>
-#include <math.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,206 +11,212 @@
 
 #include "datafile.h"
 #include "server.h"
+#include "server_opts.h"
 
-static const char usage[] =
-    "usage: dockscript serve [OPTIONS]\n"
-    "Runs the Docking API server until SIGINT or SIGTERM.\n"
-    "  --host ADDR          listen address (default 127.0.0.1)\n"
-    "  --port N             TCP port (default 5000); 0 picks a free port\n"
-    "  --delay SPEC         wait per API request (default 0.5); SPEC is SECONDS or\n"
-    "                       uniform:A,B, exp:MEAN, lognormal:MEDIAN,P99 (seconds)\n"
-    "  --route-delay R=SPEC one route's delay (users, user, customers, customer);\n"
-    "                       repeatable\n"
-    "  --seed S             seed of the delay and fault draws (default 1)\n"
-    "  --client-delay       a request's X-Delay: SECONDS header sets its delay\n"
-    "  --max-delay SECONDS  longest X-Delay honoured (default 60; longer is cut)\n"
-    "  --fail P             answer a fraction P of API requests 500 InjectedFault\n"
-    "  --reset P            reset the connection of a fraction P, without an answer\n"
-    "  --hang P             never answer a fraction P (until --timeout)\n"
-    "  --workers N          emulate N request slots, queue the rest (default 0 = unlimited)\n"
-    "  --queue-max Q        with --workers: 503 at once when Q requests already wait\n"
-    "  --no-stats           GET /_stats answers 404 (default: the server's counters)\n"
-    "  --data FILE          JSON {\"users\":[...],\"customers\":[...]} (default: the seed data)\n"
-    "  --timeout SECONDS    close idle or stalled connections (default 10; 0 = never)\n"
-    "  --log / --quiet      access log on stderr on / off (default off)\n"
-    "  --help               this text\n"
-    "A summary line goes to stderr at the stop.\n"
-    "Exit codes: 0 stopped by a signal, 1 runtime error, 2 usage error.\n";
+/* getopt_long's value for a row's flag (no_flag: + 1); above any char */
+#define LONG_VAL(i) (256 + 2 * (int)(i))
+#define HELP_COL 23
+#define WIDTH 79
+/* Room in the getopt table; more rows is a bug caught at the first run. */
+#define MAX_ROWS 32
+/* Stands for a space that --help does not break a line at. */
+#define NBSP '\x1f'
 
-/* The options, and what the server does not take as they come. */
-struct args {
-    struct ds_server_opts o;
-    const char *data;
-};
-
-static int usage_error(const char *fmt, const char *a, const char *b)
+static int usage_error(const char *msg)
 {
-    fprintf(stderr, "dockscript serve: ");
-    fprintf(stderr, fmt, a, b);
-    fprintf(stderr, " (see dockscript serve --help)\n");
+    fprintf(stderr, "dockscript serve: %s (see --help)\n", msg);
     return 2;
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned *out)
+/* Writes text from column HELP_COL on, wrapped at WIDTH; col is where the
+ * cursor is. */
+static void wrap(FILE *f, int col, const char *text)
 {
-    char *end;
-    errno = 0;
-    if (!*s || *s == '-' || *s == '+')
-        return -1;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = (unsigned)v;
-    return 0;
-}
-
-static int parse_number(const char *s, double max, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || errno || *end || !isfinite(v) || v < 0 || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int delay_spec(const char *name, const char *v, const char **out)
-{
-    char why[256];
-    if (ds_server_check_delay(v, why, sizeof why) != 0)
-        return usage_error("%s %s", name, why);
-    *out = v;
-    return 0;
-}
-
-/* --route-delay ROUTE=SPEC */
-static int route_delay(struct ds_server_opts *o, const char *v)
-{
-    const char *eq = strchr(v, '=');
-    char route[32];
-    snprintf(route, sizeof route, "%.*s", eq ? (int)(eq - v) : (int)strlen(v), v);
-    int i = ds_server_route_find(route);
-    if (!eq)
-        return usage_error("--route-delay: expected ROUTE=SPEC, got '%s'%s", v, "");
-    if (i < 0)
-        return usage_error("--route-delay: unknown route '%s' (routes: users, user, "
-                           "customers, customer)%s", route, "");
-    return delay_spec("--route-delay", eq + 1, &o->route_delay[i]);
-}
-
-static int fraction(const char *name, const char *v, double *out)
-{
-    if (parse_number(v, 1, out) != 0)
-        return usage_error("%s: expected a fraction 0..1, got '%s'", name, v);
-    return 0;
-}
-
-static int counts(struct ds_server_opts *o, const char *name, const char *v)
-{
-    unsigned q;
-    if (strcmp(name, "--port") == 0) {
-        if (parse_uint(v, 65535, &o->port) != 0)
-            return usage_error("%s: expected an integer 0..65535, got '%s'", name, v);
-    } else if (strcmp(name, "--workers") == 0) {
-        if (parse_uint(v, 1000000, &o->workers) != 0)
-            return usage_error("%s: expected an integer 0..1000000, got '%s'", name, v);
-    } else if (strcmp(name, "--queue-max") == 0) {
-        if (parse_uint(v, 1000000, &q) != 0)
-            return usage_error("%s: expected an integer 0..1000000, got '%s'", name, v);
-        o->queue_max = q;
-    } else {
-        char *end;
-        errno = 0;
-        o->seed = strtoull(v, &end, 10);
-        if (!*v || *v == '-' || *v == '+' || errno || *end)
-            return usage_error("%s: expected an integer 0..2^64-1, got '%s'", name, v);
+    while (*text) {
+        size_t word = strcspn(text, " ");
+        if (col > HELP_COL && col + 1 + (int)word > WIDTH) {
+            fputc('\n', f);
+            col = 0;
+        }
+        if (col < HELP_COL) {
+            fprintf(f, "%*s", HELP_COL - col, "");
+            col = HELP_COL;
+        } else {
+            fputc(' ', f);
+            col++;
+        }
+        for (size_t i = 0; i < word; i++)
+            fputc(text[i] == NBSP ? ' ' : text[i], f);
+        col += (int)word;
+        text += word;
+        text += strspn(text, " ");
     }
-    return 0;
+    fputc('\n', f);
 }
 
-/* One option with its value; returns 0 or the exit code 2. */
-static int take_value(struct args *a, const char *name, const char *v)
+/* "  --port N" or "  --log / --quiet": the row's left column. */
+static int flags_column(FILE *f, const struct ds_server_opt *r)
 {
-    struct ds_server_opts *o = &a->o;
-    if (strcmp(name, "--host") == 0) {
-        if (!*v)
-            return usage_error("%s: expected an address, got '%s'", name, v);
-        o->host = v;
-    } else if (strcmp(name, "--delay") == 0) {
-        return delay_spec(name, v, &o->delay);
-    } else if (strcmp(name, "--route-delay") == 0) {
-        return route_delay(o, v);
-    } else if (strcmp(name, "--max-delay") == 0) {
-        if (parse_number(v, 3600, &o->max_delay) != 0)
-            return usage_error("%s: expected seconds 0..3600, got '%s'", name, v);
-    } else if (strcmp(name, "--timeout") == 0) {
-        if (parse_number(v, 86400, &o->timeout) != 0)
-            return usage_error("%s: expected seconds 0..86400, got '%s'", name, v);
-    } else if (strcmp(name, "--fail") == 0 || strcmp(name, "--reset") == 0
-               || strcmp(name, "--hang") == 0) {
-        return fraction(name, v, name[2] == 'f' ? &o->fail : name[2] == 'r' ? &o->reset
-                                                                           : &o->hang);
-    } else if (strcmp(name, "--data") == 0) {
-        a->data = v;
-    } else {
-        return counts(o, name, v);
+    int n = fprintf(f, "  ");
+    if (r->flag)
+        n += fprintf(f, "--%s", r->flag);
+    if (r->flag && r->no_flag)
+        n += fprintf(f, " / ");
+    if (r->no_flag)
+        n += fprintf(f, "--%s", r->no_flag);
+    if (r->metavar)
+        n += fprintf(f, " %s", r->metavar);
+    return n;
+}
+
+static void print_help(FILE *f)
+{
+    size_t n;
+    const struct ds_server_opt *t = ds_server_opt_table(&n);
+    fputs("usage: dockscript serve [OPTIONS]\n"
+          "Runs the Docking API server until SIGINT or SIGTERM.\n", f);
+    for (size_t i = 0; i < n; i++) {
+        char help[400];
+        /* a flag's help says what it changes from */
+        if (t[i].def && t[i].type != DS_OPT_FLAG)
+            snprintf(help, sizeof help, "%s (default%c%s)", t[i].help, NBSP, t[i].def);
+        else
+            snprintf(help, sizeof help, "%s", t[i].help);
+        wrap(f, flags_column(f, &t[i]), help);
     }
-    return 0;
+    wrap(f, fprintf(f, "  --help"), "this text");
+    fputs("A summary line goes to stderr at the stop.\n"
+          "Exit codes: 0 stopped by a signal, 1 runtime error, 2 usage error.\n", f);
 }
 
-static int is_valued(const char *name)
+/* getopt_long's table from the option table, and --help. */
+static void getopt_table(struct option *longs)
 {
-    static const char *names[] = {"--host", "--port", "--delay", "--route-delay", "--seed",
-                                  "--max-delay", "--fail", "--reset", "--hang", "--workers",
-                                  "--queue-max", "--timeout", "--data"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (strcmp(name, names[i]) == 0)
-            return 1;
-    return 0;
+    size_t n, k = 0;
+    const struct ds_server_opt *t = ds_server_opt_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        int arg = t[i].type == DS_OPT_FLAG ? no_argument : required_argument;
+        if (t[i].flag)
+            longs[k++] = (struct option){t[i].flag, arg, NULL, LONG_VAL(i)};
+        if (t[i].no_flag)
+            longs[k++] = (struct option){t[i].no_flag, no_argument, NULL, LONG_VAL(i) + 1};
+    }
+    longs[k++] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[k] = (struct option){NULL, 0, NULL, 0};
 }
 
-/* A flag: 1 when a is one (and set), 0 when it is not a flag. */
-static int take_flag(struct ds_server_opts *o, const char *a)
+/* The row getopt_long's c stands for (NULL for --help); *on is 0 for a
+ * no_flag. */
+static const struct ds_server_opt *row_of(int c, int *on)
 {
-    if (strcmp(a, "--log") == 0 || strcmp(a, "--quiet") == 0)
-        o->log = a[2] == 'l';
-    else if (strcmp(a, "--client-delay") == 0)
-        o->client_delay = 1;
-    else if (strcmp(a, "--no-stats") == 0)
-        o->stats = 0;
-    else
-        return 0;
-    return 1;
+    size_t n;
+    const struct ds_server_opt *t = ds_server_opt_table(&n);
+    *on = (c - LONG_VAL(0)) % 2 == 0;
+    return c >= LONG_VAL(0) && c < LONG_VAL(n) ? &t[(c - LONG_VAL(0)) / 2] : NULL;
+}
+
+/* getopt_long takes any unambiguous prefix ("--del" for --delay); the
+ * command takes whole names only, so that a new option never changes what
+ * an old command line means. The argument of the option just read: */
+static const char *option_arg(char **argv)
+{
+    /* optind is past it, and past its value when that came separately */
+    return optarg && optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1];
+}
+
+static int abbreviated(const char *arg, const char *name)
+{
+    return strncmp(arg, "--", 2) == 0 && strcspn(arg + 2, "=") != strlen(name);
+}
+
+/* The long name of getopt_long's value c: "port", "quiet", "help". */
+static const char *flag_name(int c)
+{
+    int on;
+    const struct ds_server_opt *r = row_of(c, &on);
+    return !r ? "help" : on && r->flag ? r->flag : r->no_flag;
+}
+
+/* The argument holding the unknown short option c: getopt_long moves on
+ * only after the last letter of "-xyz". */
+static const char *short_arg(int argc, char **argv, int c)
+{
+    const char *next = optind < argc ? argv[optind] : "";
+    return next[0] == '-' && next[1] == c ? next : argv[optind - 1];
+}
+
+/* getopt_long said '?' with optopt: a flag given a value (optopt is its
+ * value), an unknown short option (the letter: "-port" is one, -p) or an
+ * unknown, ambiguous or abbreviated long option (0; arg is the argument
+ * it was reading). */
+static int bad_option(const char *arg, int optopt_was)
+{
+    char msg[300], nm[64];
+    int flag = optopt_was >= LONG_VAL(0) || optopt_was == 'h';
+    if (flag && !abbreviated(arg, flag_name(optopt_was))) {
+        snprintf(msg, sizeof msg, "--%s takes no value", flag_name(optopt_was));
+        return usage_error(msg);
+    }
+    snprintf(nm, sizeof nm, "%.*s", (int)strcspn(arg, "="), arg);
+    ds_server_opt_unknown(nm, DS_NAME_FLAG, msg, sizeof msg);
+    return usage_error(msg);
+}
+
+/* One option from getopt_long; 0, or the exit code 2. */
+static int take(struct ds_server_opts *o, int c, const char *value)
+{
+    char err[512];
+    int on;
+    const struct ds_server_opt *r = row_of(c, &on);
+    struct ds_opt_value v = {DS_VAL_TEXT, value};
+    if (r->type == DS_OPT_FLAG)
+        v = (struct ds_opt_value){DS_VAL_BOOL, on ? "true" : "false"};
+    if (ds_server_opt_set(o, r, v, DS_NAME_FLAG, err, sizeof err) != 0)
+        return usage_error(err);
+    return 0;
 }
 
 /* Returns -1 to go on, or an exit code (0 for --help, 2 for errors). */
-static int parse_args(int argc, char **argv, struct args *a)
+static int parse_args(int argc, char **argv, struct ds_server_opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        char name[32];
-        const char *eq = strchr(arg, '=');
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(usage, stdout);
+    size_t n;
+    ds_server_opt_table(&n);
+    if (n > MAX_ROWS)
+        abort();
+    struct option longs[2 * MAX_ROWS + 2];
+    char msg[300];
+    getopt_table(longs);
+    opterr = 0;
+    optind = 1;
+    /* "+": stop at the first argument that is not an option; ":": report
+     * a missing value as ':' */
+    for (int c, li = -1; (c = getopt_long(argc, argv, "+:h", longs, &li)) != -1; li = -1) {
+        int rc = 0;
+        if (li >= 0 && abbreviated(option_arg(argv), longs[li].name))
+            return bad_option(option_arg(argv), 0);
+        if (c == 'h') {
+            print_help(stdout);
             return 0;
         }
-        if (take_flag(&a->o, arg))
-            continue;
-        if (strncmp(arg, "--", 2) != 0)
-            return usage_error("unexpected argument '%s'%s", arg, "");
-        snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
-        if (!is_valued(name))
-            return usage_error("unknown option '%s'%s", arg, "");
-        if (!eq && i + 1 >= argc)
-            return usage_error("%s needs a value%s", name, "");
-        int rc = take_value(a, name, eq ? eq + 1 : argv[++i]);
-        if (rc)
+        if (c == '?' && optopt > 0 && optopt < LONG_VAL(0) && optopt != 'h')
+            return bad_option(short_arg(argc, argv, optopt), 0);
+        if (c == '?')
+            return bad_option(argv[optind - 1], optopt);
+        if (c == ':') {
+            if (abbreviated(argv[optind - 1], flag_name(optopt)))
+                return bad_option(argv[optind - 1], 0);
+            snprintf(msg, sizeof msg, "--%s needs a value", flag_name(optopt));
+            return usage_error(msg);
+        }
+        if ((rc = take(o, c, optarg)) != 0)
             return rc;
     }
-    if (a->o.queue_max >= 0 && a->o.workers == 0)
-        return usage_error("--queue-max needs --workers N: a queue forms only when every "
-                           "worker is busy%s%s", "", "");
+    if (optind < argc) {
+        snprintf(msg, sizeof msg, "unexpected argument '%.64s'", argv[optind]);
+        return usage_error(msg);
+    }
+    if (ds_server_opts_check(o, DS_NAME_FLAG, msg, sizeof msg) != 0)
+        return usage_error(msg);
     return -1;
 }
 
@@ -241,19 +247,19 @@ static void print_listening(const struct ds_server_opts *o, unsigned port)
 }
 
 /* The server, from the parsed options; an exit code when it cannot start. */
-static struct ds_server *start(struct args *a, int *code)
+static struct ds_server *start(struct ds_server_opts *o, int *code)
 {
     char err[512];
-    if (a->data) {
-        a->o.store = datafile_load(a->data, err, sizeof err);
-        if (!a->o.store) {
+    if (o->data) {
+        o->store = datafile_load(o->data, err, sizeof err);
+        if (!o->store) {
             fprintf(stderr, "dockscript serve: %s\n", err);
             *code = 2;
             return NULL;
         }
     }
     enum ds_server_err kind;
-    struct ds_server *srv = ds_server_start(&a->o, err, sizeof err, &kind);
+    struct ds_server *srv = ds_server_start(o, err, sizeof err, &kind);
     if (!srv) {
         fprintf(stderr, "dockscript serve: %s\n", err);
         *code = kind == DS_SERVER_EUSAGE ? 2 : 1;
@@ -263,9 +269,9 @@ static struct ds_server *start(struct args *a, int *code)
 
 int cmd_serve(int argc, char **argv)
 {
-    struct args a = {.data = NULL};
-    ds_server_opts_init(&a.o);
-    int rc = parse_args(argc, argv, &a);
+    struct ds_server_opts o;
+    ds_server_opts_init(&o);
+    int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
     /* blocked before any server thread exists, so sigwait below is the
@@ -277,13 +283,13 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
-    struct ds_server *srv = start(&a, &rc);
+    struct ds_server *srv = start(&o, &rc);
     if (!srv)
         return rc;
-    print_listening(&a.o, ds_server_port(srv));
+    print_listening(&o, ds_server_port(srv));
     int sig = 0;
     sigwait(&stop, &sig);
-    if (a.o.log)
+    if (o.log)
         fprintf(stderr, "dockscript serve: %s, stopping\n", strsignal(sig));
     struct ds_server_stats st;
     ds_server_stop(srv, &st);

@@ -183,7 +183,10 @@ static int build(lua_State *L)
 {
     struct job *j = lua_touserdata(L, 1);
     lua_settop(L, 0);
-    luaL_requiref(L, "cjson", luaopen_cjson, 0);
+    /* a module of our own: not package.loaded's, which the script may
+     * have replaced or configured */
+    lua_pushcfunction(L, luaopen_cjson);
+    lua_call(L, 0, 1);
     lua_getfield(L, -1, "decode");
     lua_pushlstring(L, j->text, j->len);
     if (lua_pcall(L, 1, 1, 0) != LUA_OK)
@@ -201,28 +204,39 @@ static int build(lua_State *L)
     return 0;
 }
 
-struct ds_store *datafile_load(const char *path, char *err, size_t errlen)
+struct ds_store *datafile_load_in(lua_State *L, const char *path, char *err, size_t errlen)
 {
     char why[400];
     struct job j = {NULL, 0, NULL};
+    /* before anything is allocated: this may raise */
+    luaL_checkstack(L, 3, NULL);
     char *text = read_file(path, &j.len, why, sizeof why);
-    lua_State *L = text ? luaL_newstate() : NULL;
-    if (text && !L)
-        snprintf(why, sizeof why, "out of memory");
-    if (L) {
+    if (text) {
         j.text = text;
         lua_pushcfunction(L, build);
         lua_pushlightuserdata(L, &j);
         if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
             snprintf(why, sizeof why, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1)
                                                                  : "out of memory");
+            lua_pop(L, 1);
             ds_store_free(j.store);
             j.store = NULL;
         }
-        lua_close(L);
     }
     free(text);
     if (!j.store)
         snprintf(err, errlen, "data file '%s': %s", path, why);
     return j.store;
+}
+
+struct ds_store *datafile_load(const char *path, char *err, size_t errlen)
+{
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        snprintf(err, errlen, "data file '%s': out of memory", path);
+        return NULL;
+    }
+    struct ds_store *store = datafile_load_in(L, path, err, errlen);
+    lua_close(L);
+    return store;
 }

@@ -175,7 +175,7 @@ printf '{"runs": []}\n' >"$tmp/empty.json"
 check "plot.lua: a missing file, exit 2" 2 "^plot.lua: cannot open nosuch.json: No such file or directory$" \
     "$ds" plot.lua nosuch.json "$tmp/x.png"
 check "plot.lua: not JSON, exit 2" 2 "^plot.lua: .*bad.json is not JSON \(.*\)$" "$ds" plot.lua "$tmp/bad.json" "$tmp/x.png"
-check "plot.lua: no runs, exit 2" 2 "^plot.lua: .*empty.json has no runs to plot" "$ds" plot.lua "$tmp/empty.json" "$tmp/x.png"
+check "plot.lua: no runs, exit 2" 2 "^plot.lua: .*empty.json is not a run: no figures" "$ds" plot.lua "$tmp/empty.json" "$tmp/x.png"
 check "plot.lua: a missing argument, exit 2" 2 "^plot.lua: missing argument 'output' \(see --help\)$" \
     "$ds" plot.lua "$tmp/s.json"
 check "gen_data.lua: a bad N, exit 2" 2 "^gen_data.lua: N: expected an integer >= 1, got 'x' \(see --help\)$" \

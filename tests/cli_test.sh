@@ -57,13 +57,24 @@ check "cjson.safe and json.new(): slashes unescaped too" 0 '^\["/"\][[:space:]]\
 check "json.decode still reads \/" 0 '^a/b$' "$ds" -e 'print(json.decode([["a\/b"]]))'
 
 # A test whose tool is missing is skipped (ctest SKIP_RETURN_CODE 77) with
-# the install command; CI (DS_REQUIRE_DREDD=1, set by check.sh) fails instead.
+# the install command; in CI (CI set, or DS_REQUIRE_TOOLS=1 from check.sh)
+# it fails instead.
 dredd_test="$(dirname "$0")/server/dredd_test.sh"
 apib="$(dirname "$0")/../docs/DockingAPIServer.apib"
 check "dredd_test without Dredd: skipped (77) with the install command" 77 "tools/deps\.sh --test" \
-    env DREDD=/nonexistent/dredd DS_REQUIRE_DREDD= "$dredd_test" "$ds" "$apib"
-check "dredd_test without Dredd in CI: fails" 1 "Dredd not found" \
-    env DREDD=/nonexistent/dredd DS_REQUIRE_DREDD=1 "$dredd_test" "$ds" "$apib"
+    env DREDD=/nonexistent/dredd DS_REQUIRE_TOOLS= CI= "$dredd_test" "$ds" "$apib"
+check "dredd_test without Dredd, DS_REQUIRE_TOOLS=1: fails" 1 "Dredd not found" \
+    env DREDD=/nonexistent/dredd DS_REQUIRE_TOOLS=1 CI= "$dredd_test" "$ds" "$apib"
+check "dredd_test without Dredd, CI=true: fails" 1 "in CI every test runs" \
+    env DREDD=/nonexistent/dredd DS_REQUIRE_TOOLS= CI=true "$dredd_test" "$ds" "$apib"
+hist_compat="$(dirname "$0")/lua/test_hist_compat.lua"
+check "hist_compat without java: skipped (77), naming the package" 77 \
+    "^hist_compat: java \(apt-get install openjdk-17-jre-headless\) not found" \
+    env PATH=/nonexistent DS_REQUIRE_TOOLS= CI= "$ds" "$hist_compat" HistCompat.java
+check "hist_compat without java, DS_REQUIRE_TOOLS=1: fails" 1 "in CI every test runs" \
+    env PATH=/nonexistent DS_REQUIRE_TOOLS=1 CI= "$ds" "$hist_compat" HistCompat.java
+check "hist_compat without java, CI=true: fails" 1 "in CI every test runs" \
+    env PATH=/nonexistent DS_REQUIRE_TOOLS= CI=true "$ds" "$hist_compat" HistCompat.java
 
 gather600='local t = {} for i = 1, 600 do t[i] = function() return i end end
 local lim = tonumber(arg[1]) print(#http.gather(t, {limit = lim}))'
@@ -88,6 +99,18 @@ local function batch() return #http.map(function() return http.get(arg[1] .. "/u
 print(batch(), batch())'
 check "a second big gather counts the idle connections it will reuse" 0 "^600	600$" \
     sh -c "ulimit -n 1000 && exec '$ds' -e '$twice' '$url'"
+
+# sys: facts from C. A CPU set (taskset, a container's cgroup) counts, as
+# /proc/cpuinfo does not; load.lua's default --threads follows it.
+check "sys.cores() follows the CPU set (taskset -c 0)" 0 "^1$" taskset -c 0 "$ds" -e 'print(sys.cores())'
+check "load.lua's default threads follow the CPU set" 0 "^1$" taskset -c 0 "$ds" -e \
+    'print(require("load.options").resolve({ vus = 4, iterations = 4 }).threads)'
+check "sys.isatty: a pipe is not a terminal" 0 "^false$" sh -c "'$ds' -e 'print(sys.isatty(1))' | cat"
+check "sys.isatty: a terminal is (script(1) gives it one)" 0 "^true" \
+    script -qc "'$ds' -e 'print(sys.isatty(1))'" /dev/null
+check "sys.cwd: the working directory" 0 "^/tmp$" sh -c "cd /tmp && '$ds' -e 'print(sys.cwd())'"
+check "sys.dir: a missing folder is nil and the reason" 0 "^nil	/nonexistent: No such file or directory$" \
+    "$ds" -e 'print(sys.dir("/nonexistent"))'
 
 # --help: every module and every bundled command, one line each
 help=$("$ds" --help)

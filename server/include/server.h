@@ -27,6 +27,9 @@ struct ds_server_opts {
     unsigned workers;      /* request slots; 0 = unlimited */
     long queue_max;        /* requests waiting for a slot at most (503
                               beyond); -1 = unlimited; needs workers */
+    const char *data;      /* a JSON data file: the caller loads it into
+                              store (src/datafile.c); the server reads no
+                              JSON and ignores this */
     struct ds_store *store;/* the data set, taken over by ds_server_start
                               (freed even when it fails); NULL = seed data */
     int stats;             /* GET /_stats answers (1, default) or 404s */
@@ -40,14 +43,11 @@ enum ds_server_err { DS_SERVER_OK = 0, DS_SERVER_EUSAGE = 2, DS_SERVER_ERUNTIME 
 
 struct ds_server;
 
-/* Defaults for every field. */
+/* Defaults for every field (the option table's, server_opts.h). */
 void ds_server_opts_init(struct ds_server_opts *o);
 /* The index (0..DS_SERVER_ROUTES-1) of an API route name, or -1. */
 int ds_server_route_find(const char *name);
 const char *ds_server_route_name(int i);
-/* Checks a delay spec as ds_server_start will: 0, or -1 with one line in
- * err that quotes the spec and says what is wrong. */
-int ds_server_check_delay(const char *spec, char *err, size_t errlen);
 
 /* Starts listening. On failure returns NULL, writes one line (no newline)
  * into err and sets *kind: DS_SERVER_EUSAGE for a bad option,

@@ -21,6 +21,10 @@ static void tag_free(struct ds_tagstat *t)
     if (!t)
         return;
     hist_free(t->latency);
+    hist_free(t->now);
+    for (size_t i = 0; i < t->nsecs; i++)
+        free(t->secs[i].b);
+    free(t->secs);
     free(t);
 }
 
@@ -40,8 +44,10 @@ static struct ds_tagstat *tag_new(const char *name)
     if (!t)
         return NULL;
     t->latency = hist_new(3);
-    if (!t->latency) {
-        free(t);
+    t->now = hist_new(2);
+    t->cur.sec = -1;
+    if (!t->latency || !t->now) {
+        tag_free(t);
         return NULL;
     }
     snprintf(t->name, sizeof t->name, "%s", name);
@@ -80,12 +86,84 @@ static int count_second(struct ds_rec *r, double now, int64_t n)
     return 0;
 }
 
+struct collect { struct ds_bucket *b; int n; };
+
+static int collect_bucket(void *ud, int64_t lowest, int64_t highest, int64_t count)
+{
+    (void)highest;
+    struct collect *c = ud;
+    c->b[c->n++] = (struct ds_bucket){lowest, count};
+    return 0;
+}
+
+static int count_bucket(void *ud, int64_t lowest, int64_t highest, int64_t count)
+{
+    (void)lowest, (void)highest, (void)count;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* The current second of t into its list, its histogram as buckets. */
+static int close_second(struct ds_tagstat *t)
+{
+    if (t->cur.sec < 0)
+        return 0;
+    if (t->nsecs == t->capsecs) {
+        size_t n = t->capsecs ? t->capsecs * 2 : 64;
+        struct ds_tagsec *p = realloc(t->secs, n * sizeof *p);
+        if (!p)
+            return -1;
+        t->secs = p;
+        t->capsecs = n;
+    }
+    int nb = 0;
+    hist_buckets(t->now, count_bucket, &nb);
+    struct collect c = {nb ? malloc((size_t)nb * sizeof *c.b) : NULL, 0};
+    if (nb && !c.b)
+        return -1;
+    hist_buckets(t->now, collect_bucket, &c);
+    struct ds_tagsec s = t->cur;
+    s.b = c.b;
+    s.nb = c.n;
+    t->secs[t->nsecs++] = s;
+    hist_reset(t->now);
+    t->cur = (struct ds_tagsec){.sec = -1};
+    return 0;
+}
+
+int rec_finish(struct ds_rec *r)
+{
+    int rc = 0;
+    for (int i = 0; i < r->ntags; i++)
+        rc |= close_second(r->tags[i]);
+    return rc;
+}
+
+/* A request of t that ended at `now`, in its second's figures. */
+static void count_in_second(struct ds_rec *r, struct ds_tagstat *t, double now, int ok,
+                            int64_t us)
+{
+    double d = now - r->t0;
+    int64_t sec = d > 0 ? (int64_t)d : 0;
+    if (sec != t->cur.sec) {
+        (void)close_second(t); /* out of memory: that second is lost */
+        t->cur = (struct ds_tagsec){.sec = sec};
+    }
+    t->cur.requests++;
+    if (ok)
+        hist_record(t->now, us);
+    else
+        t->cur.errors++;
+}
+
 int rec_request(struct ds_rec *r, const char *tag, double now, double latency, long status,
                 CURLcode result, int64_t bytes)
 {
     struct ds_tagstat *t = tag_find(r, tag);
     if (!t || count_second(r, now, 1) != 0)
         return -1;
+    int64_t us = (int64_t)(latency * 1e6 + 0.5);
+    count_in_second(r, t, now, result == CURLE_OK, us);
     atomic_fetch_add_explicit(&r->requests, 1, memory_order_relaxed);
     t->count++;
     t->bytes += bytes;
@@ -94,7 +172,7 @@ int rec_request(struct ds_rec *r, const char *tag, double now, double latency, l
         return 0;
     }
     t->status[status > 0 && status < REC_STATUS_MAX ? status : 0]++;
-    hist_record(t->latency, (int64_t)(latency * 1e6 + 0.5));
+    hist_record(t->latency, us);
     return 0;
 }
 

@@ -15,12 +15,27 @@
 #define REC_MAX_TAGS 100   /* beyond: one "(other)" tag; see rec_request */
 #define REC_STATUS_MAX 600
 
+/* One second of a tag: its requests, transport errors, and the latencies
+ * as the non-empty buckets of a 2-digit histogram (value, count): a
+ * second of a tag holds a few dozen distinct buckets, so seconds x tags of
+ * an hour-long run fit where as many histograms would not. */
+struct ds_bucket { int64_t value, count; };
+struct ds_tagsec {
+    int64_t sec, requests, errors;
+    struct ds_bucket *b;
+    int nb;
+};
+
 struct ds_tagstat {
     char name[REC_TAG_MAX];
     struct ds_hist *latency;             /* responses (any status) */
     int64_t count, bytes;                /* count: responses + transport errors */
     int64_t status[REC_STATUS_MAX];      /* by HTTP status; 0: out of range */
     int64_t errors[CURL_LAST];           /* by curl's result code */
+    struct ds_hist *now;                 /* the current second's latencies */
+    struct ds_tagsec cur;                /* the current second (b unused) */
+    struct ds_tagsec *secs;              /* the seconds before it, in order */
+    size_t nsecs, capsecs;
 };
 
 struct ds_rec {
@@ -40,4 +55,7 @@ void rec_free(struct ds_rec *r);
 int rec_request(struct ds_rec *r, const char *tag, double now, double latency, long status,
                 CURLcode result, int64_t bytes);
 int64_t rec_requests_in(const struct ds_rec *r, size_t sec);
+/* Closes every tag's current second into its list (before reading secs).
+ * -1 when out of memory (that second is lost). */
+int rec_finish(struct ds_rec *r);
 #endif

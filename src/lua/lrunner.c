@@ -289,12 +289,39 @@ static void push_requests(lua_State *L, struct ds_rec *r)
     }
 }
 
+/* {[tag] = {requests, errors, histogram}} of the tags with requests that
+ * ended in second s; cursor[i]: where tag i's list stands. */
+static void push_tag_seconds(lua_State *L, struct ds_rec *r, int64_t s, size_t *cursor)
+{
+    lua_newtable(L);
+    for (int i = 0; i < r->ntags; i++) {
+        const struct ds_tagstat *t = r->tags[i];
+        while (cursor[i] < t->nsecs && t->secs[cursor[i]].sec < s)
+            cursor[i]++;
+        if (cursor[i] == t->nsecs || t->secs[cursor[i]].sec != s)
+            continue;
+        const struct ds_tagsec *ts = &t->secs[cursor[i]];
+        lua_createtable(L, 0, 3);
+        set_int(L, "requests", ts->requests);
+        set_int(L, "errors", ts->errors);
+        struct ds_hist *h = hist_new(2);
+        for (int k = 0; h && k < ts->nb; k++)
+            hist_record_n(h, ts->b[k].value, ts->b[k].count);
+        push_hist(L, &h, 2);
+        lua_setfield(L, -2, "histogram");
+        lua_setfield(L, -2, t->name);
+    }
+}
+
 /* Seconds 1..n up to the worker's last iteration (the tables themselves
  * grow in steps, so their sizes are no guide). */
 static void push_series(lua_State *L, const struct ds_run *run, struct ds_worker *w)
 {
     double d = w->end > run->t0 ? w->end - run->t0 : 0;
     size_t n = (size_t)d + (d > (double)(size_t)d);
+    size_t *cursor = lua_newuserdatauv(L, sizeof *cursor * REC_MAX_TAGS, 0);
+    memset(cursor, 0, sizeof *cursor * REC_MAX_TAGS);
+    (void)rec_finish(w->rec); /* out of memory: a tag's last second is lost */
     lua_createtable(L, (int)n, 0);
     for (size_t s = 0; s < n; s++) {
         struct ds_second empty = {0, 0, 0.0, NULL};
@@ -307,8 +334,11 @@ static void push_series(lua_State *L, const struct ds_run *run, struct ds_worker
         set_int(L, "requests", rec_requests_in(w->rec, s));
         push_hist(L, &sec->latency, 2);
         lua_setfield(L, -2, "histogram");
+        push_tag_seconds(L, w->rec, (int64_t)s, cursor);
+        lua_setfield(L, -2, "tags");
         lua_rawseti(L, -2, (lua_Integer)s + 1);
     }
+    lua_remove(L, -2); /* the cursors */
 }
 
 static void push_errors(lua_State *L, const struct ds_worker *w)

@@ -1,18 +1,19 @@
 /* Lua module `server`: start the Docking API server in-process.
  *   local srv = server.start{port = 0, delay = 0.5, workers = 0, ...}
  *   srv.url, srv.port, srv.running, srv:stats(), srv:stop()
- * The options are dockscript serve's (docs/serve.md); the server runs on its own
- * threads and never touches the Lua state. */
+ * The options are dockscript serve's (docs/serve.md), from the same table
+ * (server_opts.h): the same checks, defaults (but port 0) and messages. The
+ * server runs on its own threads and never touches the Lua state. */
 #include "lua/lserver.h"
 #include "lua/rt.h"
 
 #include <lauxlib.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "datafile.h"
 #include "server.h"
+#include "server_opts.h"
 
 #define MT "dockscript.server"
 
@@ -23,136 +24,84 @@ struct lsrv {
     struct ds_server_stats final;   /* what srv:stats() shows after the stop */
 };
 
-/* Delay specs given as numbers, formatted; they live while start runs. */
-struct specs {
-    char delay[32];
-    char route[DS_SERVER_ROUTES][32];
-};
-
-static void opt_uint(lua_State *L, const char *key, lua_Integer max, unsigned *out)
+/* A Lua value (at the absolute index idx) as the option table takes it.
+ * A number's text is pushed: it stays on the stack, and so valid, while
+ * server.start runs. */
+static struct ds_opt_value value_at(lua_State *L, int idx)
 {
-    if (lua_getfield(L, 1, key) != LUA_TNIL) {
-        int ok;
-        lua_Integer v = lua_tointegerx(L, -1, &ok);
-        if (!ok || v < 0 || v > max)
-            luaL_error(L, "server.start: '%s' must be an integer 0..%d", key, (int)max);
-        *out = (unsigned)v;
+    char num[48];
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+        return (struct ds_opt_value){DS_VAL_TEXT, lua_tostring(L, idx)};
+    case LUA_TBOOLEAN:
+        return (struct ds_opt_value){DS_VAL_BOOL, lua_toboolean(L, idx) ? "true" : "false"};
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx))
+            snprintf(num, sizeof num, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, idx));
+        else
+            ds_server_opt_number(lua_tonumber(L, idx), num, sizeof num);
+        luaL_checkstack(L, 1, NULL);
+        return (struct ds_opt_value){DS_VAL_NUMBER, lua_pushstring(L, num)};
+    default:
+        return (struct ds_opt_value){DS_VAL_OTHER, luaL_typename(L, idx)};
     }
-    lua_pop(L, 1);
 }
 
-/* A number 0..max; what says what it is ("seconds", "a fraction"). */
-static void opt_number(lua_State *L, const char *key, double max, const char *what,
-                       double *out)
+static void fail(lua_State *L, const char *err)
 {
-    if (lua_getfield(L, 1, key) != LUA_TNIL) {
-        double v = lua_tonumber(L, -1);
-        if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(v) || v < 0 || v > max)
-            luaL_error(L, "server.start: '%s' must be %s 0..%d, got %s", key, what,
-                       (int)max, luaL_tolstring(L, -1, NULL));
-        *out = v;
-    }
-    lua_pop(L, 1);
+    luaL_error(L, "server.start: %s", err);
 }
 
-static void opt_bool(lua_State *L, const char *key, int *out)
+/* route_delay = {ROUTE = SPEC, ...} at t: the keys first, then each
+ * route's value (left on the stack). */
+static void route_delays(lua_State *L, struct ds_server_opts *o, int t)
 {
-    if (lua_getfield(L, 1, key) != LUA_TNIL) {
-        if (lua_type(L, -1) != LUA_TBOOLEAN)
-            luaL_error(L, "server.start: '%s' must be a boolean", key);
-        *out = lua_toboolean(L, -1);
-    }
-    lua_pop(L, 1);
-}
-
-/* The string stays valid while the options table (argument 1) lives. */
-static void opt_string(lua_State *L, const char *key, const char **out)
-{
-    if (lua_getfield(L, 1, key) != LUA_TNIL) {
-        if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "server.start: '%s' must be a string", key);
-        *out = lua_tostring(L, -1);
-    }
-    lua_pop(L, 1);
-}
-
-/* A delay spec at the top of the stack: seconds as a number, or a spec
- * string (which must stay on the stack or in the options table). */
-static const char *spec_at_top(lua_State *L, const char *key, char *buf, size_t len)
-{
-    const char *spec = buf;
-    if (lua_type(L, -1) == LUA_TNUMBER) {
-        double v = lua_tonumber(L, -1);
-        if (!isfinite(v) || v < 0 || v > 3600)
-            luaL_error(L, "server.start: '%s' must be 0..3600 seconds", key);
-        snprintf(buf, len, "%.17g", v);
-    } else if (lua_type(L, -1) == LUA_TSTRING) {
-        spec = lua_tostring(L, -1);
-    } else {
-        luaL_error(L, "server.start: '%s' must be seconds or a delay spec string", key);
-    }
-    char why[256];
-    if (ds_server_check_delay(spec, why, sizeof why) != 0)
-        luaL_error(L, "server.start: '%s' %s", key, why);
-    return spec;
-}
-
-static void opt_delays(lua_State *L, struct ds_server_opts *o, struct specs *sp)
-{
-    if (lua_getfield(L, 1, "delay") != LUA_TNIL)
-        o->delay = spec_at_top(L, "delay", sp->delay, sizeof sp->delay);
-    lua_pop(L, 1);
-    if (lua_getfield(L, 1, "route_delay") == LUA_TNIL) {
-        lua_pop(L, 1);
-        return;
-    }
-    if (!lua_istable(L, -1))
-        luaL_error(L, "server.start: 'route_delay' must be a table {ROUTE = SPEC}");
-    int t = lua_gettop(L);
+    char err[512];
+    if (!lua_istable(L, t))
+        luaL_error(L, "server.start: 'route_delay': expected a table {ROUTE = SPEC}, got %s",
+                   luaL_typename(L, t));
     lua_pushnil(L);
     while (lua_next(L, t) != 0) {
-        int i = lua_type(L, -2) == LUA_TSTRING ? ds_server_route_find(lua_tostring(L, -2)) : -1;
-        if (i < 0)
-            luaL_error(L, "server.start: 'route_delay': unknown route '%s' (routes: users, "
-                       "user, customers, customer)", luaL_tolstring(L, -2, NULL));
-        o->route_delay[i] = spec_at_top(L, "route_delay", sp->route[i], sizeof sp->route[i]);
         lua_pop(L, 1);
+        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (!k || ds_server_route_find(k) < 0) {
+            /* an unknown route fails before its value is looked at; the
+             * message is the option table's */
+            struct ds_opt_value unused = {DS_VAL_OTHER, "nil"};
+            ds_server_opt_route(o, k ? k : luaL_tolstring(L, -1, NULL), unused, DS_NAME_KEY,
+                                err, sizeof err);
+            fail(L, err);
+        }
     }
-    lua_pop(L, 1);
+    for (int i = 0; i < DS_SERVER_ROUTES; i++) {
+        luaL_checkstack(L, 2, NULL);
+        int v = lua_gettop(L) + 1;
+        const char *route = ds_server_route_name(i);
+        if (lua_getfield(L, t, route) != LUA_TNIL
+            && ds_server_opt_route(o, route, value_at(L, v), DS_NAME_KEY, err, sizeof err) != 0)
+            fail(L, err);
+    }
 }
 
-static void opt_seed(lua_State *L, struct ds_server_opts *o)
-{
-    if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
-        int ok;
-        lua_Integer v = lua_tointegerx(L, -1, &ok);
-        if (!ok || v < 0)
-            luaL_error(L, "server.start: 'seed' must be an integer >= 0");
-        o->seed = (uint64_t)v;
-    }
-    lua_pop(L, 1);
-}
-
+/* Every key of the options table (argument 1) is an option. */
 static void check_keys(lua_State *L)
 {
-    static const char *known[] = {"port", "delay", "route_delay", "seed", "client_delay",
-                                  "max_delay", "fail", "reset", "hang", "workers",
-                                  "queue_max", "stats", "data", "host", "log", "timeout",
-                                  NULL};
     lua_pushnil(L);
     while (lua_next(L, 1) != 0) {
         lua_pop(L, 1);
-        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        int i = 0;
-        while (k && known[i] && strcmp(k, known[i]) != 0)
-            i++;
-        if (!k || !known[i])
-            luaL_error(L, "server.start: unknown option '%s'", k ? k : luaL_typename(L, -1));
+        int is_key = lua_type(L, -1) == LUA_TSTRING;
+        if (is_key && ds_server_opt_key(lua_tostring(L, -1)))
+            continue;
+        char err[300];
+        ds_server_opt_unknown(is_key ? lua_tostring(L, -1) : luaL_tolstring(L, -1, NULL),
+                              DS_NAME_KEY, err, sizeof err);
+        fail(L, err);
     }
 }
 
-static void read_opts(lua_State *L, struct ds_server_opts *o, struct specs *sp,
-                      const char **data)
+/* The options from argument 1, in the table's order; what they point to
+ * is left on the stack. */
+static void read_opts(lua_State *L, struct ds_server_opts *o)
 {
     ds_server_opts_init(o);
     o->port = 0;  /* from a script a free port is what one wants */
@@ -160,41 +109,33 @@ static void read_opts(lua_State *L, struct ds_server_opts *o, struct specs *sp,
         return;
     luaL_checktype(L, 1, LUA_TTABLE);
     check_keys(L);
-    opt_uint(L, "port", 65535, &o->port);
-    opt_delays(L, o, sp);
-    opt_seed(L, o);
-    opt_bool(L, "client_delay", &o->client_delay);
-    opt_number(L, "max_delay", 3600, "seconds", &o->max_delay);
-    opt_number(L, "fail", 1, "a fraction", &o->fail);
-    opt_number(L, "reset", 1, "a fraction", &o->reset);
-    opt_number(L, "hang", 1, "a fraction", &o->hang);
-    opt_uint(L, "workers", 1000000, &o->workers);
-    int has_queue_max = lua_getfield(L, 1, "queue_max") != LUA_TNIL;
-    lua_pop(L, 1);
-    if (has_queue_max) {
-        unsigned q = 0;
-        opt_uint(L, "queue_max", 1000000, &q);
-        o->queue_max = q;
+    size_t n;
+    const struct ds_server_opt *t = ds_server_opt_table(&n);
+    char err[512];
+    for (size_t i = 0; i < n; i++) {
+        luaL_checkstack(L, 2, NULL);
+        int v = lua_gettop(L) + 1;
+        if (lua_getfield(L, 1, t[i].key) == LUA_TNIL)
+            continue;
+        if (t[i].type == DS_OPT_ROUTE_DELAY)
+            route_delays(L, o, v);
+        else if (ds_server_opt_set(o, &t[i], value_at(L, v), DS_NAME_KEY, err, sizeof err) != 0)
+            fail(L, err);
     }
-    opt_bool(L, "stats", &o->stats);
-    opt_number(L, "timeout", 86400, "seconds", &o->timeout);
-    opt_string(L, "data", data);
-    opt_string(L, "host", &o->host);
-    opt_bool(L, "log", &o->log);
+    if (ds_server_opts_check(o, DS_NAME_KEY, err, sizeof err) != 0)
+        fail(L, err);
 }
 
 static int l_start(lua_State *L)
 {
     struct ds_server_opts o;
-    struct specs sp;
-    const char *data = NULL;
-    read_opts(L, &o, &sp, &data);
+    read_opts(L, &o);
     struct lsrv *s = lua_newuserdatauv(L, sizeof *s, 0);
     s->srv = NULL;
     memset(&s->final, 0, sizeof s->final);
     luaL_setmetatable(L, MT);
     char err[512];
-    if (data && !(o.store = datafile_load(data, err, sizeof err)))
+    if (o.data && !(o.store = datafile_load_in(L, o.data, err, sizeof err)))
         return luaL_error(L, "server.start: %s", err);
     enum ds_server_err kind;
     s->srv = ds_server_start(&o, err, sizeof err, &kind);

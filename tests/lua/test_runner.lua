@@ -69,6 +69,15 @@ T.test("closed model: exactly K iterations, chains true to the server's delay", 
   local sum = 0
   for _, s in ipairs(raw.series) do sum = sum + s.iterations end
   T.eq(sum, 40, "the series adds up to the iterations")
+  -- each tag's seconds: requests by the second they ended in, latencies
+  local reqs, lat = 0, metrics.histogram(2)
+  for _, s in ipairs(raw.series) do
+    local q = s.tags and s.tags["GET /users"]
+    if q then reqs = reqs + q.requests; lat:merge(q.histogram) end
+  end
+  T.eq(reqs, 40, "a tag's seconds add up to its requests")
+  T.eq(lat:count(), 40, "and hold each latency")
+  T.ok(lat:percentile(50) >= 0.05 and lat:percentile(50) < 0.1, "tag p50 " .. lat:percentile(50))
 end)
 
 T.test("collected results come back by iteration number across threads", function()

@@ -74,6 +74,43 @@ class Server:
         return status, json.loads(body)
 
 
+class LuaServer(Server):
+    """server.start(OPTS) in a `dockscript -e` process (OPTS is Lua source,
+    a table constructor); the script prints the URL, waits for a line on
+    stdin and stops the server."""
+
+    SCRIPT = ('local srv = server.start(%s) print(srv.url) io.stdout:flush() '
+              'io.read("l") srv:stop()')
+
+    def __init__(self, opts="{}", start_timeout=10.0):
+        super().__init__(start_timeout=start_timeout)
+        self.args = [EXE, "-e", self.SCRIPT % opts]
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        line = (read_line(self.proc.stdout, self.start_timeout) or "").strip()
+        m = re.match(r"^http://127\.0\.0\.1:(\d+)$", line)
+        if not m:
+            self.proc.kill()
+            err = self.proc.communicate(timeout=5)[1]
+            raise AssertionError("server.start did not start: %r %r" % (line, err))
+        self.port = int(m.group(1))
+        self.url = line
+        return self
+
+    def stop(self, sig=None, timeout=10.0):
+        if self.returncode is None:
+            try:
+                _, self.stderr = self.proc.communicate("stop\n", timeout=timeout)
+                self.returncode = self.proc.returncode
+            finally:
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                    self.proc.wait(timeout=5)
+        return self.returncode
+
+
 def read_line(stream, timeout):
     """A line from a child's pipe, or None after timeout seconds."""
     import selectors

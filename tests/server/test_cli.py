@@ -199,6 +199,26 @@ class Lifecycle(unittest.TestCase):
                 t.join(10)
             self.assertEqual(results, [200] * 20)
 
+    def test_stop_does_not_wait_for_unfinished_headers(self):
+        # in flight means read: a client still sending its headers is closed
+        # at once, like one in the listen backlog (it used to hold the stop
+        # for the drain time and 1 s more: 2.5 s here)
+        with Server("--delay", "0.5") as s:
+            c = socket.create_connection((HOST, s.port), timeout=5)
+            try:
+                c.sendall(b"GET /users/1 HTTP/1.1\r\nHost: x\r\n")
+                time.sleep(0.2)
+                t0 = time.monotonic()
+                self.assertEqual(s.stop(), 0)
+                self.assertLess(time.monotonic() - t0, 1.0)
+                try:
+                    got = c.recv(100)
+                except ConnectionResetError:
+                    got = b""
+                self.assertEqual(got, b"")   # closed, no answer
+            finally:
+                c.close()
+
     def test_access_log(self):
         with Server("--delay", "0", "--log") as s:
             s.get("/users?name=john")

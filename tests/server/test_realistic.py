@@ -308,20 +308,23 @@ class Stats(unittest.TestCase):
 class BadOptions(unittest.TestCase):
     def test_one_line_and_exit_2(self):
         cases = [
-            (["--delay", "exp:-1"], "--delay 'exp:-1': expected exp:MEAN"),
-            (["--delay", "exp:0"], "--delay 'exp:0'"),
-            (["--delay", "uniform:3,1"], "A must not be greater than B"),
-            (["--delay", "lognormal:1,0.5"], "P99 must be greater than MEDIAN"),
+            (["--delay", "exp:-1"], "--delay: expected exp:MEAN with MEAN seconds > 0 and "
+                                    "<= 3600, got 'exp:-1'"),
+            (["--delay", "exp:0"], "--delay: expected exp:MEAN"),
+            (["--delay", "uniform:3,1"], "expected uniform:A,B with A <= B, got 'uniform:3,1'"),
+            (["--delay", "lognormal:1,0.5"], "expected lognormal:MEDIAN,P99 with P99 > MEDIAN"),
             (["--delay", "pareto:1"], "unknown distribution 'pareto'"),
-            (["--delay", "4000"], "--delay '4000': expected seconds 0..3600"),
+            (["--delay", "4000"], "--delay: expected seconds 0..3600 or uniform:A,B, "
+                                  "exp:MEAN or lognormal:MEDIAN,P99, got '4000'"),
             (["--fail", "1.5"], "--fail: expected a fraction 0..1, got '1.5'"),
             (["--fail", "abc"], "--fail: expected a fraction 0..1, got 'abc'"),
             (["--reset", "-0.1"], "--reset"),
             (["--hang", "nan"], "--hang"),
-            (["--fail", "0.6", "--hang", "0.6"], "fail + reset + hang must be at most 1"),
+            (["--fail", "0.6", "--hang", "0.6"],
+             "--fail + --reset + --hang must be at most 1, got 1.2"),
             (["--route-delay", "nosuch=1"], "--route-delay: unknown route 'nosuch'"),
-            (["--route-delay", "users"], "--route-delay: expected ROUTE=SPEC"),
-            (["--route-delay", "users=exp:x"], "--route-delay 'exp:x'"),
+            (["--route-delay", "users"], "--route-delay: expected ROUTE=SPEC, got 'users'"),
+            (["--route-delay", "users=exp:x"], "--route-delay users: expected exp:MEAN"),
             (["--queue-max", "4"], "--queue-max needs --workers"),
             (["--queue-max", "-1", "--workers", "2"], "--queue-max"),
             (["--seed", "-1"], "--seed"), (["--seed", "x"], "--seed"),

@@ -79,6 +79,17 @@ function M.build(raw)
       row.p50, row.p90 = s.histogram:percentile(50), s.histogram:percentile(90)
       row.p99 = s.histogram:percentile(99)
     end
+    if s.tags and next(s.tags) then
+      row.tags = {}
+      for tag, q in pairs(s.tags) do
+        local t = { requests = q.requests, errors = q.errors, histogram = q.histogram:encode() }
+        if q.histogram:count() > 0 then
+          t.p50, t.p90, t.p99 = q.histogram:percentile(50), q.histogram:percentile(90),
+            q.histogram:percentile(99)
+        end
+        row.tags[tag] = t
+      end
+    end
     r.series[i] = row
   end
   r.results = raw.results
@@ -202,6 +213,13 @@ local function raw_of(r)
       iterations = int(s.iterations) or 0, requests = int(s.requests) or 0,
       errors = int(s.errors) or 0, inflight = tonumber(s.inflight) or 0,
       histogram = hist(s.histogram, "series " .. i) }
+    if type(s.tags) == "table" then
+      raw.series[i].tags = {}
+      for tag, q in pairs(s.tags) do
+        raw.series[i].tags[tag] = { requests = int(q.requests) or 0, errors = int(q.errors) or 0,
+          histogram = hist(q.histogram, "series " .. i .. " " .. tag) }
+      end
+    end
   end
   return raw
 end
@@ -290,6 +308,16 @@ local function merge_series(raws)
       m.errors = m.errors + s.errors
       m.inflight = m.inflight + (s.inflight or 0)
       m.histogram:merge(s.histogram)
+      for tag, q in pairs(s.tags or {}) do
+        m.tags = m.tags or {}
+        local t = m.tags[tag]
+        if not t then
+          t = { requests = 0, errors = 0, histogram = metrics.histogram(q.histogram:sigfigs()) }
+          m.tags[tag] = t
+        end
+        t.requests, t.errors = t.requests + q.requests, t.errors + q.errors
+        t.histogram:merge(q.histogram)
+      end
       last = math.max(last, s.t)
     end
   end

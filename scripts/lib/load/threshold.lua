@@ -25,6 +25,7 @@ local function percentile_of(stat)
   if p < 0 or p > 100 then return nil end
   return p
 end
+M.percentile_of = percentile_of
 
 local function is_time(stat) return stat == "min" or stat == "mean" or stat == "max" or percentile_of(stat) end
 
