@@ -43,6 +43,9 @@ packages_test() {
     echo clang libclang-rt-14-dev                        # server_fuzz, hist_fuzz (libFuzzer)
     echo gnuplot-nox                                     # plot, bench, load: plot.lua
     echo openjdk-17-jre-headless libhdrhistogram-java    # hist_compat: HdrHistogram's Java implementation
+    echo curl wrk hey iproute2                           # doc_examples: the docs' curl and bench_client.sh
+                                                         # --url examples; ip for its namespaces
+    echo groff-base man-db                               # man_page (groff -ww), install (man -w)
     command -v npm >/dev/null 2>&1 || echo nodejs npm    # server_dredd: Dredd comes from npm
 }
 
