@@ -13,14 +13,14 @@
 -- following it would (a file one block writes, the next may read), each
 -- inside its own network namespace (unshare --net), so `dockscript serve &`
 -- listens on 127.0.0.1:5000 as the docs say without meeting anything else
--- on the machine. In sh blocks the
--- test adds two things: after a `dockscript serve ... &` line it waits
--- until that server accepts connections (/usr/bin/python3 connects; no request is
--- made, so /_stats counts only the example's), and when the block ends it stops what the
+-- on the machine. In sh blocks the test adds two things: after a
+-- `dockscript serve ... &` line it waits until that server accepts
+-- connections (/usr/bin/python3 connects; no request is made, so /_stats
+-- counts only the example's), and when the block ends it stops what the
 -- block left running in the background. `tools` and `build` in the folder
 -- are the source tree's tools/ and BUILD_DIR, as at the source tree's root.
 -- A block right after `<!-- doc-test: not run: REASON -->` is not run (the
--- reason is printed); for commands that install packages or run the whole
+-- reason is printed): for commands that install packages or run the whole
 -- suite.
 local src, ds, build = arg[1], arg[2], arg[3]
 assert(src and ds and build, "usage: doc_examples.lua SOURCE_DIR DOCKSCRIPT BUILD_DIR [FILE.md...]")
