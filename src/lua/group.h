@@ -16,7 +16,9 @@ struct ds_group_hooks {
 };
 
 /* Pushes a new open group (a userdata: keep it referenced while it runs;
- * collecting it cancels its tasks). */
+ * collecting it cancels its tasks). NULL, with nothing pushed, when there
+ * is no memory for the slots; like any Lua API call it may also raise
+ * Lua's memory error, so call it under lua_pcall. */
 struct ds_group *group_open(lua_State *L, int slots, const struct ds_group_hooks *hooks,
                             void *ud);
 /* Starts a coroutine in the free `slot`: a function and nargs arguments

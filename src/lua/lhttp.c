@@ -21,10 +21,11 @@ static int request_k(lua_State *L, int status, lua_KContext ctx)
     (void)status;
     struct ds_xfer *x = lua_touserdata(L, (int)ctx);
     struct ds_task *t = task_of(L);
+    if (!t) /* its task is gone: the transfer went with it */
+        return luaL_error(L, "http: a request resumed after its task was cancelled");
     if (!x->finished) /* resumed by a stray coroutine.resume: keep waiting */
         return lua_yieldk(L, 0, ctx, request_k);
-    if (t)
-        t->xfer = NULL;
+    t->xfer = NULL;
     return request_done(L, (int)ctx);
 }
 
@@ -42,7 +43,6 @@ static int request(lua_State *L, const char *method, int urli, int optsi)
         return luaL_error(L, "%s %s: cannot add the transfer to the scheduler", x->method, x->url);
     if (yield) {
         t->xfer = x;
-        t->state = DS_TASK_WAITING;
         return lua_yieldk(L, 0, xi, request_k);
     }
     /* Not in a task (or not yieldable): drive the same multi until this

@@ -232,6 +232,62 @@ T.test("kept-alive connections the server closes while idle cost no CPU, then ge
   srv:stop()
 end)
 
+T.test("a stray coroutine.resume of a sleeping task does not end its sleep", function()
+  local co, slept
+  local res = http.gather({
+    function()
+      co = coroutine.running()
+      local t0 = clock.now()
+      clock.sleep(0.2)
+      slept = clock.now() - t0
+      return "slept"
+    end,
+    function()
+      clock.sleep(0.02)
+      local ok = coroutine.resume(co)
+      return tostring(ok) .. " " .. coroutine.status(co)
+    end,
+  })
+  T.eq(res[1], "slept", "the sleeper's result")
+  T.eq(res[2], "true suspended", "the stray resume returned; the sleeper still sleeps")
+  T.ok(slept >= 0.19, "slept its full 0.2 s, got " .. slept)
+  T.lt(slept, 2, "and woke")
+end)
+
+T.test("tasks cancelled or resumed mid-sleep leave nothing in the sleep heap", function()
+  local co
+  local tasks = {}
+  for i = 1, 50 do tasks[i] = function() clock.sleep(0.01 * i) end end
+  tasks[51] = function() co = coroutine.running(); clock.sleep(5) end
+  tasks[52] = function() clock.sleep(0.005); error("stop") end
+  T.raises(function() http.gather(tasks) end, "task 52: ", "stop")
+  -- the records of the cancelled sleepers are freed with their group; one
+  -- left in the heap would be read after free by the sleeps below
+  collectgarbage()
+  collectgarbage()
+  local ok, err = coroutine.resume(co)
+  T.eq(ok, false, "resuming a cancelled sleeper fails")
+  T.ok(tostring(err):find("clock.sleep: resumed after its task was cancelled", 1, true), tostring(err))
+  local t0 = clock.now()
+  local res = http.map(function(s) clock.sleep(s); return s end, { 0.1, 0.3, 0.2 })
+  T.eq(table.concat(res, " "), "0.1 0.3 0.2", "later sleeps")
+  local dt = clock.now() - t0
+  T.ok(dt >= 0.29 and dt < 2, "the longest sleep decides, got " .. dt)
+end)
+
+T.test("a cancelled task's request raises in it when its coroutine is resumed", function()
+  local co
+  T.raises(function()
+    http.gather({
+      function() co = coroutine.running(); http.get(base .. "/hang", { timeout = 30 }) end,
+      function() clock.sleep(0.05); error("stop") end,
+    })
+  end, "task 2: ", "stop")
+  local ok, err = coroutine.resume(co)
+  T.eq(ok, false, "resuming it fails")
+  T.ok(tostring(err):find("resumed after its task was cancelled", 1, true), tostring(err))
+end)
+
 T.test("an unknown gather/map option is an error naming it", function()
   T.raises(function() http.map(function(x) return x end, { 1 }, { limmit = 1 }) end,
            "bad argument #3", "unknown option 'limmit'")
