@@ -116,6 +116,15 @@ static int open_protected(lua_State *L)
 
 static void scen_close(void *ctx);
 
+/* The transfers' observer: every finished request into the recorder. */
+static void record_request(void *ud, const struct ds_xfer *x)
+{
+    /* the recorder cannot fail a request; on out of memory it is one
+     * request fewer in the report */
+    (void)rec_request(ud, x->tag, x->finished_at, x->elapsed,
+                      x->result == CURLE_OK ? x->status : 0, x->result, x->bytes);
+}
+
 static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char *err,
                        size_t errlen)
 {
@@ -142,7 +151,8 @@ static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char 
         scen_close(s);
         return NULL;
     }
-    rt_get(s->L)->xfers.rec = w->rec;
+    rt_get(s->L)->xfers.observe = record_request;
+    rt_get(s->L)->xfers.observe_ud = w->rec;
     return s;
 }
 
@@ -222,7 +232,7 @@ static void scen_close(void *ctx)
 {
     struct scen *s = ctx;
     if (s->L)
-        rt_get(s->L)->xfers.rec = NULL;
+        rt_get(s->L)->xfers.observe = NULL;
     state_free(s->L); /* the group's __gc cancels what is left */
     free(s);
 }
