@@ -48,6 +48,7 @@ struct ds_sched {
     int epfd;
     struct reg *regs;         /* by descriptor: what epoll holds */
     size_t nregs;
+    int removing;             /* inside sched_remove */
     struct ds_waitlist ready;
     struct ds_waiter **heap;  /* sleepers, 1-based min-heap on wake_at */
     size_t heap_len, heap_cap;
@@ -197,15 +198,29 @@ static uint64_t ev_key(int shard, curl_socket_t fd)
     return (uint64_t)(uint32_t)shard << 32 | (uint32_t)fd;
 }
 
-/* What epoll holds for one socket. curl drops its interest in a socket after
- * every transfer (CURL_POLL_REMOVE) and asks again when the next transfer
- * reuses the kept-alive connection: removing and adding it each time costs
- * two epoll_ctl calls per request. The registration is kept instead, and
- * removed only if the socket reports an event while curl is not watching it;
- * close() takes a socket out of epoll by itself. */
+/* What epoll holds for one descriptor number.
+ *
+ * curl drops its interest in a socket after every transfer (CURL_POLL_REMOVE)
+ * and asks again when the next transfer reuses the kept-alive connection:
+ * removing and adding it each time costs two epoll_ctl calls per request. So
+ * a socket we opened (on_open_socket) keeps its registration, "parked", and
+ * leaves epoll when it reports an event while parked, or by close().
+ *
+ * A parked registration is only true while that socket lives, and curl 7.88
+ * closes some sockets without the close callback: a transfer removed while
+ * it connects (measured), and its threaded resolver's socketpair always,
+ * which never passed through on_open_socket. Had the record outlived them, a
+ * later socket given the same number and asking for the same events would
+ * skip EPOLL_CTL_ADD and wait for curl's timeouts instead (200 ms for a
+ * connect, the resolver's polling for a host name). Hence: a number our
+ * callback opens starts a fresh record (closing took the old socket out of
+ * epoll); sockets we did not open, and any socket of a transfer removed
+ * unfinished, leave epoll on CURL_POLL_REMOVE, as in curl's ephiperfifo.c.
+ * (Still taken for ours: a socketpair given the number of one of ours that
+ * curl closed silently elsewhere; counted in the tests: never.) */
 struct reg {
     uint32_t events;
-    unsigned char in_epoll, wanted;
+    unsigned char in_epoll, wanted, ours;
 };
 
 static struct reg *reg_of(struct ds_sched *s, curl_socket_t fd)
@@ -264,8 +279,12 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     struct ds_sched *s = sh->owner;
     if (what != CURL_POLL_REMOVE)
         return watch(sh, fd, what);
-    if (fd >= 0 && (size_t)fd < s->nregs)
-        s->regs[fd].wanted = 0;
+    if (fd < 0 || (size_t)fd >= s->nregs)
+        return 0; /* never registered */
+    if (s->regs[fd].ours && !s->removing)
+        s->regs[fd].wanted = 0; /* parked */
+    else
+        forget(s, fd);
     return 0;
 }
 
@@ -366,16 +385,24 @@ void sched_free(struct ds_sched *s)
 
 /* ---- transfers ---- */
 
-/* curl's socket hooks, to know how many connections sit idle in the caches:
- * a new batch of transfers reuses those instead of opening descriptors. */
+/* curl's socket hooks, to know how many connections sit idle in the caches
+ * (a new batch of transfers reuses those instead of opening descriptors),
+ * and which descriptors are ours. */
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
                                     struct curl_sockaddr *a)
 {
     (void)purpose;
     struct ds_sched *s = clientp;
     curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (fd != CURL_SOCKET_BAD)
-        s->sockets++;
+    if (fd == CURL_SOCKET_BAD)
+        return fd;
+    struct reg *r = reg_of(s, fd);
+    if (!r) {
+        close(fd);
+        return CURL_SOCKET_BAD; /* curl fails the connect */
+    }
+    *r = (struct reg){.ours = 1};
+    s->sockets++;
     return fd;
 }
 
@@ -438,8 +465,11 @@ static void detach(struct ds_sched *s, struct ds_transfer *t)
 
 void sched_remove(struct ds_sched *s, struct ds_transfer *t)
 {
-    if (t->easy)
-        detach(s, t);
+    if (!t->easy)
+        return;
+    s->removing = 1; /* its sockets may close without on_close_socket */
+    detach(s, t);
+    s->removing = 0;
 }
 
 long sched_idle_connections(const struct ds_sched *s)
