@@ -1,6 +1,7 @@
 /* From Lua's request (method, URL, options table) to a transfer, and from
  * the finished transfer to the response table. */
 #include "lua/lrequest.h"
+#include "core/servertiming.h"
 #include "lua/opts.h"
 
 #include <ctype.h>
@@ -279,10 +280,33 @@ int request_push_result(lua_State *L, struct ds_xfer *x)
     return 1;
 }
 
-/* The response's __index: r.headers on first use, and the methods. */
+/* r.server_timing: {name = seconds} of the Server-Timing header(s), from
+ * any server ({} without one). */
+static int push_server_timing(lua_State *L)
+{
+    lua_getfield(L, 1, "headers");
+    lua_getfield(L, -1, "server-timing");
+    size_t len = 0;
+    const char *v = lua_tolstring(L, -1, &len);
+    struct st_metric m[ST_MAX];
+    int n = v ? st_parse(v, len, m, ST_MAX) : 0;
+    lua_createtable(L, 0, n);
+    for (int i = 0; i < n; i++) {
+        lua_pushnumber(L, m[i].dur);
+        lua_setfield(L, -2, m[i].name);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, "server_timing");
+    return 1;
+}
+
+/* The response's __index: r.headers and r.server_timing on first use, and
+ * the methods. */
 static int response_index(lua_State *L)
 {
     const char *k = lua_tostring(L, 2);
+    if (k && strcmp(k, "server_timing") == 0)
+        return push_server_timing(L);
     if (k && strcmp(k, "headers") == 0) {
         lua_getfield(L, LUA_REGISTRYINDEX, RAW_HEADERS);
         lua_pushvalue(L, 1);

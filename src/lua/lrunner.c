@@ -285,6 +285,16 @@ static void push_requests(lua_State *L, struct ds_rec *r)
         lua_setfield(L, -2, "status");
         push_counts(L, t->errors, CURL_LAST, 0);
         lua_setfield(L, -2, "errors");
+        if (t->outside) {
+            lua_createtable(L, 0, t->nst);
+            for (int k = 0; k < t->nst; k++) {
+                push_hist(L, &t->st[k], 2);
+                lua_setfield(L, -2, t->st_name[k]);
+            }
+            lua_setfield(L, -2, "server_timing");
+            push_hist(L, &t->outside, 3);
+            lua_setfield(L, -2, "outside");
+        }
         lua_setfield(L, -2, t->name);
     }
 }

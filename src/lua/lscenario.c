@@ -121,8 +121,11 @@ static void record_request(void *ud, const struct ds_xfer *x)
 {
     /* the recorder cannot fail a request; on out of memory it is one
      * request fewer in the report */
+    struct st_metric st[ST_MAX];
+    int nst = x->result == CURLE_OK && x->head.p ? st_from_headers(x->head.p, x->head.len, st, ST_MAX)
+                                                 : 0;
     (void)rec_request(ud, x->tag, x->finished_at, x->elapsed,
-                      x->result == CURLE_OK ? x->status : 0, x->result, x->bytes);
+                      x->result == CURLE_OK ? x->status : 0, x->result, x->bytes, st, nst);
 }
 
 static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char *err,
