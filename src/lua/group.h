@@ -5,6 +5,7 @@
 #define DS_GROUP_H
 
 #include <lua.h>
+#include <stdint.h>
 
 struct ds_group;
 
@@ -29,6 +30,9 @@ void group_launch(lua_State *L, struct ds_group *g, int slot, int nargs);
  * until something happens). */
 void group_pump(lua_State *L, struct ds_group *g, double deadline);
 int group_running(const struct ds_group *g);
+/* Gives the task in `slot` its own generator for math.random, seeded from
+ * (seed, stream); the gathers it starts seed theirs from it, in order. */
+void group_seed(struct ds_group *g, int slot, uint64_t seed, uint64_t stream);
 /* Cancels every running task: transfers leave the multi now. */
 void group_stop(lua_State *L, struct ds_group *g);
 

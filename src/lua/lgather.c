@@ -101,6 +101,12 @@ static void group_spawn(lua_State *L, struct ds_group *g)
         t->co = lua_newthread(L);
         t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
         task_bind(t->co, t);
+        /* a seeded task's gathers draw from seeds of its own, in spawn order,
+         * so a replay does not depend on how tasks interleave */
+        if (g->parent && g->parent->seeded) {
+            t->seeded = 1;
+            prng_seed(&t->rng, prng_next(&g->parent->rng), (uint64_t)t->index);
+        }
         lua_rawgeti(L, LUA_REGISTRYINDEX, g->fn_ref); /* map's fn, or the task list */
         if (g->nargs)
             lua_rawgeti(L, LUA_REGISTRYINDEX, g->items_ref);
@@ -482,6 +488,13 @@ void group_pump(lua_State *L, struct ds_group *g, double deadline)
     if (g->finished != finished)
         return;
     sched_poll(rt->sched, waitlist_empty(ready) ? deadline : 0);
+}
+
+void group_seed(struct ds_group *g, int slot, uint64_t seed, uint64_t stream)
+{
+    struct ds_task *t = &g->tasks[slot];
+    t->seeded = 1;
+    prng_seed(&t->rng, seed, stream);
 }
 
 int group_running(const struct ds_group *g)

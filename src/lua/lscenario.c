@@ -8,6 +8,7 @@
 #include "load/runner.h"
 #include "lua/group.h"
 #include "lua/ljson.h"
+#include "lua/lrandom.h"
 #include "lua/rt.h"
 #include "lua/state.h"
 
@@ -91,6 +92,8 @@ static int open_protected(lua_State *L)
     lua_pushstring(L, spec->path);
     lua_setfield(L, -2, "path");
     lua_pop(L, 1);
+    if (spec->seeded)
+        lrandom_install(L);
     if (luaL_loadfile(L, spec->scenario) != LUA_OK)
         return lua_error(L);
     lua_call(L, 0, 1);
@@ -170,6 +173,8 @@ static int launch_protected(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, a->s->data_ref);
     lua_pushinteger(L, a->i);
     group_launch(L, a->s->g, a->slot, 2);
+    if (a->s->spec->seeded)
+        group_seed(a->s->g, a->slot, a->s->spec->seed, (uint64_t)a->i);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <lua.h>
 
+#include "core/prng.h"
 #include "core/sched.h"
 
 struct ds_group;
@@ -20,6 +21,8 @@ struct ds_task {
     struct ds_xfer *xfer;     /* transfer it waits for */
     struct ds_group *child;   /* nested gather it waits for */
     int shard;                /* of its previous transfer, for keep-alive */
+    int seeded;               /* math.random draws from rng (load.lua --seed) */
+    struct prng rng;
 };
 
 /* The task a Lua thread runs, or NULL for threads no gather created (new
