@@ -567,6 +567,34 @@ static void test_bad_input(void)
     hist_free(h);
 }
 
+static int count_rows(void *ud, int64_t value, double percentile, int64_t total)
+{
+    (void)value;
+    (void)percentile;
+    (void)total;
+    return ++*(int *)ud > 100000; /* stop a runaway walk */
+}
+
+/* Counts near 2^63: the total wraps (documented: here to 1001), and the
+ * percentile walks must neither overflow adding the counts up (UBSan) nor
+ * run away. */
+static void test_huge_counts(void)
+{
+    struct ds_hist *h = new_or_die(3);
+    hist_record_n(h, 100, 1000);
+    hist_record_n(h, 200, INT64_MAX);
+    hist_record_n(h, 300, INT64_MAX);
+    hist_record_n(h, 400, 3);
+    CHECK(hist_count(h) == 1001, "huge counts: the total wrapped to %lld", (long long)hist_count(h));
+    int64_t p100 = hist_percentile(h, 100);
+    CHECK(p100 >= hist_min(h) && p100 <= hist_max(h), "huge counts: p100 %lld in range",
+          (long long)p100);
+    int rows = 0;
+    hist_percentiles(h, 5, count_rows, &rows);
+    CHECK(rows > 0 && rows <= 100000, "huge counts: the spectrum ends (%d rows)", rows);
+    hist_free(h);
+}
+
 int main(void)
 {
     test_layout();
@@ -576,6 +604,7 @@ int main(void)
     test_vectors();
     test_spectrum();
     test_bad_input();
+    test_huge_counts();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

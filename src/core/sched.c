@@ -34,6 +34,9 @@ struct shard {
     int index;
     double timer_at; /* curl's timer, absolute; < 0 none */
     int active;      /* transfers in this multi */
+    struct ds_transfer *first; /* ... listed */
+    int dead;        /* its multi failed: it takes no transfer */
+    char why[64];    /* what our socket callback could not do */
 };
 
 struct ds_sched {
@@ -45,6 +48,7 @@ struct ds_sched {
     int epfd;
     struct reg *regs;         /* by descriptor: what epoll holds */
     size_t nregs;
+    int removing;             /* inside sched_remove */
     struct ds_waitlist ready;
     struct ds_waiter **heap;  /* sleepers, 1-based min-heap on wake_at */
     size_t heap_len, heap_cap;
@@ -194,15 +198,29 @@ static uint64_t ev_key(int shard, curl_socket_t fd)
     return (uint64_t)(uint32_t)shard << 32 | (uint32_t)fd;
 }
 
-/* What epoll holds for one socket. curl drops its interest in a socket after
- * every transfer (CURL_POLL_REMOVE) and asks again when the next transfer
- * reuses the kept-alive connection: removing and adding it each time costs
- * two epoll_ctl calls per request. The registration is kept instead, and
- * removed only if the socket reports an event while curl is not watching it;
- * close() takes a socket out of epoll by itself. */
+/* What epoll holds for one descriptor number.
+ *
+ * curl drops its interest in a socket after every transfer (CURL_POLL_REMOVE)
+ * and asks again when the next transfer reuses the kept-alive connection:
+ * removing and adding it each time costs two epoll_ctl calls per request. So
+ * a socket we opened (on_open_socket) keeps its registration, "parked", and
+ * leaves epoll when it reports an event while parked, or by close().
+ *
+ * A parked registration is only true while that socket lives, and curl 7.88
+ * closes some sockets without the close callback: a transfer removed while
+ * it connects (measured), and its threaded resolver's socketpair always,
+ * which never passed through on_open_socket. Had the record outlived them, a
+ * later socket given the same number and asking for the same events would
+ * skip EPOLL_CTL_ADD and wait for curl's timeouts instead (200 ms for a
+ * connect, the resolver's polling for a host name). Hence: a number our
+ * callback opens starts a fresh record (closing took the old socket out of
+ * epoll); sockets we did not open, and any socket of a transfer removed
+ * unfinished, leave epoll on CURL_POLL_REMOVE, as in curl's ephiperfifo.c.
+ * (Still taken for ours: a socketpair given the number of one of ours that
+ * curl closed silently elsewhere; counted in the tests: never.) */
 struct reg {
     uint32_t events;
-    unsigned char in_epoll, wanted;
+    unsigned char in_epoll, wanted, ours;
 };
 
 static struct reg *reg_of(struct ds_sched *s, curl_socket_t fd)
@@ -216,18 +234,24 @@ static struct reg *reg_of(struct ds_sched *s, curl_socket_t fd)
     return &r[fd];
 }
 
-static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+/* The socket leaves epoll; it may be closed already (EBADF) or out of the
+ * set (ENOENT), which is the same to us. */
+static void forget(struct ds_sched *s, curl_socket_t fd)
 {
-    (void)easy;
-    (void)socketp;
-    struct shard *sh = userp;
+    if (fd < 0 || (size_t)fd >= s->nregs)
+        return;
+    if (s->regs[fd].in_epoll)
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+    s->regs[fd] = (struct reg){0};
+}
+
+static int watch(struct shard *sh, curl_socket_t fd, int what)
+{
     struct ds_sched *s = sh->owner;
     struct reg *r = reg_of(s, fd);
-    if (!r)
+    if (!r) {
+        snprintf(sh->why, sizeof sh->why, "out of memory");
         return -1;
-    if (what == CURL_POLL_REMOVE) {
-        r->wanted = 0;
-        return 0;
     }
     struct epoll_event ev = {0};
     ev.data.u64 = ev_key(sh->index, fd);
@@ -238,10 +262,29 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
         return 0;
     int op = r->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(s->epfd, op, fd, &ev) < 0 &&
-        epoll_ctl(s->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
-        return -1;
+        epoll_ctl(s->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0) {
+        snprintf(sh->why, sizeof sh->why, "epoll_ctl: %s", strerror(errno));
+        return -1; /* curl then fails the multi (CURLM_ABORTED_BY_CALLBACK) */
+    }
     r->in_epoll = 1;
     r->events = ev.events;
+    return 0;
+}
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    (void)socketp;
+    struct shard *sh = userp;
+    struct ds_sched *s = sh->owner;
+    if (what != CURL_POLL_REMOVE)
+        return watch(sh, fd, what);
+    if (fd < 0 || (size_t)fd >= s->nregs)
+        return 0; /* never registered */
+    if (s->regs[fd].ours && !s->removing)
+        s->regs[fd].wanted = 0; /* parked */
+    else
+        forget(s, fd);
     return 0;
 }
 
@@ -275,7 +318,6 @@ static int shard_new(struct ds_sched *s)
     sh->owner = s;
     sh->index = s->nshards;
     sh->timer_at = -1;
-    sh->active = 0;
     curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
     curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, on_timer);
@@ -287,13 +329,18 @@ static int shard_new(struct ds_sched *s)
     return s->nshards++;
 }
 
+static int has_room(const struct shard *sh)
+{
+    return !sh->dead && sh->active < SHARD_CAP;
+}
+
 /* The task's previous shard if it has room, else the first shard with room. */
 static int shard_pick(struct ds_sched *s, int preferred)
 {
-    if (preferred >= 0 && preferred < s->nshards && s->shards[preferred].active < SHARD_CAP)
+    if (preferred >= 0 && preferred < s->nshards && has_room(&s->shards[preferred]))
         return preferred;
     for (int i = 0; i < s->nshards; i++)
-        if (s->shards[i].active < SHARD_CAP)
+        if (has_room(&s->shards[i]))
             return i;
     return shard_new(s);
 }
@@ -336,35 +383,26 @@ void sched_free(struct ds_sched *s)
     free(s);
 }
 
-int sched_add(struct ds_sched *s, CURL *easy, int preferred)
-{
-    int shard = shard_pick(s, preferred);
-    if (shard < 0)
-        return -1;
-    if (curl_multi_add_handle(s->shards[shard].multi, easy) != CURLM_OK)
-        return -1;
-    s->shards[shard].active++;
-    s->transfers++;
-    return shard;
-}
+/* ---- transfers ---- */
 
-void sched_remove(struct ds_sched *s, CURL *easy, int shard)
-{
-    curl_multi_remove_handle(s->shards[shard].multi, easy);
-    s->shards[shard].active--;
-    s->transfers--;
-}
-
-/* curl's socket hooks, to know how many connections sit idle in the caches:
- * a new batch of transfers reuses those instead of opening descriptors. */
+/* curl's socket hooks, to know how many connections sit idle in the caches
+ * (a new batch of transfers reuses those instead of opening descriptors),
+ * and which descriptors are ours. */
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
                                     struct curl_sockaddr *a)
 {
     (void)purpose;
     struct ds_sched *s = clientp;
     curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (fd != CURL_SOCKET_BAD)
-        s->sockets++;
+    if (fd == CURL_SOCKET_BAD)
+        return fd;
+    struct reg *r = reg_of(s, fd);
+    if (!r) {
+        close(fd);
+        return CURL_SOCKET_BAD; /* curl fails the connect */
+    }
+    *r = (struct reg){.ours = 1};
+    s->sockets++;
     return fd;
 }
 
@@ -378,12 +416,60 @@ static int on_close_socket(void *clientp, curl_socket_t fd)
     return close(fd);
 }
 
-void sched_count_sockets(struct ds_sched *s, CURL *easy)
+static void list_unlink(struct shard *sh, struct ds_transfer *t)
 {
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        sh->first = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+}
+
+int sched_add(struct ds_sched *s, struct ds_transfer *t, CURL *easy, int preferred)
+{
+    int shard = shard_pick(s, preferred);
+    if (shard < 0)
+        return -1;
+    struct shard *sh = &s->shards[shard];
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, s);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, s);
+    if (curl_multi_add_handle(sh->multi, easy) != CURLM_OK)
+        return -1;
+    t->easy = easy;
+    t->shard = shard;
+    t->prev = NULL;
+    t->next = sh->first;
+    if (sh->first)
+        sh->first->prev = t;
+    sh->first = t;
+    sh->active++;
+    s->transfers++;
+    return 0;
+}
+
+/* Out of the multi and the shard's list. */
+static void detach(struct ds_sched *s, struct ds_transfer *t)
+{
+    struct shard *sh = &s->shards[t->shard];
+    curl_multi_remove_handle(sh->multi, t->easy);
+    list_unlink(sh, t);
+    t->easy = NULL;
+    sh->active--;
+    s->transfers--;
+}
+
+void sched_remove(struct ds_sched *s, struct ds_transfer *t)
+{
+    if (!t->easy)
+        return;
+    s->removing = 1; /* its sockets may close without on_close_socket */
+    detach(s, t);
+    s->removing = 0;
 }
 
 long sched_idle_connections(const struct ds_sched *s)
@@ -392,19 +478,47 @@ long sched_idle_connections(const struct ds_sched *s)
     return idle > 0 ? idle : 0;
 }
 
-static void drain_done(CURLM *multi)
+static void drain_done(struct ds_sched *s, struct shard *sh)
 {
     CURLMsg *m;
     int left;
-    while ((m = curl_multi_info_read(multi, &left))) {
+    while ((m = curl_multi_info_read(sh->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
-        struct ds_done *d = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&d);
+        struct ds_transfer *t = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
         CURLcode result = m->data.result; /* m is invalid after removal */
-        if (d)
-            d->fn(d, result);
+        if (!t || !t->easy)
+            continue;
+        detach(s, t);
+        t->done(t, result, NULL);
     }
+}
+
+/* A multi that returned an error cannot be trusted with its transfers (after
+ * our socket callback fails, curl 7.88 marks it dead for good): they end now
+ * with the reason, and the shard takes no new ones. */
+static void shard_fail(struct ds_sched *s, struct shard *sh, CURLMcode rc)
+{
+    char why[160];
+    snprintf(why, sizeof why, "the scheduler's curl multi failed: %s%s%s%s",
+             curl_multi_strerror(rc), sh->why[0] ? " (" : "", sh->why, sh->why[0] ? ")" : "");
+    CURLcode result = rc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_ABORTED_BY_CALLBACK;
+    sh->dead = 1;
+    sh->timer_at = -1;
+    struct ds_transfer *t;
+    while ((t = sh->first)) {
+        detach(s, t);
+        t->done(t, result, why);
+    }
+}
+
+static void socket_action(struct ds_sched *s, struct shard *sh, curl_socket_t fd, int mask)
+{
+    int running;
+    CURLMcode rc = curl_multi_socket_action(sh->multi, fd, mask, &running);
+    if (rc != CURLM_OK)
+        shard_fail(s, sh, rc);
 }
 
 static int wait_ms(struct ds_sched *s, double deadline, double now)
@@ -431,16 +545,14 @@ static int wait_ms(struct ds_sched *s, double deadline, double now)
  * the server's delays start earlier. */
 static void fire_timers(struct ds_sched *s, double now)
 {
-    int running, fired = 0;
+    int fired = 0;
     for (int k = 0; k < s->nshards && fired < TIMERS_PER_POLL; k++) {
         struct shard *sh = &s->shards[s->next_timer];
         s->next_timer = (s->next_timer + 1) % s->nshards;
         if (sh->timer_at < 0 || sh->timer_at > now)
             continue;
         sh->timer_at = -1;
-        /* an error here is a transfer's, and curl reports it with the
-         * transfer through curl_multi_info_read */
-        (void)curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        socket_action(s, sh, CURL_SOCKET_TIMEOUT, 0);
         fired++;
     }
 }
@@ -448,21 +560,24 @@ static void fire_timers(struct ds_sched *s, double now)
 void sched_poll(struct ds_sched *s, double deadline)
 {
     struct epoll_event evs[MAX_EVENTS];
-    int running;
     int n = epoll_wait(s->epfd, evs, MAX_EVENTS, wait_ms(s, deadline, ds_now()));
     for (int i = 0; i < n; i++) {
         int mask = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
                    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-        int shard = (int)(evs[i].data.u64 >> 32);
+        struct shard *sh = &s->shards[evs[i].data.u64 >> 32];
         curl_socket_t fd = (curl_socket_t)(evs[i].data.u64 & 0xffffffffu);
         if (unwatched(s, fd))
             continue;
-        (void)curl_multi_socket_action(s->shards[shard].multi, fd, mask, &running);
+        if (sh->dead) { /* nobody will read it again */
+            forget(s, fd);
+            continue;
+        }
+        socket_action(s, sh, fd, mask);
     }
     double now = ds_now();
     fire_timers(s, now);
     for (int i = 0; i < s->nshards; i++)
-        drain_done(s->shards[i].multi);
+        drain_done(s, &s->shards[i]);
     wake_sleepers(s, ds_now());
 }

@@ -1,7 +1,7 @@
 /* The scheduler of one thread: a curl_multi driven by epoll + curl's timer,
  * a heap of sleepers and a queue of waiters ready to run. It knows nothing
- * of Lua or of what waits: a task record embeds a ds_waiter (task.h), and a
- * transfer hands curl a ds_done to be called back through (xfer.h). Every
+ * of Lua or of what waits: a task record embeds a ds_waiter (lua/task.h), and
+ * a transfer a ds_transfer to be called back through (core/xfer.h). Every
  * function takes the scheduler; one thread owns one. */
 #ifndef DS_SCHED_H
 #define DS_SCHED_H
@@ -28,10 +28,17 @@ struct ds_waiter *waitlist_pop(struct ds_waitlist *l);
 void waitlist_unlink(struct ds_waiter *w);
 void waitlist_splice(struct ds_waitlist *dst, struct ds_waitlist *src);
 
-/* The first member of what CURLOPT_PRIVATE points to: called, never from
- * inside curl, when the transfer has finished. */
-struct ds_done {
-    void (*fn)(struct ds_done *self, CURLcode result);
+/* A transfer as the scheduler holds it: embedded in the caller's record,
+ * curl's private pointer while added. */
+struct ds_transfer {
+    /* Called, never from inside curl, once the transfer has finished and
+     * left the multi. why: NULL, or the scheduler's reason when it ended the
+     * transfer itself (its multi failed). */
+    void (*done)(struct ds_transfer *self, CURLcode result, const char *why);
+    /* The scheduler's: */
+    CURL *easy;  /* while added, else NULL */
+    int shard;   /* the shard it went to (kept after it left) */
+    struct ds_transfer *prev, *next; /* its shard's transfers */
 };
 
 /* Monotonic seconds. */
@@ -40,13 +47,13 @@ double ds_now(void);
 struct ds_sched *sched_new(char *err, size_t errlen);
 void sched_free(struct ds_sched *s);
 
-/* Transfers. Returns the shard the transfer went to (keep it for
- * sched_remove), or -1; `preferred` is the shard of the caller's previous
- * transfer, or -1. */
-int sched_add(struct ds_sched *s, CURL *easy, int preferred);
-void sched_remove(struct ds_sched *s, CURL *easy, int shard);
-/* Makes the easy handle's sockets counted (set on every transfer). */
-void sched_count_sockets(struct ds_sched *s, CURL *easy);
+/* Adds easy to a shard: `preferred` if it has room (the caller's previous
+ * transfer's, or -1), else the first with room. Sets curl's private pointer
+ * and socket hooks on easy. -1 if it could not. */
+int sched_add(struct ds_sched *s, struct ds_transfer *t, CURL *easy, int preferred);
+/* Takes an unfinished transfer out of its multi (a finished one already
+ * is); nothing is called back. Safe on a transfer not added. */
+void sched_remove(struct ds_sched *s, struct ds_transfer *t);
 /* Connections open in the caches beyond the transfers in flight: about how
  * many a new batch of transfers can reuse without a new descriptor. */
 long sched_idle_connections(const struct ds_sched *s);

@@ -1,18 +1,21 @@
-/* One HTTP transfer: an easy handle, its buffers and its outcome. Lives in a
- * Lua full userdata so that a task dropped mid-transfer still frees it. */
+/* One HTTP transfer on the thread's scheduler: an easy handle from a pool,
+ * its buffers, curl's callbacks, and its outcome. Knows nothing of Lua: the
+ * caller owns the record's memory (lua/lrequest.c keeps it in a userdata so
+ * that a task dropped mid-transfer still frees it) and builds the request
+ * through the functions below. */
 #ifndef DS_XFER_H
 #define DS_XFER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <curl/curl.h>
-#include <lua.h>
 
-#include "load/record.h"
 #include "core/sched.h"
 
-struct ds_task;
-
 #define XFER_POOL_MAX 1024
+#define XFER_TAG_MAX 96 /* what an observer files a transfer under; longer is cut */
+
+struct ds_xfer;
 
 /* What the transfers of one thread share. */
 struct ds_xfer_env {
@@ -22,7 +25,10 @@ struct ds_xfer_env {
     CURL *pool[XFER_POOL_MAX];
     int npool;
     struct curl_slist *default_headers; /* built on first use */
-    struct ds_rec *rec;                 /* a load run's recorder, or NULL */
+    /* Called once for every finished transfer, before its waiter is woken
+     * (a load run's recorder), or NULL. */
+    void (*observe)(void *ud, const struct ds_xfer *x);
+    void *observe_ud;
 };
 
 /* Frees the pooled handles and headers; not the scheduler. */
@@ -31,37 +37,62 @@ void xfer_env_free(struct ds_xfer_env *env);
 struct ds_buf { char *p; size_t len, cap; };
 
 struct ds_xfer {
-    struct ds_done done;      /* first: curl's private pointer is to it */
+    struct ds_transfer tr;    /* the scheduler's: in a multi while tr.easy */
     struct ds_xfer_env *env;
     CURL *easy;               /* NULL once released */
-    struct curl_slist *hdrs;
+    struct curl_slist *hdrs;  /* opts.headers, then the User-Agent */
+    int has_user_agent;       /* hdrs name one */
     struct ds_buf body, head; /* body; header block of the last response */
     char *url;
     char method[16];
-    int in_multi, finished;
-    int shard;                /* scheduler shard while in_multi */
+    int finished;
+    struct ds_waiter *waiter; /* woken when done; NULL for a blocking call */
+    /* The outcome, once finished: */
     CURLcode result;
-    struct ds_task *task;     /* woken when done; NULL for a blocking call */
+    long status;              /* HTTP status; 0 if no response came */
     double elapsed;           /* curl's total time */
     double t_connect, t_first_byte; /* curl's, from the start */
-    char tag[REC_TAG_MAX];    /* what the recorder files it under */
+    /* For the observer (set only when there is one): */
+    double finished_at;       /* ds_now() at completion */
+    int64_t bytes;            /* headers and body received */
+    char tag[XFER_TAG_MAX];   /* what the observer files it under */
     char errbuf[CURL_ERROR_SIZE];
 };
 
-#define DS_XFER_MT "dockscript.xfer"
+/* Building a request, in this order: init, params, url, then headers and
+ * setup. Memory taken on the way is released by xfer_release, also after
+ * a step failed. */
 
-/* Pushes a new userdata; raises a Lua error on a bad option. opts at index
- * `opts` may be absent (0). */
-struct ds_xfer *xfer_new(lua_State *L, struct ds_xfer_env *env, const char *method,
-                         const char *url, int opts);
-/* Adds the transfer to the scheduler; -1 if it could not. t (NULL for a
- * blocking call) is made ready when the transfer is done. */
-int xfer_start(struct ds_xfer *x, struct ds_task *t);
-/* Detaches from the multi and frees the handle; safe to call twice. */
+/* Prepares zeroed memory x as a transfer of env: keeps method (upper-cased)
+ * and takes an easy handle. -1 when out of memory. */
+int xfer_init(struct ds_xfer *x, struct ds_xfer_env *env, const char *method);
+/* Appends key=value to the query the URL will get, both escaped by curl
+ * (space as %20, hex digits upper case). -1 when out of memory. */
+int xfer_add_param(struct ds_xfer *x, const char *key, size_t klen, const char *value,
+                   size_t vlen);
+/* The URL: url with the params appended to its query (before any
+ * #fragment). When env has an observer, the tag becomes "METHOD /path" (no
+ * query: one route is one tag). -1 when out of memory. */
+int xfer_set_url(struct ds_xfer *x, const char *url);
+/* Adds a custom header line ("Name: value"; the caller has checked it has no
+ * CR or LF). -1 when out of memory. */
+int xfer_add_header(struct ds_xfer *x, const char *line);
+/* What a request may carry besides its URL, method and headers. */
+struct xfer_opts {
+    double timeout;   /* seconds, > 0 */
+    int follow;       /* follow redirects */
+    const char *body; /* NULL: none */
+    size_t body_len;
+};
+/* Sets every curl option of the transfer. -1 when out of memory. */
+int xfer_setup(struct ds_xfer *x, const struct xfer_opts *o);
+/* Adds the transfer to the scheduler, on the shard `preferred` if it has
+ * room (a task's previous shard, for keep-alive; -1 none); -1 if it could
+ * not. w (NULL for a blocking call) is made ready when the transfer is
+ * done; x->tr.shard says where it went. */
+int xfer_start(struct ds_xfer *x, struct ds_waiter *w, int preferred);
+/* Detaches from the multi and frees the handle and buffers; safe to call
+ * twice. The outcome fields stay. */
 void xfer_release(struct ds_xfer *x);
-/* Pushes the response table, or raises the transport error. */
-int xfer_push_result(lua_State *L, struct ds_xfer *x);
-/* Registers the metatables transfers and responses use in L. */
-void xfer_register(lua_State *L);
 
 #endif

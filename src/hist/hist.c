@@ -14,6 +14,17 @@ static inline int64_t add_wrap(int64_t a, int64_t b)
     return (int64_t)((uint64_t)a + (uint64_t)b);
 }
 
+/* The walks add counts towards a total that may have wrapped (beyond 2^63
+ * values, or a decoded histogram with huge counts): a partial sum saturates
+ * instead of overflowing. */
+static inline int64_t add_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
 int hist_layout(struct layout *lay, int digits, int unit_mag, int64_t highest)
 {
     if (digits < 0 || digits > HIST_SIGFIGS_MAX || unit_mag < 0 || unit_mag > 61)
@@ -244,7 +255,7 @@ int64_t hist_percentile(const struct ds_hist *h, double p)
     span(h, &first, &last);
     int64_t seen = 0;
     for (int32_t i = first; i <= last; i++) {
-        seen += h->counts[i];
+        seen = add_sat(seen, h->counts[i]);
         if (seen >= rank)
             return highest_at(h, i);
     }
@@ -307,7 +318,7 @@ int hist_percentiles(const struct ds_hist *h, int ticks_per_half, hist_percentil
             continue;
         }
         if (++i <= last)
-            seen += h->counts[i];
+            seen = add_sat(seen, h->counts[i]);
     }
     /* The last bucket: HdrHistogram reports it at the first level it reaches,
      * then once more at 100. */

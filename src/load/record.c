@@ -22,6 +22,9 @@ static void tag_free(struct ds_tagstat *t)
         return;
     hist_free(t->latency);
     hist_free(t->now);
+    hist_free(t->outside);
+    for (int i = 0; i < t->nst; i++)
+        hist_free(t->st[i]);
     for (size_t i = 0; i < t->nsecs; i++)
         free(t->secs[i].b);
     free(t->secs);
@@ -156,8 +159,34 @@ static void count_in_second(struct ds_rec *r, struct ds_tagstat *t, double now, 
         t->cur.errors++;
 }
 
+/* The histogram of metric `name` of t, made on first sight; NULL beyond
+ * ST_MAX names or out of memory. */
+static struct ds_hist *st_hist(struct ds_tagstat *t, const char *name)
+{
+    for (int i = 0; i < t->nst; i++)
+        if (strcmp(t->st_name[i], name) == 0)
+            return t->st[i];
+    if (t->nst == ST_MAX || !(t->st[t->nst] = hist_new(2)))
+        return NULL;
+    snprintf(t->st_name[t->nst], ST_NAME_MAX, "%s", name);
+    return t->st[t->nst++];
+}
+
+static void record_timing(struct ds_tagstat *t, double latency, const struct st_metric *st,
+                          int nst)
+{
+    for (int i = 0; i < nst; i++) {
+        struct ds_hist *h = st_hist(t, st[i].name);
+        if (h)
+            hist_record(h, (int64_t)(st[i].dur * 1e6 + 0.5));
+    }
+    if (!t->outside && !(t->outside = hist_new(3)))
+        return;
+    hist_record(t->outside, (int64_t)(st_outside(latency, st, nst) * 1e6 + 0.5));
+}
+
 int rec_request(struct ds_rec *r, const char *tag, double now, double latency, long status,
-                CURLcode result, int64_t bytes)
+                CURLcode result, int64_t bytes, const struct st_metric *st, int nst)
 {
     struct ds_tagstat *t = tag_find(r, tag);
     if (!t || count_second(r, now, 1) != 0)
@@ -173,6 +202,8 @@ int rec_request(struct ds_rec *r, const char *tag, double now, double latency, l
     }
     t->status[status > 0 && status < REC_STATUS_MAX ? status : 0]++;
     hist_record(t->latency, us);
+    if (nst > 0)
+        record_timing(t, latency, st, nst);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <curl/curl.h>
 
+#include "core/servertiming.h"
 #include "hist/hist.h"
 
 #define REC_TAG_MAX 96     /* longer tags are cut */
@@ -36,6 +37,12 @@ struct ds_tagstat {
     struct ds_tagsec cur;                /* the current second (b unused) */
     struct ds_tagsec *secs;              /* the seconds before it, in order */
     size_t nsecs, capsecs;
+    /* Server-Timing of the responses: one histogram per metric name (the
+     * first ST_MAX names), and what the latency left outside the server */
+    char st_name[ST_MAX][ST_NAME_MAX];
+    struct ds_hist *st[ST_MAX];
+    int nst;
+    struct ds_hist *outside;
 };
 
 struct ds_rec {
@@ -51,9 +58,10 @@ struct ds_rec {
 struct ds_rec *rec_new(double t0);
 void rec_free(struct ds_rec *r);
 /* One finished request: status 0 and result != CURLE_OK for a transport
- * error. -1 when out of memory (nothing recorded). */
+ * error; st: its Server-Timing metrics (nst of them, maybe 0). -1 when out
+ * of memory (nothing recorded). */
 int rec_request(struct ds_rec *r, const char *tag, double now, double latency, long status,
-                CURLcode result, int64_t bytes);
+                CURLcode result, int64_t bytes, const struct st_metric *st, int nst);
 int64_t rec_requests_in(const struct ds_rec *r, size_t sec);
 /* Closes every tag's current second into its list (before reading secs).
  * -1 when out of memory (that second is lost). */

@@ -53,6 +53,8 @@ struct ds_runspec {
     int64_t max_vus;         /* open: in flight at most, whole run (split over shards) */
     double grace;            /* wait for iterations in flight after the end */
     int collect;             /* keep iterations' return values (JSON) */
+    int seeded;              /* each iteration's math.random from (seed, i) */
+    uint64_t seed;
 };
 
 /* Failure messages kept per thread: more than a report shows (load's

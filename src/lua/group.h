@@ -5,6 +5,7 @@
 #define DS_GROUP_H
 
 #include <lua.h>
+#include <stdint.h>
 
 struct ds_group;
 
@@ -16,7 +17,9 @@ struct ds_group_hooks {
 };
 
 /* Pushes a new open group (a userdata: keep it referenced while it runs;
- * collecting it cancels its tasks). */
+ * collecting it cancels its tasks). NULL, with nothing pushed, when there
+ * is no memory for the slots; like any Lua API call it may also raise
+ * Lua's memory error, so call it under lua_pcall. */
 struct ds_group *group_open(lua_State *L, int slots, const struct ds_group_hooks *hooks,
                             void *ud);
 /* Starts a coroutine in the free `slot`: a function and nargs arguments
@@ -27,6 +30,9 @@ void group_launch(lua_State *L, struct ds_group *g, int slot, int nargs);
  * until something happens). */
 void group_pump(lua_State *L, struct ds_group *g, double deadline);
 int group_running(const struct ds_group *g);
+/* Gives the task in `slot` its own generator for math.random, seeded from
+ * (seed, stream); the gathers it starts seed theirs from it, in order. */
+void group_seed(struct ds_group *g, int slot, uint64_t seed, uint64_t stream);
 /* Cancels every running task: transfers leave the multi now. */
 void group_stop(lua_State *L, struct ds_group *g);
 

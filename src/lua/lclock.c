@@ -11,11 +11,16 @@ static int lclock_now(lua_State *L)
     return 1;
 }
 
+/* Only the scheduler wakes a sleeper (it leaves the heap then): a stray
+ * coroutine.resume of the task must not end the sleep early. */
 static int sleep_k(lua_State *L, int status, lua_KContext ctx)
 {
-    (void)L;
     (void)status;
-    (void)ctx;
+    struct ds_task *t = task_of(L);
+    if (!t)
+        return luaL_error(L, "clock.sleep: resumed after its task was cancelled");
+    if (t->w.heap_pos)
+        return lua_yieldk(L, 0, ctx, sleep_k);
     return 0;
 }
 
@@ -27,7 +32,6 @@ static int lclock_sleep(lua_State *L)
     struct ds_sched *sched = rt_get(L)->sched;
     struct ds_task *t = task_of(L);
     if (t && lua_isyieldable(L)) {
-        t->state = DS_TASK_WAITING;
         sched_sleep_until(sched, &t->w, until);
         return lua_yieldk(L, 0, 0, sleep_k);
     }

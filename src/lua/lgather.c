@@ -2,12 +2,12 @@
  * scheduler. Tasks are resumed only from the loop below, never from a curl
  * callback, so curl is never re-entered. */
 #include "core/fdlimit.h"
+#include "core/xfer.h"
 #include "lua/group.h"
 #include "lua/lhttp.h"
 #include "lua/opts.h"
 #include "lua/rt.h"
 #include "lua/task.h"
-#include "core/xfer.h"
 
 #include <lauxlib.h>
 #include <stdlib.h>
@@ -25,17 +25,22 @@ struct ds_group {
     int started, running, finished, limit;
     int fn_ref, items_ref, results_ref, errors_ref, progress_ref;
     int return_errors, over;
-    char *error;            /* why the group failed, when not return_errors */
+    char *error;            /* why the group failed, when not return_errors:
+                               malloc'd, or out_of_memory */
     struct ds_task *parent; /* task waiting for this group; NULL: a blocking wait */
     const struct ds_group_hooks *hooks; /* an open group's owner (group.h) */
     void *hooks_ud;
 };
 
+static char out_of_memory[] = "out of memory";
+
 static void group_cancel(lua_State *L, struct ds_group *g);
 
+/* The task is over: nothing of it stays in the scheduler, even if a stray
+ * coroutine.resume ran it to its end while it slept. */
 static void task_drop(lua_State *L, struct ds_task *t)
 {
-    t->state = DS_TASK_DONE;
+    sched_unwait(t->group->rt->sched, &t->w);
     if (t->co)
         task_bind(t->co, NULL);
     luaL_unref(L, LUA_REGISTRYINDEX, t->ref);
@@ -45,7 +50,6 @@ static void task_drop(lua_State *L, struct ds_task *t)
 
 static void task_cancel(lua_State *L, struct ds_task *t)
 {
-    sched_unwait(t->group->rt->sched, &t->w);
     if (t->xfer) {
         xfer_release(t->xfer);
         t->xfer = NULL;
@@ -71,6 +75,8 @@ static void group_fail(lua_State *L, struct ds_group *g, const char *fmt, int i,
     g->error = malloc(n);
     if (g->error)
         snprintf(g->error, n, fmt, i, msg);
+    else
+        g->error = out_of_memory; /* the group fails all the same */
     group_cancel(L, g);
     group_over(g);
 }
@@ -80,7 +86,7 @@ static void group_fail(lua_State *L, struct ds_group *g, const char *fmt, int i,
 static void group_cancel(lua_State *L, struct ds_group *g)
 {
     for (int i = 0; i < g->started; i++)
-        if (g->tasks[i].state != DS_TASK_DONE)
+        if (g->tasks[i].co)
             task_cancel(L, &g->tasks[i]);
     g->started = g->n;
     g->running = 0;
@@ -95,6 +101,12 @@ static void group_spawn(lua_State *L, struct ds_group *g)
         t->co = lua_newthread(L);
         t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
         task_bind(t->co, t);
+        /* a seeded task's gathers draw from seeds of its own, in spawn order,
+         * so a replay does not depend on how tasks interleave */
+        if (g->parent && g->parent->seeded) {
+            t->seeded = 1;
+            prng_seed(&t->rng, prng_next(&g->parent->rng), (uint64_t)t->index);
+        }
         lua_rawgeti(L, LUA_REGISTRYINDEX, g->fn_ref); /* map's fn, or the task list */
         if (g->nargs)
             lua_rawgeti(L, LUA_REGISTRYINDEX, g->items_ref);
@@ -182,7 +194,6 @@ static void task_resume(lua_State *L, struct ds_task *t)
         nargs = 0; /* a continuation: the stack is its own */
     else
         nargs--; /* the function itself */
-    t->state = DS_TASK_WAITING;
     int status = lua_resume(t->co, L, nargs, &nres);
     if (status == LUA_YIELD) {
         lua_pop(t->co, nres);
@@ -245,7 +256,8 @@ static int group_gc(lua_State *L)
     }
     free(g->tasks);
     g->tasks = NULL;
-    free(g->error);
+    if (g->error != out_of_memory)
+        free(g->error);
     g->error = NULL;
     return 0;
 }
@@ -354,7 +366,6 @@ static int gather_run(lua_State *L, struct ds_group *g, int gi)
     if (self && lua_isyieldable(L)) {
         g->parent = self;
         self->child = g;
-        self->state = DS_TASK_WAITING;
         group_spawn(L, g);
         return lua_yieldk(L, 0, gi, gather_k);
     }
@@ -430,15 +441,16 @@ struct ds_group *group_open(lua_State *L, int slots, const struct ds_group_hooks
 {
     struct ds_group *g = group_new(L);
     g->tasks = calloc((size_t)(slots > 0 ? slots : 1), sizeof *g->tasks);
-    if (!g->tasks)
-        luaL_error(L, "out of memory for %d tasks", slots);
+    if (!g->tasks) {
+        lua_pop(L, 1); /* collected empty */
+        return NULL;
+    }
     g->n = g->started = slots;
     g->hooks = hooks;
     g->hooks_ud = ud;
     for (int i = 0; i < slots; i++) {
         g->tasks[i].ref = LUA_NOREF;
         g->tasks[i].shard = -1;
-        g->tasks[i].state = DS_TASK_DONE;
     }
     return g;
 }
@@ -455,7 +467,6 @@ void group_launch(lua_State *L, struct ds_group *g, int slot, int nargs)
     t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
     task_bind(t->co, t);
     lua_xmove(L, t->co, 1 + nargs);
-    t->state = DS_TASK_READY;
     g->running++;
     sched_make_ready(g->rt->sched, &t->w);
 }
@@ -477,6 +488,13 @@ void group_pump(lua_State *L, struct ds_group *g, double deadline)
     if (g->finished != finished)
         return;
     sched_poll(rt->sched, waitlist_empty(ready) ? deadline : 0);
+}
+
+void group_seed(struct ds_group *g, int slot, uint64_t seed, uint64_t stream)
+{
+    struct ds_task *t = &g->tasks[slot];
+    t->seeded = 1;
+    prng_seed(&t->rng, seed, stream);
 }
 
 int group_running(const struct ds_group *g)

@@ -1,9 +1,9 @@
 /* The `http` module: one request primitive that blocks, or yields when it
  * runs in a task of http.gather. */
 #include "lua/lhttp.h"
+#include "lua/lrequest.h"
 #include "lua/rt.h"
 #include "lua/task.h"
-#include "core/xfer.h"
 
 #include <lauxlib.h>
 #include <string.h>
@@ -11,7 +11,7 @@
 static int request_done(lua_State *L, int xi)
 {
     struct ds_xfer *x = lua_touserdata(L, xi);
-    int n = xfer_push_result(L, x);
+    int n = request_push_result(L, x);
     xfer_release(x);
     return n;
 }
@@ -21,10 +21,11 @@ static int request_k(lua_State *L, int status, lua_KContext ctx)
     (void)status;
     struct ds_xfer *x = lua_touserdata(L, (int)ctx);
     struct ds_task *t = task_of(L);
+    if (!t) /* its task is gone: the transfer went with it */
+        return luaL_error(L, "http: a request resumed after its task was cancelled");
     if (!x->finished) /* resumed by a stray coroutine.resume: keep waiting */
         return lua_yieldk(L, 0, ctx, request_k);
-    if (t)
-        t->xfer = NULL;
+    t->xfer = NULL;
     return request_done(L, (int)ctx);
 }
 
@@ -34,15 +35,17 @@ static int request(lua_State *L, const char *method, int urli, int optsi)
     const char *url = luaL_checklstring(L, urli, &len);
     luaL_argcheck(L, strlen(url) == len, urli, "URL contains a NUL byte");
     struct ds_rt *rt = rt_get(L);
-    struct ds_xfer *x = xfer_new(L, &rt->xfers, method, url, optsi);
+    struct ds_xfer *x = request_new(L, &rt->xfers, method, url, optsi);
     int xi = lua_gettop(L);
     struct ds_task *t = task_of(L);
     int yield = t && lua_isyieldable(L);
-    if (xfer_start(x, yield ? t : NULL) != 0)
+    /* a task keeps its shard, so its next request finds its connection;
+     * blocking calls use shard 0 */
+    if (xfer_start(x, yield ? &t->w : NULL, yield ? t->shard : 0) != 0)
         return luaL_error(L, "%s %s: cannot add the transfer to the scheduler", x->method, x->url);
     if (yield) {
+        t->shard = x->tr.shard;
         t->xfer = x;
-        t->state = DS_TASK_WAITING;
         return lua_yieldk(L, 0, xi, request_k);
     }
     /* Not in a task (or not yieldable): drive the same multi until this
@@ -80,7 +83,7 @@ int luaopen_http(lua_State *L)
         {"map", lhttp_map},
         {NULL, NULL},
     };
-    xfer_register(L);
+    request_register(L);
     luaL_newlib(L, fns);
     return 1;
 }

@@ -174,12 +174,28 @@ static int read_model(struct reader *r, struct ds_runspec *s)
     return 0;
 }
 
+static int read_seed(struct reader *r, struct ds_runspec *s)
+{
+    int type = lua_getfield(r->L, r->t, "seed");
+    lua_pop(r->L, 1);
+    if (type == LUA_TNIL)
+        return 0;
+    int64_t seed;
+    if (integer(r, "seed", &seed, INT64_MIN, INT64_MAX) != 0)
+        return -1;
+    s->seeded = 1;
+    s->seed = (uint64_t)seed;
+    return 0;
+}
+
 static int read_spec(struct reader *r, struct ds_runspec *s)
 {
     int64_t threads;
     lua_getfield(r->L, r->t, "collect");
     s->collect = lua_toboolean(r->L, -1);
     lua_pop(r->L, 1);
+    if (read_seed(r, s) != 0)
+        return -1;
     if (str(r, "scenario", &s->scenario) || str(r, "path", &s->path) ||
         str(r, "scripts", &s->scripts) || integer(r, "threads", &threads, 1, MAX_THREADS) ||
         num(r, "grace", &s->grace, 0, 1e9) || read_shard(r, s) || read_args(r, s))
@@ -285,6 +301,16 @@ static void push_requests(lua_State *L, struct ds_rec *r)
         lua_setfield(L, -2, "status");
         push_counts(L, t->errors, CURL_LAST, 0);
         lua_setfield(L, -2, "errors");
+        if (t->outside) {
+            lua_createtable(L, 0, t->nst);
+            for (int k = 0; k < t->nst; k++) {
+                push_hist(L, &t->st[k], 2);
+                lua_setfield(L, -2, t->st_name[k]);
+            }
+            lua_setfield(L, -2, "server_timing");
+            push_hist(L, &t->outside, 3);
+            lua_setfield(L, -2, "outside");
+        }
         lua_setfield(L, -2, t->name);
     }
 }

@@ -8,6 +8,7 @@
 #include "load/runner.h"
 #include "lua/group.h"
 #include "lua/ljson.h"
+#include "lua/lrandom.h"
 #include "lua/rt.h"
 #include "lua/state.h"
 
@@ -91,6 +92,8 @@ static int open_protected(lua_State *L)
     lua_pushstring(L, spec->path);
     lua_setfield(L, -2, "path");
     lua_pop(L, 1);
+    if (spec->seeded)
+        lrandom_install(L);
     if (luaL_loadfile(L, spec->scenario) != LUA_OK)
         return lua_error(L);
     lua_call(L, 0, 1);
@@ -115,6 +118,18 @@ static int open_protected(lua_State *L)
 }
 
 static void scen_close(void *ctx);
+
+/* The transfers' observer: every finished request into the recorder. */
+static void record_request(void *ud, const struct ds_xfer *x)
+{
+    /* the recorder cannot fail a request; on out of memory it is one
+     * request fewer in the report */
+    struct st_metric st[ST_MAX];
+    int nst = x->result == CURLE_OK && x->head.p ? st_from_headers(x->head.p, x->head.len, st, ST_MAX)
+                                                 : 0;
+    (void)rec_request(ud, x->tag, x->finished_at, x->elapsed,
+                      x->result == CURLE_OK ? x->status : 0, x->result, x->bytes, st, nst);
+}
 
 static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char *err,
                        size_t errlen)
@@ -142,7 +157,8 @@ static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char 
         scen_close(s);
         return NULL;
     }
-    rt_get(s->L)->xfers.rec = w->rec;
+    rt_get(s->L)->xfers.observe = record_request;
+    rt_get(s->L)->xfers.observe_ud = w->rec;
     return s;
 }
 
@@ -157,6 +173,8 @@ static int launch_protected(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, a->s->data_ref);
     lua_pushinteger(L, a->i);
     group_launch(L, a->s->g, a->slot, 2);
+    if (a->s->spec->seeded)
+        group_seed(a->s->g, a->slot, a->s->spec->seed, (uint64_t)a->i);
     return 0;
 }
 
@@ -222,7 +240,7 @@ static void scen_close(void *ctx)
 {
     struct scen *s = ctx;
     if (s->L)
-        rt_get(s->L)->xfers.rec = NULL;
+        rt_get(s->L)->xfers.observe = NULL;
     state_free(s->L); /* the group's __gc cancels what is left */
     free(s);
 }

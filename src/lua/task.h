@@ -6,23 +6,23 @@
 
 #include <lua.h>
 
+#include "core/prng.h"
 #include "core/sched.h"
 
 struct ds_group;
 struct ds_xfer;
 
-enum ds_task_state { DS_TASK_IDLE, DS_TASK_READY, DS_TASK_WAITING, DS_TASK_DONE };
-
 struct ds_task {
     struct ds_waiter w;       /* first: the scheduler hands back this address */
-    lua_State *co;            /* NULL until started */
+    lua_State *co;            /* NULL until started and once finished or cancelled */
     int ref;                  /* registry ref that keeps co alive */
     struct ds_group *group;
     int index;                /* 1-based position in the group */
-    enum ds_task_state state;
     struct ds_xfer *xfer;     /* transfer it waits for */
     struct ds_group *child;   /* nested gather it waits for */
     int shard;                /* of its previous transfer, for keep-alive */
+    int seeded;               /* math.random draws from rng (load.lua --seed) */
+    struct prng rng;
 };
 
 /* The task a Lua thread runs, or NULL for threads no gather created (new

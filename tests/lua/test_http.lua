@@ -48,6 +48,27 @@ T.test("params append to an existing query; lists repeat the key", function()
   T.eq(r:json().rawquery, "x=1&id=1&id=2", "query")
 end)
 
+T.test("params go before a #fragment", function()
+  local r = http.get(base .. "/echo#top", { params = { a = 1 } })
+  T.eq(r:json().rawquery, "a=1", "query the server got")
+  T.eq(r.url, base .. "/echo?a=1#top", "url")
+  T.eq(http.get(base .. "/echo?x=1#top?y", { params = { a = 1 } }):json().rawquery, "x=1&a=1",
+       "appended to an existing query")
+end)
+
+T.test("opts.headers as a list is an error that shows the expected form", function()
+  T.raises(function() http.get(base .. "/echo", { headers = { "X-A: b" } }) end,
+    'opts.headers: expected a table of name = value (like {["X-A"] = "b"}), got a list')
+  T.raises(function() http.get(base .. "/echo", { headers = { ["X-A"] = "b", "X-B: c" } }) end,
+    "opts.headers: expected a table of name = value", "got a list")
+  T.raises(function() http.get(base .. "/echo", { headers = { [true] = "b" } }) end,
+    "opts.headers: names must be strings, got a boolean")
+  T.raises(function() http.get(base .. "/echo", { headers = { ["X-A"] = {} } }) end,
+    'opts.headers["X-A"]: expected a string, got table')
+  T.eq(http.get(base .. "/echo", { headers = { ["X-N"] = 5 } }):json().headers["x-n"], "5",
+       "a number value is sent as text")
+end)
+
 T.test("request: method and body", function()
   local r = http.request("post", base .. "/echo", { body = "a=1\0b", headers = { ["Content-Type"] = "text/plain" } })
   local e = r:json()

@@ -21,6 +21,8 @@ local VALUE_OPTIONS = {
   { "--shard", "I/N", "Run the I-th of N interleaved shares of the run (iterations i with "
     .. "(i - 1) % N == I - 1, rate / N, VUs / N)." },
   { "--json", "FILE", "Write every figure, with mergeable histograms, to FILE." },
+  { "--seed", "S", "Replay: each iteration's math.random is seeded from (S, its number), so "
+    .. "the same requests go out in any number of threads or shards." },
   { "--degraded-factor", "F", "A second is degraded when its chain p99 or error rate exceeds F "
     .. "times the run's median second (default 2)." },
 }

@@ -137,7 +137,7 @@ end
 -- The option names a caller may give (spec fields; the command line's
 -- --max-vus is max_vus), and the pairs that exclude each other.
 M.NAMES = { "vus", "iterations", "duration", "rate", "stages", "max_vus", "threads", "shard",
-            "json", "thresholds", "quiet", "grace", "degraded_factor" }
+            "json", "thresholds", "quiet", "grace", "degraded_factor", "seed" }
 local OPEN_CLOSED = "--vus and --iterations are the closed model, --rate, --stages and "
   .. "--max-vus the open one"
 local CONFLICTS = {
@@ -246,6 +246,10 @@ function M.resolve(o)
   M.fit_descriptors(r)
   r.degraded_factor = o.degraded_factor ~= nil and number_of("--degraded-factor",
     o.degraded_factor, "a number > 1", function(x) return x > 1 end) or nil
+  if o.seed ~= nil then
+    r.seed = math.tointeger(tonumber(o.seed))
+    if not r.seed then M.fail(string.format("--seed: expected an integer, got '%s'", tostring(o.seed))) end
+  end
   r.from_scenario = o.from_scenario
   r.thresholds = o.thresholds
   if type(r.thresholds) == "string" then r.thresholds = { r.thresholds } end

@@ -65,6 +65,11 @@ function M.build(raw)
     row.count = q.count -- the request count (a transport error has no latency)
     row.rate = per_second(q.count, w)
     row.bytes, row.status, row.errors = q.bytes, copy(q.status), copy(q.errors)
+    if q.outside then
+      row.server_timing = {}
+      for name, h in pairs(q.server_timing or {}) do row.server_timing[name] = latency(h, w) end
+      row.outside = latency(q.outside, w)
+    end
     r.requests[tag] = row
   end
   for i, e in ipairs(raw.errors or {}) do
@@ -203,6 +208,14 @@ local function raw_of(r)
     raw.requests[tag] = { count = int(q.count) or 0, bytes = int(q.bytes) or 0,
       histogram = hist(q.histogram, tag), status = counts(q.status, tag .. ": status"),
       errors = counts(q.errors, tag .. ": errors") }
+    if type(q.outside) == "table" then
+      local t = raw.requests[tag]
+      t.outside = hist(q.outside.histogram, tag .. ": outside")
+      t.server_timing = {}
+      for name, m in pairs(type(q.server_timing) == "table" and q.server_timing or {}) do
+        t.server_timing[name] = hist(type(m) == "table" and m.histogram, tag .. ": " .. name)
+      end
+    end
   end
   for i, e in ipairs(type(r.errors) == "table" and r.errors or {}) do
     raw.errors[i] = { message = tostring(e.message), count = int(e.count) or 0,
@@ -343,6 +356,15 @@ local function merge_requests(raws)
       add_counts(t.status, q.status)
       add_counts(t.errors, q.errors)
       t.histogram:merge(q.histogram)
+      if q.outside then
+        t.outside = t.outside or metrics.histogram(q.outside:sigfigs())
+        t.outside:merge(q.outside)
+        t.server_timing = t.server_timing or {}
+        for name, h in pairs(q.server_timing or {}) do
+          t.server_timing[name] = t.server_timing[name] or metrics.histogram(h:sigfigs())
+          t.server_timing[name]:merge(h)
+        end
+      end
     end
   end
   return out

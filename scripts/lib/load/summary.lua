@@ -147,6 +147,32 @@ local function threshold_lines(r)
   return out
 end
 
+-- Per tag with Server-Timing: what the server says it spent (each metric's
+-- p50 and p99) and what the latency left outside it (the network, the
+-- kernel, the client: p50, p99, p99.9).
+local function server_timing_lines(r)
+  local out = {}
+  for _, tag in ipairs(sorted_tags(r.requests)) do
+    local q = r.requests[tag]
+    if q.outside then
+      local names = {}
+      for name in pairs(q.server_timing or {}) do names[#names + 1] = name end
+      table.sort(names)
+      local parts = {}
+      for _, name in ipairs(names) do
+        local m = q.server_timing[name]
+        parts[#parts + 1] = string.format("%s %s/%s", name, M.time(m.p50), M.time(m.p99))
+      end
+      out[#out + 1] = string.format("  %s: %s; outside %s/%s/%s", tag, table.concat(parts, ", "),
+        M.time(q.outside.p50), M.time(q.outside.p99), M.time(q.outside.p999))
+    end
+  end
+  if #out > 0 then
+    table.insert(out, 1, "server timing (p50/p99 as the server says; outside = latency - total, p50/p99/p99.9):")
+  end
+  return out
+end
+
 -- Degraded periods and the capacity knee, one line each.
 local function explain_lines(r)
   local out = {}
@@ -191,6 +217,7 @@ function M.lines(r)
     out[#out + 1] = string.format("start lag: p50 %s, p99 %s, max %s", M.time(l.p50),
       M.time(l.p99), M.time(l.max))
   end
+  for _, l in ipairs(server_timing_lines(r)) do out[#out + 1] = l end
   for _, l in ipairs(explain_lines(r)) do out[#out + 1] = l end
   for _, l in ipairs(threshold_lines(r)) do out[#out + 1] = l end
   return out

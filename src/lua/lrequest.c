@@ -1,0 +1,372 @@
+/* From Lua's request (method, URL, options table) to a transfer, and from
+ * the finished transfer to the response table. */
+#include "lua/lrequest.h"
+#include "core/servertiming.h"
+#include "lua/opts.h"
+
+#include <ctype.h>
+#include <lauxlib.h>
+#include <lua-cjson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define XFER_MT "dockscript.xfer"
+#define RESPONSE_MT "dockscript.response"
+#define RAW_HEADERS "dockscript.raw_headers" /* response -> header block, weak keys */
+
+static int request_gc(lua_State *L)
+{
+    xfer_release(luaL_checkudata(L, 1, XFER_MT));
+    return 0;
+}
+
+/* ---- building the request ---- */
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Adds key=value; returns the type name of a value that is none of a
+ * string, number or boolean. */
+static const char *add_param(lua_State *L, struct ds_xfer *x, const char *key, int vidx)
+{
+    size_t vn;
+    const char *v;
+    if (lua_isboolean(L, vidx)) {
+        v = lua_toboolean(L, vidx) ? "true" : "false";
+        vn = strlen(v);
+    } else if (lua_type(L, vidx) == LUA_TSTRING || lua_type(L, vidx) == LUA_TNUMBER) {
+        v = lua_tolstring(L, vidx, &vn); /* a number becomes a string in its slot */
+    } else {
+        return luaL_typename(L, vidx);
+    }
+    if (xfer_add_param(x, key, strlen(key), v, vn) != 0)
+        luaL_error(L, "out of memory");
+    return NULL;
+}
+
+/* Adds opts.params (the table at index p), keys sorted so that the same
+ * call always makes the same URL; a list value repeats its key. */
+static void add_params(lua_State *L, struct ds_xfer *x, int p)
+{
+    if (!lua_istable(L, p))
+        luaL_error(L, "opts.params: expected a table, got %s", luaL_typename(L, p));
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, p)) {
+        size_t kn;
+        if (lua_type(L, -2) != LUA_TSTRING || strlen(lua_tolstring(L, -2, &kn)) != kn)
+            luaL_error(L, "opts.params: keys must be strings without NUL bytes");
+        n++;
+        lua_pop(L, 1);
+    }
+    if (!n)
+        return;
+    const char **keys = lua_newuserdatauv(L, (size_t)n * sizeof *keys, 0);
+    int k = 0;
+    lua_pushnil(L);
+    while (lua_next(L, p)) {
+        keys[k++] = lua_tostring(L, -2); /* anchored by the params table */
+        lua_pop(L, 1);
+    }
+    qsort(keys, (size_t)n, sizeof *keys, cmp_keys);
+    for (int i = 0; i < n; i++) {
+        const char *bad = NULL;
+        lua_getfield(L, p, keys[i]);
+        if (lua_istable(L, -1)) {
+            lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+            for (lua_Integer j = 1; j <= len && !bad; j++) {
+                lua_rawgeti(L, -1, j);
+                bad = add_param(L, x, keys[i], lua_gettop(L));
+                lua_pop(L, 1);
+            }
+        } else {
+            bad = add_param(L, x, keys[i], lua_gettop(L));
+        }
+        if (bad)
+            luaL_error(L, "opts.params.%s: expected a string, number, boolean or list, got %s",
+                       keys[i], bad);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1); /* the keys */
+}
+
+/* opts.headers: a table of name = value. A key is checked before anything
+ * converts it: lua_tolstring on a number key would break lua_next. */
+static void add_headers(lua_State *L, struct ds_xfer *x, int opts)
+{
+    int t = lua_getfield(L, opts, "headers");
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (t != LUA_TTABLE)
+        luaL_error(L, "opts.headers: expected a table, got %s", luaL_typename(L, -1));
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TNUMBER)
+            luaL_error(L, "opts.headers: expected a table of name = value (like "
+                          "{[\"X-A\"] = \"b\"}), got a list");
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "opts.headers: names must be strings, got a %s", luaL_typename(L, -2));
+        size_t kn, vn;
+        const char *k = lua_tolstring(L, -2, &kn);
+        int vt = lua_type(L, -1);
+        if (vt != LUA_TSTRING && vt != LUA_TNUMBER)
+            luaL_error(L, "opts.headers[\"%s\"]: expected a string, got %s", k,
+                       luaL_typename(L, -1));
+        const char *v = lua_tolstring(L, -1, &vn); /* the value's slot, not the key's */
+        /* curl sends custom headers verbatim: a CR or LF would smuggle in
+         * headers or a second request, a NUL would cut the line. */
+        if (strcspn(k, "\r\n:") != kn || !kn || strcspn(v, "\r\n") != vn)
+            luaL_error(L, "opts.headers: '%s' has a CR, LF, NUL or ':' in its name, "
+                          "or a CR, LF or NUL in its value", k);
+        lua_pushfstring(L, "%s: %s", k, v);
+        if (xfer_add_header(x, lua_tostring(L, -1)) != 0)
+            luaL_error(L, "out of memory");
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+}
+
+static double opt_number(lua_State *L, int opts, const char *name, double dflt)
+{
+    int t = opts ? lua_getfield(L, opts, name) : LUA_TNIL;
+    double v = dflt;
+    if (t == LUA_TNUMBER)
+        v = lua_tonumber(L, -1);
+    else if (t != LUA_TNIL)
+        luaL_error(L, "opts.%s: expected a number, got %s", name, luaL_typename(L, -1));
+    if (opts)
+        lua_pop(L, 1);
+    return v;
+}
+
+/* opts.name, when given, names the transfer for an observer instead of
+ * "METHOD /path". */
+static void set_name(lua_State *L, struct ds_xfer *x, int opts)
+{
+    if (lua_getfield(L, opts, "name") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    const char *name = lua_tostring(L, -1);
+    if (!name || lua_type(L, -1) != LUA_TSTRING || !*name)
+        luaL_error(L, "opts.name: expected a non-empty string");
+    if (x->env->observe)
+        snprintf(x->tag, sizeof x->tag, "%s", name);
+    lua_pop(L, 1);
+}
+
+struct ds_xfer *request_new(lua_State *L, struct ds_xfer_env *env, const char *method,
+                            const char *url, int opts)
+{
+    static const char *const known[] = {"params", "headers", "body", "timeout", "follow",
+                                        "name", NULL};
+    if (opts && !lua_isnoneornil(L, opts)) {
+        luaL_checktype(L, opts, LUA_TTABLE);
+        opts_check_keys(L, opts, known);
+        opts = lua_absindex(L, opts);
+    } else {
+        opts = 0;
+    }
+    struct xfer_opts o = {0};
+    o.timeout = opt_number(L, opts, "timeout", 30.0);
+    if (!(o.timeout > 0 && o.timeout <= 1e6)) /* and fits curl's long milliseconds */
+        luaL_error(L, "opts.timeout: must be a number of seconds in (0, 1e6]");
+    struct ds_xfer *x = lua_newuserdatauv(L, sizeof *x, 0);
+    memset(x, 0, sizeof *x);
+    luaL_setmetatable(L, XFER_MT);
+    int xi = lua_gettop(L);
+    if (xfer_init(x, env, method) != 0)
+        luaL_error(L, "curl_easy_init failed");
+    if (opts && lua_getfield(L, opts, "params") != LUA_TNIL)
+        add_params(L, x, lua_gettop(L));
+    lua_settop(L, xi);
+    if (xfer_set_url(x, url) != 0)
+        luaL_error(L, "out of memory");
+    if (opts) {
+        lua_getfield(L, opts, "follow");
+        o.follow = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        add_headers(L, x, opts);
+        if (lua_getfield(L, opts, "body") != LUA_TNIL) { /* stays until xfer_setup copies it */
+            o.body = lua_tolstring(L, -1, &o.body_len);
+            if (!o.body)
+                luaL_error(L, "opts.body: expected a string, got %s", luaL_typename(L, -1));
+        }
+        set_name(L, x, opts);
+    }
+    if (xfer_setup(x, &o) != 0)
+        luaL_error(L, "out of memory");
+    lua_settop(L, xi);
+    return x;
+}
+
+/* ---- the response ---- */
+
+static void push_headers(lua_State *L, const char *p, size_t len)
+{
+    lua_newtable(L);
+    const char *end = p + len;
+    while (p && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *next = eol ? eol + 1 : end;
+        const char *colon = memchr(p, ':', (size_t)((eol ? eol : end) - p));
+        if (colon && memcmp(p, "HTTP/", 5) != 0) {
+            const char *v = colon + 1, *ve = eol ? eol : end;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            luaL_Buffer name;
+            luaL_buffinit(L, &name);
+            for (const char *c = p; c < colon; c++)
+                luaL_addchar(&name, (char)tolower((unsigned char)*c));
+            luaL_pushresult(&name);
+            lua_pushvalue(L, -1);
+            if (lua_rawget(L, -3) == LUA_TSTRING) { /* repeated: join like RFC 9110 */
+                lua_pushliteral(L, ", ");
+                lua_pushlstring(L, v, (size_t)(ve - v));
+                lua_concat(L, 3);
+            } else {
+                lua_pop(L, 1);
+                lua_pushlstring(L, v, (size_t)(ve - v));
+            }
+            lua_rawset(L, -3);
+        }
+        p = next;
+    }
+}
+
+int request_push_result(lua_State *L, struct ds_xfer *x)
+{
+    if (x->result != CURLE_OK) {
+        const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
+        /* no position: the same message whether the call blocked or yielded
+         * (a continuation would name the caller's line) */
+        lua_pushfstring(L, "%s %s: %s", x->method, x->url, why);
+        return lua_error(L);
+    }
+    lua_createtable(L, 0, 6);
+    lua_pushinteger(L, x->status);
+    lua_setfield(L, -2, "status");
+    lua_pushlstring(L, x->body.p ? x->body.p : "", x->body.len);
+    lua_setfield(L, -2, "body");
+    lua_pushnumber(L, x->elapsed);
+    lua_setfield(L, -2, "elapsed");
+    lua_createtable(L, 0, 3);
+    lua_pushnumber(L, x->t_connect);
+    lua_setfield(L, -2, "connect");
+    lua_pushnumber(L, x->t_first_byte);
+    lua_setfield(L, -2, "first_byte");
+    lua_pushnumber(L, x->elapsed);
+    lua_setfield(L, -2, "total");
+    lua_setfield(L, -2, "timings");
+    lua_pushstring(L, x->url);
+    lua_setfield(L, -2, "url");
+    lua_pushstring(L, x->method);
+    lua_setfield(L, -2, "method");
+    luaL_setmetatable(L, RESPONSE_MT);
+    /* Parsing headers into a table costs more than the rest of the response;
+     * most lookups never read them. Keep the raw block until r.headers is
+     * first read. */
+    lua_getfield(L, LUA_REGISTRYINDEX, RAW_HEADERS);
+    lua_pushvalue(L, -2);
+    lua_pushlstring(L, x->head.p ? x->head.p : "", x->head.len);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* r.server_timing: {name = seconds} of the Server-Timing header(s), from
+ * any server ({} without one). */
+static int push_server_timing(lua_State *L)
+{
+    lua_getfield(L, 1, "headers");
+    lua_getfield(L, -1, "server-timing");
+    size_t len = 0;
+    const char *v = lua_tolstring(L, -1, &len);
+    struct st_metric m[ST_MAX];
+    int n = v ? st_parse(v, len, m, ST_MAX) : 0;
+    lua_createtable(L, 0, n);
+    for (int i = 0; i < n; i++) {
+        lua_pushnumber(L, m[i].dur);
+        lua_setfield(L, -2, m[i].name);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, "server_timing");
+    return 1;
+}
+
+/* The response's __index: r.headers and r.server_timing on first use, and
+ * the methods. */
+static int response_index(lua_State *L)
+{
+    const char *k = lua_tostring(L, 2);
+    if (k && strcmp(k, "server_timing") == 0)
+        return push_server_timing(L);
+    if (k && strcmp(k, "headers") == 0) {
+        lua_getfield(L, LUA_REGISTRYINDEX, RAW_HEADERS);
+        lua_pushvalue(L, 1);
+        lua_rawget(L, -2);
+        size_t len = 0;
+        const char *raw = lua_tolstring(L, -1, &len);
+        push_headers(L, raw ? raw : "", len);
+        lua_pushvalue(L, 1);
+        lua_pushnil(L);
+        lua_rawset(L, -5); /* forget the raw block */
+        lua_pushvalue(L, -1);
+        lua_setfield(L, 1, "headers");
+        return 1;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, RESPONSE_MT);
+    lua_getfield(L, -1, "methods");
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    return 1;
+}
+
+/* r:json(): the body decoded by lua-cjson; the error names the URL. */
+static int response_json(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, LUA_REGISTRYINDEX, "dockscript.cjson_decode");
+    lua_getfield(L, 1, "body");
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK)
+        return 1;
+    lua_getfield(L, 1, "method");
+    lua_getfield(L, 1, "url");
+    return luaL_error(L, "%s %s: response is not JSON: %s", luaL_optstring(L, -2, "GET"),
+                      luaL_optstring(L, -1, "?"), lua_tostring(L, -3));
+}
+
+void request_register(lua_State *L)
+{
+    luaL_newmetatable(L, XFER_MT);
+    lua_pushcfunction(L, request_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, RESPONSE_MT);
+    lua_newtable(L);
+    lua_pushcfunction(L, response_json);
+    lua_setfield(L, -2, "json");
+    lua_setfield(L, -2, "methods");
+    lua_pushcfunction(L, response_index);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, RAW_HEADERS);
+
+    luaL_requiref(L, "cjson", luaopen_cjson, 0);
+    lua_getfield(L, -1, "decode");
+    lua_setfield(L, LUA_REGISTRYINDEX, "dockscript.cjson_decode");
+    lua_pop(L, 1);
+}
