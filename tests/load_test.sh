@@ -205,11 +205,11 @@ code=$?
 # --- what the series explain: degraded periods, the capacity knee -------------
 serve_pid_main=$serve_pid
 serve_url_main=$serve_url
-serve_start --delay 0.02 --client-delay --quiet
+serve_start --delay 0.05 --client-delay --quiet
 cat >"$tmp/window.lua" <<'LUA'
 -- iterations started in 3-5 s are slow, those in 8-9 s fail
 return { iteration = function(data, i)
-  http.get(data[1] .. "/users/1", { headers = { ["X-Delay"] = (i > 150 and i <= 250) and "0.3" or "0.02" } })
+  http.get(data[1] .. "/users/1", { headers = { ["X-Delay"] = (i > 150 and i <= 250) and "0.3" or "0.05" } })
   if i > 400 and i <= 450 then error("injected", 0) end
 end }
 LUA
