@@ -190,13 +190,8 @@ for cmd in "plot.lua nosuch.json x.png" "plot.lua $tmp/bad.json x.png" "plot.lua
 done
 
 # Ctrl-C: what was measured so far is printed and written, exit 130
-(cd / && exec "$ds" bench.lua --sweep 1,2,3,4 --delay 0.3 --json "$tmp/int.json") >"$tmp/int.out" 2>&1 &
-pid=$!
-sleep 3
-kill -INT $pid
-timeout 20 sh -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done"
-wait $pid
-code=$?
+interrupted 3 "$tmp/int.out" sh -c 'cd / && exec "$0" bench.lua --sweep 1,2,3,4 --delay 0.3 --json "$1"' \
+    "$ds" "$tmp/int.json"
 [ $code -eq 130 ] && ok "bench.lua SIGINT: exit 130" || fail "bench.lua SIGINT: exit $code" "$(cat "$tmp/int.out")"
 grep -Eq '^ +1 +0\.[0-9]{3}s' "$tmp/int.out" && grep -q "interrupted: what was measured so far" "$tmp/int.out" &&
     ok "bench.lua SIGINT: the sizes measured are printed" ||

@@ -53,6 +53,23 @@ serve_start() {
     [ -n "$serve_url" ] || { echo "dockscript serve did not start: $(cat "$tmp/serve.out")"; exit 1; }
 }
 
+# interrupted AFTER OUT CMD...: runs CMD in the background (output to OUT),
+# sends SIGINT after AFTER seconds (a list: "1.5 0.5" sends a second one
+# 0.5 s later), waits at most 20 s for it to end; sets code.
+interrupted() {
+    after=$1 out=$2
+    shift 2
+    "$@" >"$out" 2>&1 &
+    ipid=$!
+    for s in $after; do
+        sleep "$s"
+        kill -INT $ipid
+    done
+    timeout 20 sh -c "while kill -0 $ipid 2>/dev/null; do sleep 0.1; done"
+    wait $ipid
+    code=$?
+}
+
 # done_tests: the summary line and the exit status
 done_tests() {
     echo "$((n - fails)) passed, $fails failed"

@@ -175,13 +175,7 @@ check "a scenario that clears package.loaded.cjson, collected: no crash" 0 "^ok 
       local n = 0 for i = 1, 8 do if r.results[i].i == i then n = n + 1 end end print('ok ' .. n)"
 # Ctrl-C: the first SIGINT stops new iterations, the summary and the JSON
 # tell what ran, exit 130
-"$ds" load.lua $scen --rate 20 --duration 30 --json "$tmp/int.json" -- "$serve_url" >"$tmp/int.out" 2>&1 &
-pid=$!
-sleep 2
-kill -INT $pid
-timeout 20 sh -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done"
-wait $pid
-code=$?
+interrupted 2 "$tmp/int.out" "$ds" load.lua $scen --rate 20 --duration 30 --json "$tmp/int.json" -- "$serve_url"
 [ $code -eq 130 ] && ok "SIGINT: exit 130" || fail "SIGINT: exit $code, want 130" "$(cat "$tmp/int.out")"
 grep -Eq '^interrupted after [0-9.]+s of 30s$' "$tmp/int.out" && ok "SIGINT: the summary's first line says so" ||
     fail "SIGINT: no 'interrupted after' line" "$(cat "$tmp/int.out")"
@@ -189,15 +183,7 @@ jcheck "SIGINT: the JSON is written, interrupted = true, what ran counted" "$tmp
     'j.interrupted == true and j.iterations.done >= 20 and j.iterations.done <= 80 and j.duration < 10'
 # a second SIGINT cancels the iterations in flight at once
 printf 'return { iteration = function() clock.sleep(30) end }\n' >"$tmp/sleepy.lua"
-"$ds" load.lua "$tmp/sleepy.lua" --vus 3 --duration 60 --quiet >"$tmp/int2.out" 2>&1 &
-pid=$!
-sleep 1.5
-kill -INT $pid
-sleep 0.5
-kill -INT $pid
-timeout 10 sh -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done"
-wait $pid
-code=$?
+interrupted "1.5 0.5" "$tmp/int2.out" "$ds" load.lua "$tmp/sleepy.lua" --vus 3 --duration 60 --quiet
 [ $code -eq 130 ] && grep -q "3  interrupted: cancelled" "$tmp/int2.out" &&
     ok "a second SIGINT cancels those in flight: exit 130, counted" ||
     fail "second SIGINT: exit $code" "$(cat "$tmp/int2.out")"
@@ -205,11 +191,11 @@ code=$?
 # --- what the series explain: degraded periods, the capacity knee -------------
 serve_pid_main=$serve_pid
 serve_url_main=$serve_url
-serve_start --delay 0.02 --client-delay --quiet
+serve_start --delay 0.05 --client-delay --quiet
 cat >"$tmp/window.lua" <<'LUA'
 -- iterations started in 3-5 s are slow, those in 8-9 s fail
 return { iteration = function(data, i)
-  http.get(data[1] .. "/users/1", { headers = { ["X-Delay"] = (i > 150 and i <= 250) and "0.3" or "0.02" } })
+  http.get(data[1] .. "/users/1", { headers = { ["X-Delay"] = (i > 150 and i <= 250) and "0.3" or "0.05" } })
   if i > 400 and i <= 450 then error("injected", 0) end
 end }
 LUA

@@ -521,7 +521,10 @@ static void socket_action(struct ds_sched *s, struct shard *sh, curl_socket_t fd
         shard_fail(s, sh, rc);
 }
 
-static int wait_ms(struct ds_sched *s, double deadline, double now)
+/* How long epoll may wait: until the deadline, curl's timers or the first
+ * sleeper, at most 1 s. To the microsecond (epoll_pwait2): an open-model
+ * iteration due in 0.3 ms must not wait for a whole millisecond. */
+static struct timespec wait_for(struct ds_sched *s, double deadline, double now)
 {
     double until = deadline;
     for (int i = 0; i < s->nshards; i++) {
@@ -531,10 +534,24 @@ static int wait_ms(struct ds_sched *s, double deadline, double now)
     }
     if (s->heap_len && (until < 0 || s->heap[1]->wake_at < until))
         until = s->heap[1]->wake_at;
-    if (until < 0)
-        return 1000; /* nothing scheduled: wake up now and then anyway */
-    double ms = ceil((until - now) * 1000.0);
-    return ms <= 0 ? 0 : ms > 1000 ? 1000 : (int)ms;
+    double wait = until < 0 ? 1 : until - now; /* nothing scheduled: look now and then */
+    if (wait <= 0)
+        return (struct timespec){0, 0};
+    if (wait > 1)
+        wait = 1;
+    long ns = (long)(wait * 1e9);
+    return (struct timespec){ns / 1000000000L, ns % 1000000000L};
+}
+
+static int wait_events(struct ds_sched *s, struct epoll_event *evs, double deadline)
+{
+    struct timespec ts = wait_for(s, deadline, ds_now());
+    int n = epoll_pwait2(s->epfd, evs, MAX_EVENTS, &ts, NULL);
+    if (n >= 0 || errno != ENOSYS)
+        return n;
+    /* a kernel before 5.11: milliseconds, rounded up */
+    long ms = ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000;
+    return epoll_wait(s->epfd, evs, MAX_EVENTS, (int)ms);
 }
 
 /* Runs at most TIMERS_PER_POLL due shard timers, round robin. A batch of
@@ -560,7 +577,7 @@ static void fire_timers(struct ds_sched *s, double now)
 void sched_poll(struct ds_sched *s, double deadline)
 {
     struct epoll_event evs[MAX_EVENTS];
-    int n = epoll_wait(s->epfd, evs, MAX_EVENTS, wait_ms(s, deadline, ds_now()));
+    int n = wait_events(s, evs, deadline);
     for (int i = 0; i < n; i++) {
         int mask = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
                    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |

@@ -111,14 +111,10 @@ static int close_second(struct ds_tagstat *t)
 {
     if (t->cur.sec < 0)
         return 0;
-    if (t->nsecs == t->capsecs) {
-        size_t n = t->capsecs ? t->capsecs * 2 : 64;
-        struct ds_tagsec *p = realloc(t->secs, n * sizeof *p);
-        if (!p)
-            return -1;
-        t->secs = p;
-        t->capsecs = n;
-    }
+    struct ds_tagsec *p = grow_zeroed(t->secs, &t->capsecs, t->nsecs, sizeof *p);
+    if (!p)
+        return -1;
+    t->secs = p;
     int nb = 0;
     hist_buckets(t->now, count_bucket, &nb);
     struct collect c = {nb ? malloc((size_t)nb * sizeof *c.b) : NULL, 0};

@@ -69,14 +69,10 @@ static void count_error(struct ds_worker *w, const char *msg, int64_t i)
 
 static int keep_result(struct ds_worker *w, int64_t i, const char *json)
 {
-    if (w->ncollected == w->capcollected) {
-        size_t n = w->capcollected ? w->capcollected * 2 : 256;
-        struct ds_collected *p = realloc(w->collected, n * sizeof *p);
-        if (!p)
-            return -1;
-        w->collected = p;
-        w->capcollected = n;
-    }
+    struct ds_collected *p = grow_zeroed(w->collected, &w->capcollected, w->ncollected, sizeof *p);
+    if (!p)
+        return -1;
+    w->collected = p;
     char *copy = strdup(json);
     if (!copy)
         return -1;

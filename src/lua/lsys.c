@@ -5,6 +5,9 @@
  *   sys.cwd()       the working directory, or nil and the reason
  *   sys.dir(path)   the names in a folder, sorted (no . and ..), or nil and
  *                   the reason
+ *   sys.exe()       this dockscript binary's path (to start another process)
+ *   sys.cpu()       user, system: CPU seconds this process has used
+ *   sys.kill(pid [, "TERM" | "INT" | "KILL"])  true, or nil and the reason
  *   sys.catch_interrupts()  from now on SIGINT/SIGTERM are counted, not fatal
  *                   (a third one still kills); a script then polls
  *   sys.interrupts()  how many arrived since: bench.lua stops at the first
@@ -15,6 +18,9 @@
 #include "core/sys.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <limits.h>
@@ -77,6 +83,44 @@ static int l_dir(lua_State *L)
     return 1;
 }
 
+static int l_exe(lua_State *L)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, strerror(errno));
+        return 2;
+    }
+    lua_pushlstring(L, buf, (size_t)n);
+    return 1;
+}
+
+static int l_cpu(lua_State *L)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    lua_pushnumber(L, (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6);
+    lua_pushnumber(L, (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6);
+    return 2;
+}
+
+static int l_kill(lua_State *L)
+{
+    static const char *const names[] = {"TERM", "INT", "KILL", NULL};
+    static const int sigs[] = {SIGTERM, SIGINT, SIGKILL};
+    lua_Integer pid = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, pid > 1 && pid <= INT_MAX, 1, "not a process id");
+    int which = luaL_checkoption(L, 2, "TERM", names);
+    if (kill((pid_t)pid, sigs[which]) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, strerror(errno));
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static int l_catch_interrupts(lua_State *L)
 {
     if (intr_trap() != 0)
@@ -97,6 +141,9 @@ int luaopen_sys(lua_State *L)
         {"isatty", l_isatty},
         {"cwd", l_cwd},
         {"dir", l_dir},
+        {"exe", l_exe},
+        {"cpu", l_cpu},
+        {"kill", l_kill},
         {"catch_interrupts", l_catch_interrupts},
         {"interrupts", l_interrupts},
         {NULL, NULL},
