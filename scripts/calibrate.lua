@@ -1,4 +1,4 @@
--- Calibration: up to what rate this machine measures latencies truly.
+-- Up to what rate this machine measures latencies truly.
 --
 -- Starts the bundled server in its own process at a fixed delay, runs the
 -- open model at each rate against it (one GET per iteration), and prints per
