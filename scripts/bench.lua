@@ -430,7 +430,8 @@ local function main(argv)
     if #rows > 0 and #rows[#rows].sync == 0 and #rows[#rows].async == 0 then rows[#rows] = nil end
     for _, row in ipairs(rows) do finish_row(row) end
     io.stdout:write("\n")
-    io.stderr:write("bench.lua: interrupted: what was measured so far follows\n")
+    io.stderr:write(#rows > 0 and "bench.lua: interrupted: what was measured so far follows\n"
+      or "bench.lua: interrupted before any measurement ended: nothing to report\n")
   end
   report(o, rows)
   if o.json then write_json(o, url, rows, not ok) end

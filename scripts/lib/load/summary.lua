@@ -58,8 +58,9 @@ local function header(r)
     what = o.stages and string.format("open model, %s stages over %gs", #o.stages, o.duration)
       or string.format("open model, %g/s for %gs", o.rate or 0, o.duration or 0)
   else
-    what = string.format("closed model, %d VUs, %s", o.vus or 0,
-      o.iterations and M.count(o.iterations) .. " iterations" or string.format("%gs", o.duration or 0))
+    local function plural(n, word) return M.count(n) .. " " .. word .. (n == 1 and "" or "s") end
+    what = string.format("closed model, %s, %s", plural(o.vus or 0, "VU"),
+      o.iterations and plural(o.iterations, "iteration") or string.format("%gs", o.duration or 0))
   end
   if o.from_scenario then
     local names = {}
