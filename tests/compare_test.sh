@@ -3,8 +3,13 @@
 # 20 pairs of runs of one configuration, each run against a server started
 # with its own seed, must not flag anything; a server 10% slower (every
 # delay x 1.1) with 3x the injected failures must flag p50 and p99 of the
-# chain and of each tag, and the error rate, in runs of 5,000 chains.
-# The delay is lognormal so that the seeds matter. About 2 minutes.
+# chain and of each tag, and the error rate, in runs of 5,000 chains
+# (pairs: 1,000 chains each).
+# The delay is lognormal so that the seeds matter. A run whose client fell
+# behind its schedule (start lag p99 over load.compare's limit: another
+# process had the cores) measured the client, not the server: it is run
+# again after a pause, up to 5 times; a comparison with such a run warns.
+# About 2 minutes.
 # usage: compare_test.sh DOCKSCRIPT
 set -u
 ds=$(realpath "$1")
@@ -15,8 +20,23 @@ pairs=20
 delay=lognormal:0.2,0.2836       # median 200 ms, sigma 0.15
 slower=lognormal:0.22,0.31196    # the same x 1.1
 
-# one_run OUT.json SEED DELAY FAIL RATE SECONDS: a server of its own, one run.
+# one_run OUT.json SEED DELAY FAIL RATE SECONDS: a server of its own, one
+# run (up to 5 while the client falls behind).
+repeats=0
 one_run() {
+    attempt=1
+    while :; do
+        one_attempt "$@"
+        lag=$("$ds" "$check_lua" lag "$1") && return
+        [ $attempt -ge 5 ] && { echo "$1: $lag after 5 runs; kept"; return; }
+        echo "$1: $lag: the client fell behind; run again"
+        sleep 1
+        attempt=$((attempt + 1))
+        repeats=$((repeats + 1))
+    done
+}
+
+one_attempt() {
     # serve_start could read the last server's file before the new one
     # truncates it
     rm -f "$tmp/serve.out"
@@ -37,8 +57,8 @@ one_run() {
 # (serve_start uses $i)
 pair=1
 while [ $pair -le $pairs ]; do
-    one_run "$tmp/base_$pair.json" $((2 * pair - 1)) "$delay" 0.01 1000 1.5
-    one_run "$tmp/run_$pair.json" $((2 * pair)) "$delay" 0.01 1000 1.5
+    one_run "$tmp/base_$pair.json" $((2 * pair - 1)) "$delay" 0.01 500 2
+    one_run "$tmp/run_$pair.json" $((2 * pair)) "$delay" 0.01 500 2
     pair=$((pair + 1))
 done
 out=$(timeout 120 "$ds" "$check_lua" same "$tmp" $pairs 2>&1)
@@ -46,8 +66,9 @@ rc=$?
 printf '%s\n' "$out"
 [ $rc -eq 0 ] && ok "$pairs pairs of one configuration" || fail "$pairs pairs of one configuration"
 
-one_run "$tmp/fast.json" 101 "$delay" 0.01 1000 5
-one_run "$tmp/slow.json" 102 "$slower" 0.03 1000 5
+one_run "$tmp/fast.json" 101 "$delay" 0.01 500 10
+one_run "$tmp/slow.json" 102 "$slower" 0.03 500 10
+echo "runs repeated because the client fell behind: $repeats"
 out=$(timeout 60 "$ds" "$check_lua" slower "$tmp/fast.json" "$tmp/slow.json" 2>&1)
 rc=$?
 printf '%s\n' "$out"

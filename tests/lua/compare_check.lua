@@ -3,6 +3,8 @@
 --   compare_check.lua same DIR N     DIR/base_I.json against DIR/run_I.json, I = 1..N:
 --                                    two runs of one configuration: nothing may flag,
 --                                    and every relative threshold holds
+--   compare_check.lua lag RUN.json   exit 0 when the run kept its schedule (start lag
+--                                    p99 within load.compare's LAG_LIMIT), else 1
 --   compare_check.lua slower BASE RUN  RUN's server is 10% slower, with 3x the
 --                                    failures: p50 and p99 of the chain and of each
 --                                    tag flag, the error rate flags, and the
@@ -35,7 +37,11 @@ local function parse_all(list)
 end
 
 local mode = arg[1]
-if mode == "same" then
+if mode == "lag" then
+  local lag = compare.start_lag_p99(read(arg[2]))
+  print(string.format("start lag p99 %.2f ms", (lag or 0) * 1e3))
+  os.exit(lag and lag <= compare.LAG_LIMIT and 0 or 1)
+elseif mode == "same" then
   local dir, n = arg[2], tonumber(arg[3])
   local held = parse_all({ "chain:p50<+1%", "chain:p99<+2%", "GET /users:p50<+1%",
                            "GET /customers:p99<+2%", "errors<+0.1%" })
@@ -47,6 +53,7 @@ if mode == "same" then
     print(string.format("pair %2d: %d rows, largest |z| %.2f (%s), critical %.2f, flags: %s", i,
       #c.rows, z, at, c.z, #f > 0 and table.concat(f, ", ") or "none"))
     for _, name in ipairs(f) do flags[#flags + 1] = i .. ":" .. name end
+    if #f > 0 then io.write(compare.text(c)) end
     for _, r in ipairs(compare.check_relative(held, c)) do
       if not r.ok then failed_thresholds[#failed_thresholds + 1] = i .. ":" .. r.expression end
     end

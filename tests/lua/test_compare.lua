@@ -93,7 +93,7 @@ T.test("10% slower: every percentile flags, with its change", function()
   T.eq(c.rows[1].name, "chain", "the chain first")
   T.eq(c.rows[4].name, "GET /a", "then the tags, sorted")
   T.eq(c.tests, 10, "9 percentiles and the error rate")
-  T.ok(c.z > 3.8 and c.z < 4, "critical z of 0.001 / 10: " .. c.z)
+  T.ok(math.abs(c.z - 4.417) < 0.001, "critical z of 1e-4 / 10: " .. c.z)
 end)
 
 T.test("small runs: a 10% change is not significant", function()
@@ -164,6 +164,21 @@ T.test("check_relative: fails only over the bound and significant", function()
   T.ok(r.value > 1, "over +1%: " .. r.value)
   T.eq(r.ok, true, "not significant: ok")
   T.eq(r.note, "over the bound, but not significant", "note")
+end)
+
+T.test("a client that fell behind (start lag) is warned about", function()
+  local a, b = run(1, 1000, 0.4, 0.15), run(2, 1000, 0.4, 0.15)
+  a.model, b.model = "open", "open"
+  a.start_lag, b.start_lag = metrics.histogram(), metrics.histogram()
+  for i = 1, 1000 do a.start_lag:record(0.0005); b.start_lag:record(i <= 980 and 0.001 or 0.05) end
+  local c = compare.reports(a, b)
+  T.eq(#(c.warnings or {}), 1, "one warning")
+  T.ok(c.warnings[1]:find("this run fell behind its schedule (start lag p99 50.0 ms", 1, true), c.warnings[1])
+  T.ok(compare.text(c):find("warning: this run fell behind", 1, true), "in the text")
+  T.eq(compare.start_lag_p99({ model = "closed", start_lag = a.start_lag }), nil, "closed model: no lag")
+  T.eq(compare.start_lag_p99({ model = "open", start_lag = { p99 = 0.002 } }), 0.002, "from a report")
+  a.model, b.model = nil, nil
+  T.eq(compare.reports(a, b).warnings, nil, "no model, no warning")
 end)
 
 T.test("text: one line per row and the error rate", function()

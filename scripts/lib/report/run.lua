@@ -149,7 +149,8 @@ local function summary(r, hists)
         esc(util.time(lag.max)) } }, "grid num")
   end
   html[#html + 1] = '<p class="note">Under each percentile its 95% distribution-free interval '
-    .. "(order statistics through the histogram).</p>"
+    .. "(order statistics through the histogram). An interval that ends at the max had too few "
+    .. "values above the percentile to bound it: it holds the true value less often.</p>"
   return table.concat(html)
 end
 
@@ -228,6 +229,9 @@ local function comparison(c)
     html[#html + 1] = string.format("<p%s>Error rate: %s then, %s now, %+.3f points (two-proportion "
       .. "test, p = %.2g)%s.</p>", e.significant and ' class="bad"' or "", util.pct(e.base, 3),
       util.pct(e.run, 3), e.change_pp or 0, e.p_value or 1, e.significant and ", significant" or "")
+  end
+  for _, w in ipairs(type(c.warnings) == "table" and c.warnings or {}) do
+    html[#html + 1] = '<p class="banner">' .. esc(w) .. ".</p>"
   end
   if type(c.unmatched) == "table" and #c.unmatched > 0 then
     local names = {}
