@@ -1,5 +1,6 @@
--- dockscript report.lua: a load run's JSON (load.lua --json, one shard or
--- a merge) or bench.lua's JSON as one HTML page that works offline.
+-- An offline HTML report of load.lua's or bench.lua's --json.
+-- A load run's JSON (one shard or a merge) or bench.lua's becomes one
+-- self-contained page: every script and style inlined, nothing fetched.
 --   dockscript report.lua RUN.json [-o RUN.html]
 local cli = require "cli"
 local html = require "report.html"

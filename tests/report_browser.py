@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Opens report pages in headless Chromium and checks them as a reader's
 browser would see them, through the DevTools protocol on a pipe
 (--remote-debugging-pipe: no port, no driver to install).

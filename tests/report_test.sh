@@ -17,7 +17,7 @@ shots=$2
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 chromium=${CHROMIUM:-/usr/bin/chromium}
-browser="python3 $here/report_browser.py"
+browser="/usr/bin/python3 $here/report_browser.py"  # Debian's, as every Python test
 fixture=$here/lua/report_fixture.lua
 mkdir -p "$shots"
 shots=$(cd "$shots" && pwd)
@@ -119,7 +119,7 @@ check "Chart.js missing: names the package" 0 'libjs-chart.js \(apt-get install 
 out=$(timeout 240 $browser "$chromium" "$shots" \
     "run.html=latency-chain:300,latency-tag-5:300,rates:120,errors:60,inflight:60,start-lag:60,spectrum-chain:20,spectrum-tags:50,comparison:36" \
     "merged.html=latency-chain:40,rates:40,errors:20,spectrum-chain:20,spectrum-tags:20" \
-    "real.html=latency-chain:4,rates:4,spectrum-chain:10,spectrum-tags:10" \
+    "real.html=latency-chain:6,latency-tag-1:6,latency-tag-2:6,inflight:2,rates:4,spectrum-chain:10,spectrum-tags:10" \
     "sweep.html=bench-time:9,bench-efficiency:6" \
     "bench-results.html=bench-time:30,bench-efficiency:14" \
     "hour.html=latency-chain:3000,latency-tag-20:3000,rates:1200,spectrum-tags:200,comparison:126" 2>&1)

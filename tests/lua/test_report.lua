@@ -69,7 +69,7 @@ T.test("a load run: header, summary with intervals, status, failures, charts", f
   local list = charts_of(text)
   local lat = chart(list, "latency-chain")
   T.eq(#lat.x.values, 20, "a point per second")
-  T.eq(#lat.series, 2, "p50 and p99 (the JSON has no p90 per second)")
+  T.eq(#lat.series, 3, "p50, p90 and p99")
   T.ok(chart(list, "rates") and chart(list, "errors"), "rates and errors")
   T.ok(chart(list, "spectrum-chain") and chart(list, "spectrum-tags"), "spectra")
   T.eq(chart(list, "inflight"), nil, "no in flight without the field")
@@ -80,7 +80,7 @@ end)
 T.test("the new series fields are drawn when present; intervals from the JSON", function()
   local r = report.build(raw(10))
   for _, s in ipairs(r.series) do
-    s.p90, s.p99_ci, s.inflight, s.start_lag_p99 = 0.12, { 0.11, 0.16 }, 7, 0.0004
+    s.p99_ci, s.inflight, s.start_lag_p99 = { 0.11, 0.16 }, 7, 0.0004
     s.tags = { ["GET /a"] = { requests = 10, errors = 0, p50 = 0.05, p90 = 0.06, p99 = 0.07 } }
   end
   r.chain.p50_ci = { 0.001, 0.002 }
@@ -110,7 +110,7 @@ end)
 T.test("a merged run names its shards", function()
   local a, b = raw(5), raw(5)
   a.shard, b.shard = { 1, 2 }, { 2, 2 }
-  local text = page(report.build(report.merge({ a, b })))
+  local text = page(report.build(report.merge_shards({ a, b })))
   T.ok(text:find("merged 2 of 2 shards (1/2, 2/2)", 1, true), "shards")
 end)
 

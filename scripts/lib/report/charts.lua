@@ -143,9 +143,9 @@ function M.over_time(r, max_points)
   charts[#charts + 1] = { id = "errors", title = "Errors per second", type = "line",
     x = xaxis, y = { unit = "/s", min = 0 }, series = { { label = "errors/s",
       color = "#d62728", y = column(bs, function(b) return mean_of(b, function(row) return row.errors end) end) } } }
-  local inflight = column(bs, function(b) return extreme(b, function(row) return row.inflight end) end)
+  local inflight = column(bs, function(b) return util.round(extreme(b, function(row) return row.inflight end), 4) end)
   if any_value(inflight) then
-    charts[#charts + 1] = { id = "inflight", title = "In flight (highest in the second)", type = "line",
+    charts[#charts + 1] = { id = "inflight", title = "Iterations in flight (mean of each second)", type = "line",
       x = xaxis, y = { label = "iterations", unit = "", min = 0 },
       series = { { label = "in flight", color = "#9467bd", y = inflight } } }
   end
