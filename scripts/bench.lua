@@ -69,6 +69,8 @@ local function parse_args(argv)
     .. "(load.lua's runner, each thread its own Lua state); 0: http.map on this thread.", "0")
     :argname("T"):convert(cli.integer("--threads", 0))
   p:option("--json", "Write every figure as JSON (for plot.lua)."):argname("FILE")
+  p:option("--html", "Write the figures as a self-contained HTML report (as report.lua "
+    .. "writes from --json)."):argname("FILE")
   p:flag("--quiet", "No progress on stderr.")
   return cli.parse(p, argv)
 end
@@ -343,15 +345,32 @@ local function print_table(o, rows)
   end
 end
 
-local function write_json(o, url, rows, interrupted)
-  local f, err = io.open(o.json, "w")
-  if not f then cli.fail("--json: " .. err) end
-  f:write(json.encode({
+local function results(o, url, rows, interrupted)
+  return {
     url = url, delay = o.delay, workers = o.workers, seed = o.seed, ["repeat"] = o.rep,
     limit = o.limit, threads = o.threads, bundled_server = o.url == nil, date = os.date("!%Y-%m-%dT%H:%M:%SZ"),
     runs = rows, interrupted = interrupted or nil,
-  }):gsub('"runs":{}', '"runs":[]'), "\n") -- cjson writes an empty list as {}
+  }
+end
+
+local function write_json(o, url, rows, interrupted)
+  local f, err = io.open(o.json, "w")
+  if not f then cli.fail("--json: " .. err) end
+  f:write(json.encode(results(o, url, rows, interrupted)):gsub('"runs":{}', '"runs":[]'), "\n") -- cjson writes an empty list as {}
   f:close()
+end
+
+-- --html: checked before the runs (a missing Chart.js is known at once),
+-- written after them.
+local function check_html(o)
+  if not o.html then return end
+  local ok, err = require("report.html").check()
+  if not ok then cli.fail("--html: " .. err) end
+end
+
+local function write_html(o, url, rows, interrupted)
+  local ok, err = require("report.html").write(results(o, url, rows, interrupted), o.html)
+  if not ok then cli.fail("--html " .. o.html .. ": " .. tostring(err)) end
 end
 
 local function delay_text(d) return type(d) == "number" and string.format("%gs", d) or d end
@@ -406,6 +425,7 @@ end
 
 local function main(argv)
   local o = parse_args(argv)
+  check_html(o)
   o.tty = not o.quiet and sys.isatty(2)
   if o.json then
     local ok, err = cli.check_output("--json", o.json)
@@ -435,6 +455,7 @@ local function main(argv)
   end
   report(o, rows)
   if o.json then write_json(o, url, rows, not ok) end
+  if o.html then write_html(o, url, rows, not ok) end
   if srv then srv:stop() end
   if not ok then os.exit(130) end
 end

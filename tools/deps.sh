@@ -34,11 +34,13 @@ packages_build() {
     echo cmake pkg-config gcc make
     echo liblua5.4-dev lua-cjson-dev lua-argparse        # Lua 5.4, its JSON, the scripts' options
     echo libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev
+    echo libjs-chart.js                                  # report.lua, --html: Chart.js, inlined in the page
 }
 
 packages_test() {
     echo python3 python3-requests python3-aiohttp        # tests/server/*.py (Debian's /usr/bin/python3)
     echo python3-yaml                                    # load: docs/k8s-load-job.yaml is read
+    echo chromium                                        # report_browser: the report pages in headless Chromium
     echo valgrind                                        # memcheck
     echo clang libclang-rt-14-dev                        # server_fuzz, hist_fuzz (libFuzzer)
     echo gnuplot-nox                                     # plot, bench, load: plot.lua

@@ -2,11 +2,15 @@
  *   local h = metrics.histogram([sigfigs = 3])
  *   h:record(seconds [, count]); h:merge(other); h:reset()
  *   h:count(), h:min(), h:max(), h:mean(), h:stdev(), h:percentile(p)
+ *   h:ci(p [, level = 0.95]) -> lo, hi: the distribution-free interval of
+ *     percentile p (src/hist/hist_ci.h)
  *   h:spectrum([ticks = 5]) -> {{value =, percentile =, count =}, ...}
  *   h:encode() -> base64 string; metrics.decode(string) -> histogram
  * Values are stored as integer microseconds (resolution 1 us, range up to
  * 1 h; larger values count as 1 h). */
 #include "lua/lmetrics.h"
+
+#include "hist/hist_ci.h"
 
 #include <lauxlib.h>
 #include <math.h>
@@ -152,6 +156,23 @@ static int l_percentile(lua_State *L)
     return 1;
 }
 
+static int l_ci(lua_State *L)
+{
+    struct ds_hist *h = lmetrics_check(L, 1);
+    lua_Number p = luaL_checknumber(L, 2);
+    if (!(p >= 0 && p <= 100))
+        return luaL_argerror(L, 2, lua_pushfstring(L, "percentile must be 0..100, got %f", p));
+    lua_Number level = luaL_optnumber(L, 3, 0.95);
+    if (!(level > 0 && level < 1))
+        return luaL_argerror(L, 3, lua_pushfstring(L, "level must be between 0 and 1, got %f", level));
+    int64_t lo, hi;
+    if (hist_ci(h, p, level, &lo, &hi) != 0)
+        return luaL_error(L, "histogram:ci: no interval");  /* not reached: both checked */
+    lua_pushnumber(L, seconds(lo));
+    lua_pushnumber(L, seconds(hi));
+    return 2;
+}
+
 /* Runs protected: argument 1 is the string as a light userdata, 2 its length. */
 static int push_string_protected(lua_State *L)
 {
@@ -225,7 +246,7 @@ static void set_meta(lua_State *L)
         {"record", l_record}, {"merge", l_merge}, {"reset", l_reset},
         {"count", l_count}, {"sigfigs", l_sigfigs}, {"min", l_min}, {"max", l_max},
         {"mean", l_mean}, {"stdev", l_stdev}, {"percentile", l_percentile},
-        {"encode", l_encode}, {"spectrum", l_spectrum}, {NULL, NULL}};
+        {"ci", l_ci}, {"encode", l_encode}, {"spectrum", l_spectrum}, {NULL, NULL}};
     static const luaL_Reg meta[] = {
         {"__gc", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
     if (luaL_newmetatable(L, MT)) {

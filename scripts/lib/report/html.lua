@@ -1,0 +1,126 @@
+-- One self-contained HTML page of a load run's report (load.lua --json, a
+-- shard or a merge of shards) or of bench.lua's JSON: every script and
+-- style inlined, charts by Chart.js (Debian libjs-chart.js) read from
+-- /usr/share/javascript when the page is written, and a
+-- Content-Security-Policy that lets the page load nothing at all.
+--   local html = require "report.html"
+--   local text, err = html.render(report [, opts])   -- the page, or nil and why
+--   local ok, err = html.write(report, path [, opts]) -- through a temporary file
+--   local ok, err = html.check([opts])               -- before a long run: can it write?
+-- report is the decoded JSON (or load.report.build's table). opts:
+--   chartjs     Chart.js's file (default M.CHARTJS)
+--   max_points  points per line over time before the series is bucketed
+--               (default report.charts.MAX_POINTS)
+--   source      the JSON file's name, shown in the header
+--   now         the time shown as "report written" (default: now, UTC)
+local util = require "report.util"
+local run = require "report.run"
+local bench = require "report.bench"
+
+local M = {}
+
+M.CHARTJS = "/usr/share/javascript/chart.js/chart.min.js"
+M.CHARTJS_PACKAGE = "libjs-chart.js"
+
+local function read_file(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- page.js and page.css live beside this module.
+local function asset(name, ext)
+  local path = package.searchpath("report." .. name, (package.path:gsub("%.lua", "." .. ext)))
+  if not path then return nil, "report/" .. name .. "." .. ext .. " not found on package.path" end
+  return read_file(path)
+end
+
+-- Chart.js's banner comments name its web sites; they go (the copyright and
+-- license lines stay), so that the page holds no address to fetch.
+local function chartjs(path)
+  local text, err = read_file(path)
+  if not text then
+    return nil, string.format("Chart.js not found (%s): install the Debian package %s "
+      .. "(apt-get install %s)", err, M.CHARTJS_PACKAGE, M.CHARTJS_PACKAGE)
+  end
+  return (text:gsub("\n %* https?://[^\n]*", ""))
+end
+
+-- JSON inside <script type="application/json">: "</script" would end the
+-- element and "<!--" change how it is read, so no "<" is left as is ("<"
+-- only ever stands in a JSON string, where \u003c means the same).
+local function script_json(v)
+  return (json.encode(v):gsub("<", "\\u003c"))
+end
+
+-- Whether a page can be written (Chart.js and the page's own files are
+-- there): true, or nil and the one-line reason render would give.
+function M.check(opts)
+  opts = opts or {}
+  local f, err = io.open(opts.chartjs or M.CHARTJS, "rb")
+  if not f then
+    return nil, select(2, chartjs(opts.chartjs or M.CHARTJS)) or err
+  end
+  f:close()
+  for _, a in ipairs({ { "page", "js" }, { "page", "css" } }) do
+    local text, aerr = asset(a[1], a[2])
+    if not text then return nil, aerr end
+  end
+  return true
+end
+
+local CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+  .. "img-src data:; base-uri 'none'; form-action 'none'"
+
+function M.render(report, opts)
+  opts = opts or {}
+  if type(report) ~= "table" then return nil, "not a report (expected a JSON object)" end
+  local lib, err = chartjs(opts.chartjs or M.CHARTJS)
+  if not lib then return nil, err end
+  local js, jerr = asset("page", "js")
+  if not js then return nil, jerr end
+  local css, cerr = asset("page", "css")
+  if not css then return nil, cerr end
+  local o = { source = opts.source, max_points = opts.max_points,
+              now = opts.now or os.date("!%Y-%m-%d %H:%M:%S UTC") }
+  local page
+  if bench.is_bench(report) then
+    page = bench.page(report, o)
+  elseif type(report.format) == "string" and report.format:match("^dockscript load run") then
+    page = run.page(report, o)
+  else
+    return nil, "not a load run (load.lua --json) nor a bench.lua --json file"
+  end
+  return table.concat({
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
+    '<meta http-equiv="Content-Security-Policy" content="', CSP, '">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    "<title>", util.esc(page.title), "</title>\n<style>\n", css, "\n</style></head>\n<body>\n",
+    '<main>\n', page.body, "\n</main>\n",
+    '<footer>Written by dockscript; charts by Chart.js (MIT License). This page loads nothing '
+      .. "from the network.</footer>\n",
+    '<script type="application/json" id="report-charts">', script_json(page.charts), "</script>\n",
+    "<script>\n", lib, "\n</script>\n<script>\n", js, "\n</script>\n</body></html>\n",
+  })
+end
+
+function M.write(report, path, opts)
+  local text, err = M.render(report, opts)
+  if not text then return nil, err end
+  local tmp = path .. ".tmp"
+  local f, oerr = io.open(tmp, "wb")
+  if not f then return nil, oerr end
+  local ok, werr = f:write(text)
+  local closed, cerr = f:close()
+  if not ok or not closed then
+    os.remove(tmp)
+    return nil, werr or cerr
+  end
+  local moved, merr = os.rename(tmp, path)
+  if not moved then os.remove(tmp); return nil, merr end
+  return true
+end
+
+return M
