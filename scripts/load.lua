@@ -21,13 +21,15 @@ local function main(argv)
   local cli = require "load.cli"
   local a = cli.parse(argv, fail)
   local report
-  if a.merge then
-    report = load.merge_files(a.merge, a.threshold)
+  if a.merge or a.compare then
+    if a.json then load.check_json_target(a.json) end
+    report = a.merge and load.merge_files(a.merge, a.threshold)
+      or load.compare_files(a.compare[1], a.compare[2], a.threshold)
     if a.json then
-      load.check_json_target(a.json)
       local ok, err = load.write_json(report, a.json)
       if not ok then fail("--json " .. a.json .. ": " .. tostring(err), 1) end
     end
+    if a.html then load.write_html(report, a.html) end
   else
     local spec = cli.spec(a)
     local tty = not spec.quiet and sys.isatty(2)

@@ -71,8 +71,15 @@ lua_State *rt_new(void)
 {
     char err[256];
     lua_State *L = state_new(rt_scripts_dir(), err, sizeof err);
-    if (!L)
+    if (!L) {
         fprintf(stderr, "dockscript: %s\n", err);
+        return NULL;
+    }
+    /* sys.version: what reports name as their writer */
+    lua_getglobal(L, "sys");
+    lua_pushstring(L, DS_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_pop(L, 1);
     return L;
 }
 

@@ -5,6 +5,7 @@
  *   sys.cwd()       the working directory, or nil and the reason
  *   sys.dir(path)   the names in a folder, sorted (no . and ..), or nil and
  *                   the reason
+ *   sys.hostname()  this machine's name
  *   sys.exe()       this dockscript binary's path (to start another process)
  *   sys.cpu()       user, system: CPU seconds this process has used
  *   sys.kill(pid [, "TERM" | "INT" | "KILL"])  true, or nil and the reason
@@ -83,6 +84,16 @@ static int l_dir(lua_State *L)
     return 1;
 }
 
+static int l_hostname(lua_State *L)
+{
+    char buf[256];
+    if (gethostname(buf, sizeof buf) != 0)
+        return 0;
+    buf[sizeof buf - 1] = '\0';
+    lua_pushstring(L, buf);
+    return 1;
+}
+
 static int l_exe(lua_State *L)
 {
     char buf[PATH_MAX];
@@ -142,6 +153,7 @@ int luaopen_sys(lua_State *L)
         {"cwd", l_cwd},
         {"dir", l_dir},
         {"exe", l_exe},
+        {"hostname", l_hostname},
         {"cpu", l_cpu},
         {"kill", l_kill},
         {"catch_interrupts", l_catch_interrupts},

@@ -87,8 +87,15 @@ function M.parser()
     :argname("E"):count("*")
   p:flag("--quiet", "No progress line (shown once a second when stderr is a terminal).")
   p:option("--merge", "Print the summary of shard files A.json B.json ... as one run "
-    .. "(with --json, --threshold).")
+    .. "(with --json, --html, --threshold).")
     :args("+"):argname("FILE")
+  p:option("--html", "Write the report as one HTML page (works offline) to FILE."):argname("FILE")
+  p:option("--baseline", "Compare the run with BASE.json (an earlier --json): p50/p90/p99 "
+    .. "then and now, what changed significantly; relative thresholds (chain:p99<+10%).")
+    :argname("BASE.json")
+  p:option("--compare", "Print the comparison of RUN.json with BASE.json (with --threshold, "
+    .. "--json, --html), without running anything.")
+    :args(2):argname({ "BASE.json", "RUN.json" })
   return p
 end
 
@@ -106,14 +113,19 @@ function M.parse(argv, fail)
     fail(tostring(a):gsub("\nDid you mean", "; did you mean") .. " (see --help)", 2)
   end
   a.args = after
-  if a.merge then
+  if a.merge and a.compare then fail("--merge and --compare cannot be used together (see --help)", 2) end
+  if a.merge or a.compare then
+    local mode = a.merge and "--merge" or "--compare"
     local extra = a.scenario and "a scenario" or #after > 0 and "scenario arguments"
+      or a.baseline and "--baseline"
     for _, o in ipairs(VALUE_OPTIONS) do
       local key = o[1]:sub(3):gsub("-", "_")
       if key ~= "json" and a[key] ~= nil then extra = extra or o[1] end
     end
-    if extra then fail("--merge takes only --json, --threshold and --quiet, not " .. extra .. " (see --help)", 2) end
-  elseif not a.scenario then
+    if extra then
+      fail(mode .. " takes only --json, --html, --threshold and --quiet, not " .. extra .. " (see --help)", 2)
+    end
+  elseif not a.scenario and not a.compare then
     fail("no scenario: dockscript load.lua SCENARIO.lua [OPTIONS] (see --help)", 2)
   end
   return a
@@ -128,6 +140,7 @@ function M.spec(a)
     spec[key] = a[key]
   end
   if #a.threshold > 0 then spec.thresholds = a.threshold end
+  spec.html, spec.baseline = a.html, a.baseline
   return spec
 end
 

@@ -75,6 +75,23 @@ local function check_json_target(path)
   if not ok then fail(err) end
 end
 
+-- A --html page needs a writable place and Debian's Chart.js: said
+-- before the run.
+local function check_html_target(path)
+  local ok, err = require("cli").check_output("--html", path)
+  if not ok then fail(err) end
+  local can, why = require("report.html").check()
+  if not can then fail("--html: " .. why, 1) end
+end
+
+-- The baseline's raw result, read before the run (a bad file is a usage
+-- error, found before minutes of load).
+local function read_baseline(path)
+  local raw, err = report_mod.read(path)
+  if not raw then fail("--baseline: " .. err, 2) end
+  return raw
+end
+
 -- The options of spec (load.run's fields; the command line's) merged
 -- over the scenario's, checked: {o = resolved options, sc = scenario,
 -- path = absolute scenario path, thresholds = parsed}.
@@ -90,8 +107,11 @@ local function prepare(spec)
   local o = options.resolve(options.merge(caller, sc.options))
   local parsed = threshold.parse_all(o.thresholds, fail)
   if o.json then check_json_target(o.json) end
+  local base = spec.baseline and read_baseline(spec.baseline)
+  threshold.need_baseline(parsed, base ~= nil, fail)
+  if spec.html then check_html_target(spec.html) end
   return { o = o, sc = sc, path = path, thresholds = parsed, args = spec.args or {},
-           collect = spec.collect and true or false }
+           collect = spec.collect and true or false, baseline = base, html = spec.html }
 end
 
 -- The spec runner.run takes: every field resolved, nothing left to C's
@@ -137,9 +157,13 @@ end
 
 -- Running --------------------------------------------------------------------
 
--- The report of a raw result, with the thresholds checked.
-local function finish(raw, parsed)
+-- The report of a raw result, compared with the baseline's when there is
+-- one, with the thresholds checked.
+local function finish(raw, parsed, base)
   local report = report_mod.build(raw)
+  report.date = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  report.version, report.host = sys.version, sys.hostname()
+  if base then report.comparison = require("load.compare").reports(base, raw) end
   report.thresholds = threshold.check(parsed, report, report_mod.histograms(raw))
   if #report.thresholds == 0 then report.thresholds = nil end
   return report
@@ -157,7 +181,12 @@ local function execute(p, show_progress)
   raw.args = p.args
   raw.options = recorded_options(p.o)
   raw.interrupted = result.interrupted or nil
-  return finish(raw, p.thresholds), raw
+  return finish(raw, p.thresholds, p.baseline), raw
+end
+
+local function write_html(report, path)
+  local ok, err = require("report.html").write(report, path, { source = report.scenario })
+  if not ok then fail("--html " .. path .. ": " .. tostring(err), 1) end
 end
 
 -- Runs spec (the options as fields, `scenario` a path, `args` the
@@ -171,6 +200,7 @@ local function run(spec, show_progress)
     local ok, err = report_mod.write(report, p.o.json)
     if not ok then fail("--json " .. p.o.json .. ": " .. tostring(err), 1) end
   end
+  if p.html then write_html(report, p.html) end
   return report, raw
 end
 
@@ -179,6 +209,16 @@ function load.run(spec)
   local ok, report, raw = pcall(run, spec, spec.progress)
   if not ok then error(options.is_failure(report) and report.message or report, 0) end
   return report, raw
+end
+
+-- A run against a baseline, both from their files: the run's report with
+-- the comparison, relative thresholds checked (absolute ones too).
+local function compare_files(base_path, run_path, thresholds)
+  local parsed = threshold.parse_all(thresholds, fail)
+  local base = read_baseline(base_path)
+  local raw, err = report_mod.read(run_path)
+  if not raw then fail("--compare: " .. err, 2) end
+  return finish(raw, parsed, base)
 end
 
 -- The merged report of shard files (paths), thresholds checked.
@@ -228,6 +268,8 @@ load.is_failure = options.is_failure
 load.fail = fail
 load.run_spec = run
 load.merge_files = merge_files
+load.compare_files = compare_files
+load.write_html = write_html
 load.check_json_target = check_json_target
 
 return load

@@ -30,7 +30,10 @@ local function latency(h, w)
   if w then row.rate = per_second(n, w) end
   if n > 0 then
     row.min, row.mean, row.max = h:min(), h:mean(), h:max()
-    for _, p in ipairs(PERCENTILES) do row[p[1]] = h:percentile(p[2]) end
+    for _, p in ipairs(PERCENTILES) do
+      row[p[1]] = h:percentile(p[2])
+      row[p[1] .. "_ci"] = { h:ci(p[2]) } -- 95%, distribution-free (metrics: h:ci)
+    end
   end
   return row
 end

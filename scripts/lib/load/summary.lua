@@ -138,13 +138,42 @@ local function threshold_lines(r)
   for _, t in ipairs(r.thresholds) do width = math.max(width, #t.expression) end
   for _, t in ipairs(r.thresholds) do
     local v = t.value
-    local shown = t.note or (t.stat == "errors" and pct(v))
+    local shown = t.relative and v and string.format(t.stat == "errors" and "%+.3f points%s"
+        or "%+.1f%%%s", v, t.note and " (" .. t.note .. ")" or (t.significant and ", significant" or ""))
+      or t.note or (t.stat == "errors" and pct(v))
       or ((t.stat == "count" or t.stat == "dropped" or t.stat == "failed" or t.stat == "done")
           and M.count(v))
       or (t.stat == "rate" and M.rate(v)) or M.time(v)
     out[#out + 1] = string.format("  %-4s  %-" .. width .. "s  %s", t.ok and "ok" or "FAIL",
       t.expression, shown)
   end
+  return out
+end
+
+-- How wide each percentile's 95% interval is, as +- of the value: a p99.9
+-- of a few thousand values is one of the last few, and "1.007s" alone
+-- would claim more than the run measured.
+local function interval_lines(r)
+  local rows = { { "chain", r.chain } }
+  for _, tag in ipairs(sorted_tags(r.requests)) do rows[#rows + 1] = { tag, r.requests[tag] } end
+  local width = 5
+  for _, row in ipairs(rows) do width = math.max(width, #row[1]) end
+  local out = {}
+  for _, row in ipairs(rows) do
+    local x, parts = row[2], {}
+    for _, p in ipairs({ { "p50", "p50" }, { "p90", "p90" }, { "p99", "p99" }, { "p999", "p99.9" } }) do
+      local v, ci = x[p[1]], x[p[1] .. "_ci"]
+      if v and ci and v > 0 then
+        local half = math.max(v - ci[1], ci[2] - v) / v
+        parts[#parts + 1] = string.format("%s %s", p[2], half < 0.0005 and "exact"
+          or string.format("+-%.1f%%", 100 * half))
+      end
+    end
+    if #parts > 0 then
+      out[#out + 1] = string.format("  %-" .. width .. "s  %s", row[1], table.concat(parts, "  "))
+    end
+  end
+  if #out > 0 then table.insert(out, 1, "95% intervals of the percentiles (distribution-free):") end
   return out
 end
 
@@ -218,7 +247,11 @@ function M.lines(r)
     out[#out + 1] = string.format("start lag: p50 %s, p99 %s, max %s", M.time(l.p50),
       M.time(l.p99), M.time(l.max))
   end
+  for _, l in ipairs(interval_lines(r)) do out[#out + 1] = l end
   for _, l in ipairs(server_timing_lines(r)) do out[#out + 1] = l end
+  if r.comparison then
+    for _, l in ipairs(require("load.compare").lines(r.comparison)) do out[#out + 1] = l end
+  end
   for _, l in ipairs(explain_lines(r)) do out[#out + 1] = l end
   for _, l in ipairs(threshold_lines(r)) do out[#out + 1] = l end
   return out

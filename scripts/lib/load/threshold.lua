@@ -79,14 +79,32 @@ function M.parse(expr)
 end
 
 -- Every expression parsed, or a load error naming the first bad one.
+-- Relative ones (`chain:p99<+10%`, against a baseline) are load.compare's
+-- and marked `relative`.
 function M.parse_all(list, fail)
+  local compare = require "load.compare"
   local out = {}
   for i, expr in ipairs(list or {}) do
-    local t, err = M.parse(expr)
+    local relative = compare.is_relative(expr)
+    local t, err
+    if relative then t, err = compare.parse_relative(expr) else t, err = M.parse(expr) end
     if not t then fail(string.format("--threshold '%s': %s", tostring(expr), err)) end
+    t.relative = relative
     out[i] = t
   end
   return out
+end
+
+-- The first relative threshold, when there is no baseline to check it
+-- against: a usage error before the run.
+function M.need_baseline(parsed, has_baseline, fail)
+  if has_baseline then return end
+  for _, t in ipairs(parsed) do
+    if t.relative then
+      fail(string.format("--threshold '%s': a relative threshold needs a baseline: "
+        .. "--baseline BASE.json (or load.lua --compare BASE.json RUN.json)", t.expr))
+    end
+  end
 end
 
 -- The figure a threshold names, from the report and its histograms
@@ -131,11 +149,23 @@ end
 
 -- Each threshold checked: {expression, ok, value, note}.
 function M.check(parsed, report, hists)
-  local results = {}
+  local results, relative, at = {}, {}, {}
   for i, t in ipairs(parsed) do
-    local v, why = figure(t, report, hists)
-    results[i] = { expression = t.expr, ok = v ~= nil and OPS[t.op](v, t.value), value = v,
-                   note = why, stat = t.stat }
+    if t.relative then
+      relative[#relative + 1], at[#at + 1] = t, i
+    else
+      local v, why = figure(t, report, hists)
+      results[i] = { expression = t.expr, ok = v ~= nil and OPS[t.op](v, t.value), value = v,
+                     note = why, stat = t.stat }
+    end
+  end
+  if #relative > 0 then
+    local rows = report.comparison and require("load.compare").check_relative(relative,
+      report.comparison) or {}
+    for k, i in ipairs(at) do
+      results[i] = rows[k] or { expression = relative[k].expr, ok = false,
+        note = "no baseline to compare with", stat = relative[k].stat, relative = true }
+    end
   end
   return results
 end
