@@ -312,6 +312,10 @@ function M.page(r, opts)
   else
     add("<p>Too few values for a spectrum.</p>")
   end
+  local explain = require "report.explain"
+  add(explain.server_timing(r))
+  add(explain.degraded(r))
+  add(explain.capacity(r))
   add(status_table(r))
   add(failures(r))
   return { title = title, body = table.concat(body, "\n"), charts = list }

@@ -1,0 +1,65 @@
+-- The report's sections for what the measurements explain: per tag the
+-- server's own Server-Timing and what lay outside it; degraded periods
+-- (where they began, how long until three good seconds); the capacity
+-- knee of a ramp. Each returns "" when the run has none of it.
+local util = require "report.util"
+
+local M = {}
+local esc = util.esc
+
+function M.server_timing(r)
+  local rows = {}
+  for _, tag in ipairs(util.sorted_keys(r.requests)) do
+    local q = r.requests[tag]
+    if type(q.outside) == "table" then
+      for _, name in ipairs(util.sorted_keys(q.server_timing or {})) do
+        local m = q.server_timing[name]
+        rows[#rows + 1] = { esc(tag), esc(name), util.count(m.count), esc(util.time(m.p50)),
+          esc(util.time(m.p99)), esc(util.time(m.p999)), esc(util.time(m.max)) }
+      end
+      local o = q.outside
+      rows[#rows + 1] = { class = "outside", esc(tag), "outside", util.count(o.count),
+        esc(util.time(o.p50)), esc(util.time(o.p99)), esc(util.time(o.p999)), esc(util.time(o.max)) }
+    end
+  end
+  if #rows == 0 then return "" end
+  return "<h2>Server timing</h2><p>What the server says it spent (its Server-Timing header), "
+    .. "and <em>outside</em>: each latency minus the server's <code>total</code> (or minus the "
+    .. "sum of its metrics): the network's, the kernel's and the client's share. A slow p99 with "
+    .. "a small outside p99 is the server's.</p>"
+    .. util.table({ "tag", "metric", "count", "p50", "p99", "p99.9", "max" }, rows, "grid num")
+end
+
+function M.degraded(r)
+  local list = type(r.degraded) == "table" and r.degraded or {}
+  local base = type(r.degraded_baseline) == "table" and r.degraded_baseline or {}
+  if #list == 0 then
+    return base.p99 and string.format("<h2>Degraded periods</h2><p>None: no second's p99 or "
+      .. "error rate exceeded twice the median second's (p99 %s, errors %s).</p>",
+      esc(util.time(base.p99)), esc(util.pct(base.errors or 0, 2))) or ""
+  end
+  local rows = {}
+  for _, p in ipairs(list) do
+    rows[#rows + 1] = { class = "bad", esc(string.format("%gs-%gs", p.start, p["end"])),
+      esc(string.format("%gs", p.worst)), esc(util.time(p.p99)), esc(util.pct(p.errors or 0, 1)),
+      esc(p.recovery and string.format("%gs", p.recovery) or "not recovered") }
+  end
+  return string.format("<h2>Degraded periods</h2><p>Seconds whose p99 or error rate exceeded the "
+    .. "median second's (p99 %s, errors %s) by the run's factor, merged into periods; recovery "
+    .. "is from the period's start to the first of three good seconds after it. A second holds "
+    .. "the iterations that started in it.</p>", esc(util.time(base.p99)),
+    esc(util.pct(base.errors or 0, 2)))
+    .. util.table({ "period", "worst second", "its p99", "its errors", "recovery" }, rows, "grid")
+end
+
+function M.capacity(r)
+  local c = r.capacity
+  if type(c) ~= "table" or not c.knee_rate then return "" end
+  return string.format('<h2>Capacity</h2><p class="%s">%s</p>', c.reason and "bad" or "",
+    c.reason and esc(string.format("Kept up to %s iterations/s (the second at %gs); queueing "
+      .. "began after it: %s.", util.rate(c.knee_rate):gsub("/s$", ""), c.at, c.reason))
+    or esc(string.format("Kept up with the whole ramp, up to %s iterations/s.",
+      util.rate(c.knee_rate):gsub("/s$", ""))))
+end
+
+return M
