@@ -1,9 +1,11 @@
 #include "reply.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 
 static enum MHD_Result queue_oom(struct MHD_Connection *conn, struct ds_req *req)
 {
@@ -19,8 +21,32 @@ static enum MHD_Result queue_oom(struct MHD_Connection *conn, struct ds_req *req
     return ret;
 }
 
-enum MHD_Result ds_reply_queue(struct MHD_Connection *conn, struct ds_req *req,
-                               struct ds_reply *r)
+static double ms(uint64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+/* Server-Timing (W3C): the time from the headers read to now, the answer
+ * about to be queued, and what of it went to a slot and to the delay
+ * (0 for a request that never waited). The figures also go to the stats
+ * and the access log, header or not. */
+static void add_timing(struct ds_server *srv, struct MHD_Response *resp, struct ds_req *req)
+{
+    req->total_ns = ds_now_ns() - req->read_t0;
+    req->timed = 1;
+    ds_stats_timing(&srv->stats, req->queue_ns, req->delay_ns, req->total_ns);
+    if (!srv->server_timing)
+        return;
+    char value[128];
+    snprintf(value, sizeof value, "queue;dur=%.3f, delay;dur=%.3f, total;dur=%.3f",
+             ms(req->queue_ns), ms(req->delay_ns), ms(req->total_ns));
+    MHD_add_response_header(resp, "Server-Timing", value);
+}
+
+/* Hands r's body to libmicrohttpd (freed by it) and queues it; timed: the
+ * answer gets Server-Timing (all but /_stats'). */
+static enum MHD_Result queue(struct ds_server *srv, struct MHD_Connection *conn,
+                             struct ds_req *req, struct ds_reply *r, int timed)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
@@ -32,19 +58,22 @@ enum MHD_Result ds_reply_queue(struct MHD_Connection *conn, struct ds_req *req,
                             r->text_plain ? "text/plain; charset=utf-8" : "application/json");
     if (r->allow_get)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET");
+    if (timed)
+        add_timing(srv, resp, req);
     enum MHD_Result ret = MHD_queue_response(conn, r->status, resp);
     MHD_destroy_response(resp);
     req->status = r->status;
     return ret;
 }
 
-enum MHD_Result ds_reply_error(struct MHD_Connection *conn, struct ds_req *req,
-                               unsigned status, const char *type, const char *message)
+enum MHD_Result ds_reply_error(struct ds_server *srv, struct MHD_Connection *conn,
+                               struct ds_req *req, unsigned status, const char *type,
+                               const char *message)
 {
     struct ds_reply r;
     if (ds_api_error(&r, status, type, message) != 0)
         return queue_oom(conn, req);
-    return ds_reply_queue(conn, req, &r);
+    return queue(srv, conn, req, &r, 1);
 }
 
 static enum MHD_Result query_value(void *cls, enum MHD_ValueKind kind,
@@ -59,14 +88,14 @@ enum MHD_Result ds_reply_api(struct ds_server *srv, struct MHD_Connection *conn,
                              const char *method, const char *url, struct ds_req *req)
 {
     if (req->plan.fault == DS_FAULT_FAIL)
-        return ds_reply_error(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "InjectedFault",
+        return ds_reply_error(srv, conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "InjectedFault",
                               "Injected fault: this request was chosen to fail (--fail)");
     struct ds_query q = {NULL, NULL, NULL};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_value, &q);
     struct ds_reply r;
     if (ds_api_reply(srv->store, method, url, &req->route, &q, &r) != 0)
         return queue_oom(conn, req);
-    return ds_reply_queue(conn, req, &r);
+    return queue(srv, conn, req, &r, 1);
 }
 
 enum MHD_Result ds_reply_stats(struct ds_server *srv, struct MHD_Connection *conn,
@@ -81,5 +110,5 @@ enum MHD_Result ds_reply_stats(struct ds_server *srv, struct MHD_Connection *con
     r.body = ds_buf_take(&b, &r.len);
     if (!r.body)
         return queue_oom(conn, req);
-    return ds_reply_queue(conn, req, &r);
+    return queue(srv, conn, req, &r, 0);
 }
