@@ -8,6 +8,12 @@
 /* Draws a delay may take: lognormal's Box-Muller takes two. */
 #define DELAY_DRAWS 2
 
+/* The options as given, then each phase's: i in 0..sched.n. */
+static const struct ds_plan_cfg *cfg_at(const struct ds_planner *p, unsigned i)
+{
+    return i == 0 ? &p->cfg : &p->sched.w[i - 1].cfg;
+}
+
 void ds_planner_init(struct ds_planner *p, const struct ds_plan_cfg *cfg,
                      const struct ds_schedule *sched, uint64_t seed, uint64_t now)
 {
@@ -21,6 +27,9 @@ void ds_planner_init(struct ds_planner *p, const struct ds_plan_cfg *cfg,
     p->planned = 0;
     ds_rng_seed(&p->delays, seed, STREAM_DELAYS);
     ds_rng_seed(&p->faults, seed, STREAM_FAULTS);
+    p->reads_xdelay = 0;
+    for (unsigned i = 0; i <= p->sched.n; i++)
+        p->reads_xdelay |= cfg_at(p, i)->client_delay;
 }
 
 /* The window now falls in, or -1; the first API request starts the clock
@@ -89,18 +98,9 @@ void ds_plan_request(struct ds_planner *p, int route, const char *xdelay, uint64
     out->wait_ns = to_ns(s);
 }
 
-/* The options as given, then each phase's: cfg(p, i) for i in 0..n. */
-static const struct ds_plan_cfg *cfg_at(const struct ds_planner *p, unsigned i)
-{
-    return i == 0 ? &p->cfg : &p->sched.w[i - 1].cfg;
-}
-
 int ds_planner_reads_xdelay(const struct ds_planner *p)
 {
-    for (unsigned i = 0; i <= p->sched.n; i++)
-        if (cfg_at(p, i)->client_delay)
-            return 1;
-    return 0;
+    return p->reads_xdelay;
 }
 
 static int cfg_waits(const struct ds_plan_cfg *c)

@@ -52,6 +52,7 @@ struct ds_planner {
     unsigned cursor;                        /* the first window not over */
     uint64_t planned;                       /* API requests drawn for */
     struct ds_rng delays, faults;           /* the streams' starts */
+    int reads_xdelay;                       /* some phase honours X-Delay */
 };
 
 struct ds_plan {

@@ -208,7 +208,7 @@ static void server_timing_json(struct ds_buf *b, const struct ds_server_stats *s
 static void phase_json(struct ds_buf *b, const struct ds_server_stats *st)
 {
     ds_buf_adds(b, "\"phase\":");
-    if (st->phase >= 0)
+    if (st->phase >= 0 && (unsigned)st->phase < st->phases)
         ds_write_str(b, st->phase_list[st->phase].name);
     else
         ds_buf_adds(b, "null");
