@@ -48,16 +48,19 @@ static void log_request(const struct ds_server *srv, const struct ds_req *req,
                         enum MHD_RequestTerminationCode toe)
 {
     double secs = (double)(ds_now_ns() - req->t0) / 1e9;
-    char plan[64] = "", phase[48] = "", timing[96] = "";
+    char plan[64] = "", phase[48] = "", timing[128] = "";
     if (req->planned)
         snprintf(plan, sizeof plan, " delay=%.6f%s", (double)req->plan.wait_ns / 1e9,
                  fault_name(req->plan.fault));
     if (req->planned && req->plan.phase >= 0)
         phase_text(srv, req->plan.phase, phase, sizeof phase);
-    if (req->timed)
-        snprintf(timing, sizeof timing, " queue_ms=%.3f delay_ms=%.3f total_ms=%.3f",
-                 (double)req->queue_ns / 1e6, (double)req->delay_ns / 1e6,
-                 (double)req->total_ns / 1e6);
+    if (req->timed) {
+        char q[24], d[24], t[24];
+        ds_reply_ms(req->queue_ns, q, sizeof q);
+        ds_reply_ms(req->delay_ns, d, sizeof d);
+        ds_reply_ms(req->total_ns, t, sizeof t);
+        snprintf(timing, sizeof timing, " queue_ms=%s delay_ms=%s total_ms=%s", q, d, t);
+    }
     const char *uri = req->uri ? req->uri : "?";
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
         fprintf(stderr, "%s %s %u %.3fs%s%s%s\n", req->method, uri, req->status, secs, plan,

@@ -14,6 +14,9 @@ enum MHD_Result ds_reply_error(struct ds_server *srv, struct MHD_Connection *con
 /* The API's answer to the request, or the 500 of an injected fault. */
 enum MHD_Result ds_reply_api(struct ds_server *srv, struct MHD_Connection *conn,
                              const char *method, const char *url, struct ds_req *req);
+/* ns as milliseconds with 3 decimals ("500.664"), as Server-Timing and
+ * the access log write them. */
+void ds_reply_ms(uint64_t ns, char *buf, size_t len);
 /* GET /_stats. */
 enum MHD_Result ds_reply_stats(struct ds_server *srv, struct MHD_Connection *conn,
                                struct ds_req *req);

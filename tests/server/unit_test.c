@@ -16,6 +16,7 @@
 #include "dist.h"
 #include "heap.h"
 #include "plan.h"
+#include "reply.h"
 #include "route.h"
 #include "slots.h"
 #include "store.h"
@@ -561,6 +562,23 @@ static void test_plan_schedule(void)
     CHECK(ds_planner_waits(&p) && ds_planner_typical_max(&p) >= 2.0);
 }
 
+/* Server-Timing's figures: milliseconds, 3 decimals, rounded to 1 us. */
+static void test_ms(void)
+{
+    static const struct { uint64_t ns; const char *text; } cases[] = {
+        {0, "0.000"}, {499, "0.000"}, {500, "0.001"}, {999, "0.001"}, {1000, "0.001"},
+        {1234567, "1.235"}, {500664000, "500.664"}, {9999999, "10.000"},
+        {3600000000000ull, "3600000.000"}, {UINT64_MAX, "18446744073709.552"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char buf[32];
+        ds_reply_ms(cases[i].ns, buf, sizeof buf);
+        if (strcmp(buf, cases[i].text) != 0)
+            fprintf(stderr, "ds_reply_ms(%llu): %s, want %s\n",
+                    (unsigned long long)cases[i].ns, buf, cases[i].text);
+        CHECK(strcmp(buf, cases[i].text) == 0);
+    }
+}
+
 static void test_dhist(void)
 {
     static struct ds_dhist h;
@@ -596,6 +614,7 @@ int main(void)
     test_plan();
     test_rng_at();
     test_plan_schedule();
+    test_ms();
     test_dhist();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
