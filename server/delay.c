@@ -48,6 +48,7 @@ static uint64_t due_after(uint64_t wait_ns, uint64_t now)
 static int start_timing(struct ds_delay *d, struct ds_delay_node *n, uint64_t now)
 {
     n->due_ns = d->flushing ? 0 : due_after(n->wait_ns, now);
+    n->slot_ns = now;
     n->state = DS_NODE_TIMED;
     return ds_heap_push(&d->heap, n);
 }
@@ -218,6 +219,7 @@ int ds_delay_add(struct ds_delay *d, struct ds_delay_node *n, int fd)
 {
     pthread_mutex_lock(&d->mu);
     n->seq = d->seq++;
+    n->slot_ns = 0;
     n->next = n->prev = NULL;
     n->fd = -1;
     n->state = DS_NODE_QUEUED;

@@ -33,21 +33,41 @@ static const char *fault_name(enum ds_fault f)
     return names[f];
 }
 
-/* METHOD URI STATUS SECONDS [delay=S] [fault=F]; the planned delay and
- * fault show what the seeded draws gave this request. */
-static void log_request(const struct ds_req *req, enum MHD_RequestTerminationCode toe)
+/* " phase=10s-15s": the window of the phase it fell in. */
+static void phase_text(const struct ds_server *srv, int phase, char *buf, size_t len)
+{
+    const char *name = srv->planner.sched.w[phase].name;
+    snprintf(buf, len, " phase=%.*s", (int)strcspn(name, " "), name);
+}
+
+/* METHOD URI STATUS SECONDS [delay=S] [fault=F] [phase=WINDOW]
+ * [queue_ms=Q delay_ms=D total_ms=T]: the planned delay and fault show
+ * what the seeded draws gave this request, the last three are its
+ * Server-Timing figures. */
+static void log_request(const struct ds_server *srv, const struct ds_req *req,
+                        enum MHD_RequestTerminationCode toe)
 {
     double secs = (double)(ds_now_ns() - req->t0) / 1e9;
-    char plan[64] = "";
+    char plan[64] = "", phase[48] = "", timing[128] = "";
     if (req->planned)
         snprintf(plan, sizeof plan, " delay=%.6f%s", (double)req->plan.wait_ns / 1e9,
                  fault_name(req->plan.fault));
+    if (req->planned && req->plan.phase >= 0)
+        phase_text(srv, req->plan.phase, phase, sizeof phase);
+    if (req->timed) {
+        char q[24], d[24], t[24];
+        ds_reply_ms(req->queue_ns, q, sizeof q);
+        ds_reply_ms(req->delay_ns, d, sizeof d);
+        ds_reply_ms(req->total_ns, t, sizeof t);
+        snprintf(timing, sizeof timing, " queue_ms=%s delay_ms=%s total_ms=%s", q, d, t);
+    }
     const char *uri = req->uri ? req->uri : "?";
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        fprintf(stderr, "%s %s %u %.3fs%s\n", req->method, uri, req->status, secs, plan);
+        fprintf(stderr, "%s %s %u %.3fs%s%s%s\n", req->method, uri, req->status, secs, plan,
+                phase, timing);
     else
-        fprintf(stderr, "%s %s - %.3fs (connection ended early, code %d)%s\n",
-                req->method[0] ? req->method : "-", uri, secs, (int)toe, plan);
+        fprintf(stderr, "%s %s - %.3fs (connection ended early, code %d)%s%s%s\n",
+                req->method[0] ? req->method : "-", uri, secs, (int)toe, plan, phase, timing);
 }
 
 /* The status that went out: ours, or one libmicrohttpd answered itself
@@ -72,7 +92,7 @@ void ds_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     if (srv->log)
-        log_request(req, toe);
+        log_request(srv, req, toe);
     /* hung first: ds_server_stop reads in flight, then hung, and must
      * never see fewer than are to be answered */
     if (req->plan.fault == DS_FAULT_HANG)
@@ -114,6 +134,7 @@ static enum MHD_Result first_call(struct ds_server *srv, struct ds_req *req,
                                   const char *method, const char *url, const char *version)
 {
     req->phase = DS_PHASE_STARTED;
+    req->read_t0 = ds_now_ns();
     snprintf(req->method, sizeof req->method, "%s", method);
     req->nul_in_target = target_cut_short(req, version);
     if (ds_route_match(url, &req->route) != 0)
@@ -144,14 +165,14 @@ static enum MHD_Result reset(struct MHD_Connection *conn)
 static enum MHD_Result api_call(struct ds_server *srv, struct MHD_Connection *conn,
                                 const char *method, const char *url, struct ds_req *req)
 {
-    const char *xdelay = srv->planner.cfg.client_delay
+    const char *xdelay = ds_planner_reads_xdelay(&srv->planner)
         ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Delay") : NULL;
-    ds_plan_request(&srv->planner, req->api, xdelay, &req->plan);
+    ds_plan_request(&srv->planner, req->api, xdelay, ds_now_ns(), &req->plan);
     if (req->plan.bad_xdelay) {
         char msg[160];
         snprintf(msg, sizeof msg, "X-Delay must be a number of seconds >= 0, got '%.64s'",
                  xdelay);
-        return ds_reply_error(conn, req, MHD_HTTP_BAD_REQUEST, "BadRequest", msg);
+        return ds_reply_error(srv, conn, req, MHD_HTTP_BAD_REQUEST, "BadRequest", msg);
     }
     req->planned = 1;
     ds_stats_fault(&srv->stats, req->plan.fault);
@@ -192,7 +213,7 @@ enum MHD_Result ds_on_request(void *cls, struct MHD_Connection *conn, const char
     if (req->phase == DS_PHASE_READY)
         return ds_wait_done(srv, conn, method, url, req);
     if (req->nul_in_target)
-        return ds_reply_error(conn, req, MHD_HTTP_BAD_REQUEST, "BadRequest",
+        return ds_reply_error(srv, conn, req, MHD_HTTP_BAD_REQUEST, "BadRequest",
                               "Request target contains a NUL byte");
     if (req->route.kind == DS_ROUTE_STATS && strcmp(method, "GET") == 0)
         return ds_reply_stats(srv, conn, req);

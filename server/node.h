@@ -22,6 +22,8 @@ struct ds_delay_node {
     uint64_t wait_ns;              /* how long once timed; UINT64_MAX: never */
     int slotless;                  /* timed at once, never holds a slot */
     uint64_t due_ns;               /* CLOCK_MONOTONIC */
+    uint64_t slot_ns;              /* when it got its slot and its time
+                                      began; 0: never (a flush) */
     uint64_t seq;                  /* arrival order breaks ties */
     struct ds_delay_node *next;    /* slot queue links */
     struct ds_delay_node *prev;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schedule.h"
 #include "server_opts.h"
 #include "suggest.h"
 
@@ -34,39 +35,54 @@ typedef const char *ds_route_specs[DS_SERVER_ROUTES];
 /* The longest --timeout: a day. */
 #define MAX_TIMEOUT 86400
 
+/* The last column: a --schedule phase may set the option. */
+#define PHASE 1
+#define FIXED 0
+
 static const struct ds_server_opt table[] = {
-    {"host", "host", NULL, TEXT(host), 0, 0, "127.0.0.1", "ADDR", "listen address"},
+    {"host", "host", NULL, TEXT(host), 0, 0, "127.0.0.1", "ADDR", "listen address", FIXED},
     {"port", "port", NULL, UINT(port), 0, 65535, "5000", "N",
-     "TCP port; 0 picks a free port"},
+     "TCP port; 0 picks a free port", FIXED},
     {"delay", "delay", NULL, DELAY(delay), 0, DS_MAX_DELAY, "0.5", "SPEC",
      "wait per API request: SECONDS, or a distribution in seconds: uniform:A,B, "
-     "exp:MEAN or lognormal:MEDIAN,P99"},
+     "exp:MEAN or lognormal:MEDIAN,P99", PHASE},
     {"route_delay", "route-delay", NULL, ROUTES(route_delay), 0, DS_MAX_DELAY, NULL,
-     "R=SPEC", "one route's delay, repeatable; R is users, user, customers or customer"},
+     "R=SPEC", "one route's delay, repeatable; R is users, user, customers or customer",
+     PHASE},
     {"seed", "seed", NULL, U64(seed), 0, 0, "1", "S",
-     "seed of the delay and fault draws"},
+     "seed of the delay and fault draws", FIXED},
     {"client_delay", "client-delay", NULL, FLAG(client_delay), 0, 0, NULL, NULL,
-     "a request's X-Delay: SECONDS header sets its delay"},
+     "a request's X-Delay: SECONDS header sets its delay", PHASE},
     {"max_delay", "max-delay", NULL, SECONDS(max_delay), 0, DS_MAX_DELAY, "60", "SECONDS",
-     "longest X-Delay honoured; longer is cut"},
+     "longest X-Delay honoured; longer is cut", PHASE},
     {"fail", "fail", NULL, FRACTION(fail), NULL, "P",
-     "answer a fraction P of API requests 500 InjectedFault"},
+     "answer a fraction P of API requests 500 InjectedFault", PHASE},
     {"reset", "reset", NULL, FRACTION(reset), NULL, "P",
-     "reset the connection of a fraction P, without an answer"},
+     "reset the connection of a fraction P, without an answer", PHASE},
     {"hang", "hang", NULL, FRACTION(hang), NULL, "P",
-     "never answer a fraction P (until --timeout)"},
+     "never answer a fraction P (until --timeout)", PHASE},
+    {"schedule", "schedule", NULL, TEXT(schedule), 0, 0, NULL, "PHASES",
+     "phases that override options for a while: \"START-END KEY=VALUE ...; ...\", "
+     "e.g. \"10s-15s fail=0.5; 20s-25s delay=exp:1 route-delay=users=2\"; KEY is "
+     "delay, route-delay, client-delay, max-delay, fail, reset or hang", FIXED},
+    {"schedule_from", "schedule-from", NULL, TEXT(schedule_from), 0, 0, "first-request",
+     "WHEN", "the phases' times count from the first API request (first-request) or from "
+     "the server's start (start)", FIXED},
     {"workers", "workers", NULL, UINT(workers), 0, 1000000, "0", "N",
-     "emulate N request slots, queue the rest; 0 = unlimited"},
+     "emulate N request slots, queue the rest; 0 = unlimited", FIXED},
     {"queue_max", "queue-max", NULL, LIMIT(queue_max), 0, 1000000, NULL, "Q",
-     "with --workers: 503 at once when Q requests already wait"},
+     "with --workers: 503 at once when Q requests already wait", FIXED},
     {"stats", NULL, "no-stats", FLAG(stats), 0, 0, "true", NULL,
-     "GET /_stats answers 404 (default: the server's counters)"},
+     "GET /_stats answers 404 (default: the server's counters)", FIXED},
+    {"server_timing", NULL, "no-server-timing", FLAG(server_timing), 0, 0, "true", NULL,
+     "no Server-Timing header (default: queue, delay and total in ms on every answer but "
+     "/_stats)", FIXED},
     {"data", "data", NULL, TEXT(data), 0, 0, NULL, "FILE",
-     "JSON {\"users\":[...],\"customers\":[...]} (default: the seed data)"},
+     "JSON {\"users\":[...],\"customers\":[...]} (default: the seed data)", FIXED},
     {"timeout", "timeout", NULL, SECONDS(timeout), 0, MAX_TIMEOUT, "10", "SECONDS",
-     "close idle or stalled connections; 0 = never"},
+     "close idle or stalled connections; 0 = never", FIXED},
     {"log", "log", "quiet", FLAG(log), 0, 0, NULL, NULL,
-     "access log on stderr on / off (default off)"},
+     "access log on stderr on / off (default off)", FIXED},
 };
 #define ROWS (sizeof table / sizeof *table)
 
@@ -132,14 +148,18 @@ void ds_server_opt_number(double v, char *buf, size_t len)
     }
 }
 
-/* "--max-delay" or "'max_delay'"; route >= 0 adds the route. */
+/* "--max-delay", "'max_delay'" or a phase's "max-delay"; route >= 0
+ * adds the route. */
 static const char *name(const struct ds_server_opt *r, int route, enum ds_opt_naming naming,
                         char *buf, size_t len)
 {
-    const char *sep = route < 0 ? "" : naming == DS_NAME_FLAG ? " " : ".";
+    const char *sep = route < 0 ? "" : naming == DS_NAME_KEY ? "." : " ";
     const char *rn = route < 0 ? "" : ds_route_api_name(route);
+    const char *flag = r->flag ? r->flag : r->no_flag;
     if (naming == DS_NAME_FLAG)
-        snprintf(buf, len, "--%s%s%s", r->flag ? r->flag : r->no_flag, sep, rn);
+        snprintf(buf, len, "--%s%s%s", flag, sep, rn);
+    else if (naming == DS_NAME_PHASE)
+        snprintf(buf, len, "%s%s%s", flag, sep, rn);
     else
         snprintf(buf, len, "'%s%s%s'", r->key, sep, rn);
     return buf;
@@ -371,6 +391,28 @@ static int check_fields(const struct ds_server_opts *o, enum ds_opt_naming namin
     return 0;
 }
 
+/* --schedule-from's word, and the schedule with every phase. */
+static int check_schedule(const struct ds_server_opts *o, enum ds_opt_naming naming,
+                          char *err, size_t errlen)
+{
+    char nm[64], why[600];
+    if (ds_schedule_from(o->schedule_from) < 0) {
+        snprintf(err, errlen, "%s: expected " DS_SCHEDULE_FROM_FORMS ", got '%.64s'",
+                 name(ds_server_opt_key("schedule_from"), -1, naming, nm, sizeof nm),
+                 o->schedule_from);
+        return -1;
+    }
+    if (!o->schedule)
+        return 0;
+    /* about 10 KB: a startup check, once per front end */
+    struct ds_schedule scratch;
+    if (ds_schedule_parse(o, &scratch, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: %s", name(ds_server_opt_key("schedule"), -1, naming, nm,
+                                         sizeof nm), why);
+    return -1;
+}
+
 int ds_server_opts_check(const struct ds_server_opts *o, enum ds_opt_naming naming, char *err,
                          size_t errlen)
 {
@@ -392,7 +434,7 @@ int ds_server_opts_check(const struct ds_server_opts *o, enum ds_opt_naming nami
                  name(ds_server_opt_key("workers"), -1, naming, b, sizeof b));
         return -1;
     }
-    return 0;
+    return check_schedule(o, naming, err, errlen);
 }
 
 void ds_server_opt_unknown(const char *typed, enum ds_opt_naming naming, char *err,
@@ -443,17 +485,23 @@ static void delays(const struct ds_server_opts *o, struct ds_plan_cfg *cfg)
     }
 }
 
-int ds_options_check(const struct ds_server_opts *o, struct ds_plan_cfg *cfg, char *err,
-                     size_t errlen)
+void ds_options_plan(const struct ds_server_opts *o, struct ds_plan_cfg *cfg)
 {
     *cfg = (struct ds_plan_cfg){0};
-    if (ds_server_opts_check(o, DS_NAME_KEY, err, errlen) != 0)
-        return -1;
     delays(o, cfg);
     cfg->client_delay = o->client_delay;
     cfg->max_delay = o->max_delay;
     cfg->fail = o->fail;
     cfg->reset = o->reset;
     cfg->hang = o->hang;
-    return 0;
+}
+
+int ds_options_check(const struct ds_server_opts *o, struct ds_plan_cfg *cfg,
+                     struct ds_schedule *sched, char *err, size_t errlen)
+{
+    if (ds_server_opts_check(o, DS_NAME_KEY, err, errlen) != 0)
+        return -1;
+    ds_options_plan(o, cfg);
+    /* checked: it parses */
+    return ds_schedule_parse(o, sched, err, errlen);
 }

@@ -9,8 +9,11 @@
 #include "plan.h"
 #include "server.h"
 
-/* Fills cfg from o. On a bad option returns -1 with one line in err. */
-int ds_options_check(const struct ds_server_opts *o, struct ds_plan_cfg *cfg, char *err,
-                     size_t errlen);
+/* Fills cfg (the options as given) and sched (the --schedule phases)
+ * from o. On a bad option returns -1 with one line in err. */
+int ds_options_check(const struct ds_server_opts *o, struct ds_plan_cfg *cfg,
+                     struct ds_schedule *sched, char *err, size_t errlen);
+/* What the planner reads of checked options o. */
+void ds_options_plan(const struct ds_server_opts *o, struct ds_plan_cfg *cfg);
 
 #endif

@@ -1,18 +1,23 @@
 /* What an API request gets, decided when its headers are in: a fault
  * (--fail, --reset, --hang) and a delay (its route's spec, or the X-Delay
- * header with --client-delay). Draws come from two seeded generators, one
- * for faults and one for delays, in the order requests are read, so the
- * same seed gives the same faults and the same delays for the same
- * sequence of requests, and turning faults on does not change the delays.
- * Not thread-safe: only the libmicrohttpd thread plans. */
+ * header with --client-delay), from the options as given or, inside a
+ * --schedule window, from that phase's. The n-th API request takes its
+ * fault from draw n of one seeded generator and its delay from draws 2n
+ * and 2n+1 of another, so the same seed gives request n the same draws
+ * whatever came before it (other phases, other distributions), and
+ * turning faults on does not change the delays. Not thread-safe: only
+ * the libmicrohttpd thread plans; the schedule's origin and counters are
+ * atomics that any thread may read. */
 #ifndef DS_PLAN_H
 #define DS_PLAN_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "dist.h"
 #include "rng.h"
 #include "route.h"
+#include "server.h"
 
 enum ds_fault { DS_FAULT_NONE, DS_FAULT_FAIL, DS_FAULT_RESET, DS_FAULT_HANG };
 
@@ -23,25 +28,57 @@ struct ds_plan_cfg {
     double max_delay;                      /* X-Delay is cut to this */
 };
 
-struct ds_planner {
+/* One phase: [start, end) from the schedule's origin, and the options it
+ * runs with. */
+struct ds_window {
+    uint64_t start_ns, end_ns;
+    char name[DS_SERVER_PHASE_NAME];
     struct ds_plan_cfg cfg;
-    struct ds_rng delays, faults;
+};
+
+/* --schedule, parsed (schedule.c): n windows sorted by start, disjoint. */
+struct ds_schedule {
+    unsigned n;                             /* 0: no schedule */
+    int from_start;                         /* origin: the start, or the
+                                               first API request */
+    struct ds_window w[DS_SERVER_PHASES];
+    atomic_uint_fast64_t origin_ns;         /* monotonic; 0 until known */
+    atomic_uint_fast64_t requests[DS_SERVER_PHASES]; /* planned in each */
+};
+
+struct ds_planner {
+    struct ds_plan_cfg cfg;                 /* outside every window */
+    struct ds_schedule sched;
+    unsigned cursor;                        /* the first window not over */
+    uint64_t planned;                       /* API requests drawn for */
+    struct ds_rng delays, faults;           /* the streams' starts */
+    int reads_xdelay;                       /* some phase honours X-Delay */
 };
 
 struct ds_plan {
     enum ds_fault fault;
     uint64_t wait_ns;     /* the delay; 0 answers at once */
     int bad_xdelay;       /* X-Delay is not seconds >= 0: answer 400, draw nothing */
+    int phase;            /* the window it fell in, or -1 */
 };
 
-void ds_planner_init(struct ds_planner *p, const struct ds_plan_cfg *cfg, uint64_t seed);
-/* Plans a request to API route `route` (0..3); xdelay is its X-Delay
- * header or NULL (ignored without client_delay). */
-void ds_plan_request(struct ds_planner *p, int route, const char *xdelay, struct ds_plan *out);
+/* cfg and sched as checked options give them (sched->n 0: none); now is
+ * the server's start. */
+void ds_planner_init(struct ds_planner *p, const struct ds_plan_cfg *cfg,
+                     const struct ds_schedule *sched, uint64_t seed, uint64_t now);
+/* Plans a request to API route `route` (0..3) read at now (monotonic ns,
+ * never decreasing from call to call); xdelay is its X-Delay header or
+ * NULL. */
+void ds_plan_request(struct ds_planner *p, int route, const char *xdelay, uint64_t now,
+                     struct ds_plan *out);
+/* Whether some phase (or the options as given) honours X-Delay: the
+ * header is worth looking up. */
+int ds_planner_reads_xdelay(const struct ds_planner *p);
 /* Whether any request can wait: the delay timer is needed. */
-int ds_planner_waits(const struct ds_plan_cfg *cfg);
+int ds_planner_waits(const struct ds_planner *p);
 /* The longest wait to expect of a request in flight (the p99 of the
- * slowest route, or --max-delay with client delays), for a graceful stop. */
-double ds_planner_typical_max(const struct ds_plan_cfg *cfg);
+ * slowest route in any phase, or --max-delay with client delays), for a
+ * graceful stop. */
+double ds_planner_typical_max(const struct ds_planner *p);
 
 #endif

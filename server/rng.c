@@ -26,3 +26,9 @@ double ds_rng_unit(struct ds_rng *r)
 {
     return (double)(ds_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
 }
+
+struct ds_rng ds_rng_at(const struct ds_rng *r, uint64_t i)
+{
+    /* a Weyl sequence: i steps are one multiply (mod 2^64) */
+    return (struct ds_rng){r->s + i * GOLDEN};
+}

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "listen.h"
 #include "options.h"
+#include "schedule.h"
 #include "server_int.h"
 #include "store.h"
 #include "store_build.h"
@@ -95,7 +96,7 @@ static int start_threads(struct ds_server *srv, const struct ds_server_opts *o,
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     int rc = 0;
-    if (ds_planner_waits(&srv->planner.cfg)) {
+    if (ds_planner_waits(&srv->planner)) {
         size_t queue_max = o->queue_max < 0 ? SIZE_MAX : (size_t)o->queue_max;
         srv->delay = ds_delay_start(o->workers, queue_max, ds_on_due, srv, err, errlen);
         rc = srv->delay ? 0 : -1;
@@ -116,36 +117,55 @@ static int start_threads(struct ds_server *srv, const struct ds_server_opts *o,
 
 /* The settings the running server reads, from checked options. */
 static void configure(struct ds_server *srv, const struct ds_server_opts *o,
-                      const struct ds_plan_cfg *cfg)
+                      const struct ds_plan_cfg *cfg, const struct ds_schedule *sched)
 {
     srv->listen_fd = -1;
     srv->log = o->log;
     srv->stats_on = o->stats;
+    srv->server_timing = o->server_timing;
     srv->workers = o->workers;
     srv->queue_max = o->queue_max;
     srv->hang_ns = o->timeout > 0 ? (uint64_t)(o->timeout * 1e9) : UINT64_MAX;
-    srv->drain_s = fmin(ds_planner_typical_max(cfg) + 1.0, 10.0);
-    ds_planner_init(&srv->planner, cfg, o->seed);
     ds_stats_init(&srv->stats);
+    /* a schedule from the start counts from the stats' start */
+    ds_planner_init(&srv->planner, cfg, sched, o->seed, srv->stats.start_ns);
+    srv->drain_s = fmin(ds_planner_typical_max(&srv->planner) + 1.0, 10.0);
+}
+
+/* Checked options into srv's settings; -1 with one line in err. */
+static int take_options(struct ds_server *srv, const struct ds_server_opts *o, char *err,
+                        size_t errlen)
+{
+    struct ds_plan_cfg cfg;
+    /* about 10 KB: on the heap, like the server */
+    struct ds_schedule *sched = malloc(sizeof *sched);
+    if (!sched) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = ds_options_check(o, &cfg, sched, err, errlen);
+    if (rc == 0)
+        configure(srv, o, &cfg, sched);
+    free(sched);
+    return rc;
 }
 
 struct ds_server *ds_server_start(const struct ds_server_opts *o, char *err,
                                   size_t errlen, enum ds_server_err *kind)
 {
     *kind = DS_SERVER_OK;
-    struct ds_plan_cfg cfg;
-    if (ds_options_check(o, &cfg, err, errlen) != 0) {
-        ds_store_free(o->store);
-        return fail(NULL, kind, DS_SERVER_EUSAGE);
-    }
-    /* about 30 KB with the delay histogram: on the heap, zeroed */
+    /* about 150 KB with the histograms: on the heap, zeroed */
     struct ds_server *srv = calloc(1, sizeof *srv);
     if (!srv) {
         ds_store_free(o->store);
         snprintf(err, errlen, "out of memory");
         return fail(NULL, kind, DS_SERVER_ERUNTIME);
     }
-    configure(srv, o, &cfg);
+    srv->listen_fd = -1;
+    if (take_options(srv, o, err, errlen) != 0) {
+        ds_store_free(o->store);
+        return fail(srv, kind, DS_SERVER_EUSAGE);
+    }
     srv->store = o->store ? o->store : ds_store_seed();
     if (!srv->store) {
         snprintf(err, errlen, "out of memory");
@@ -220,6 +240,7 @@ static uint64_t after_s(double s)
 void ds_server_stats(struct ds_server *s, struct ds_server_stats *out)
 {
     ds_stats_read(&s->stats, s->delay ? ds_delay_queued(s->delay) : 0, out);
+    ds_schedule_read(&s->planner.sched, out);
 }
 
 void ds_server_stop(struct ds_server *s, struct ds_server_stats *final)
@@ -241,8 +262,10 @@ void ds_server_stop(struct ds_server *s, struct ds_server_stats *final)
     MHD_stop_daemon(s->mhd);
     if (fd >= 0)
         close(fd);
-    if (final)
+    if (final) {
         ds_stats_read(&s->stats, 0, final);
+        ds_schedule_read(&s->planner.sched, final);
+    }
     ds_delay_stop(s->delay);
     ds_store_free(s->store);
     free(s);

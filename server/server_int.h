@@ -24,6 +24,7 @@ struct ds_server {
     unsigned port;
     int log;
     int stats_on;                /* GET /_stats answers */
+    int server_timing;           /* answers carry a Server-Timing header */
     unsigned workers;
     long queue_max;
     uint64_t hang_ns;            /* a hung request's wait: --timeout, or never */
@@ -46,8 +47,12 @@ struct ds_req {
     struct MHD_Connection *conn;
     enum ds_phase phase;
     unsigned status;
-    uint64_t t0;
+    uint64_t t0;                 /* the request line read */
+    uint64_t read_t0;            /* its headers read: Server-Timing's start */
     uint64_t wait_t0;            /* when its wait began */
+    uint64_t queue_ns, delay_ns; /* waited for a slot, then held (wait.c) */
+    uint64_t total_ns;           /* read to answer queued; set when answered */
+    int timed;                   /* total_ns and the rest are its answer's */
     char method[16];
     char *uri;                   /* only kept for the access log */
     const char *target_end;      /* end of the request target as a C string */

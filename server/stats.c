@@ -2,8 +2,13 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "clock.h"
+#include "respond.h"
+
+/* The Server-Timing metrics, in the order of ds_stats' arrays. */
+enum { TIMING_QUEUE, TIMING_DELAY, TIMING_TOTAL, TIMINGS };
 
 static const char *const route_names[DS_SERVER_STAT_ROUTES] = {
     "users", "user", "customers", "customer", "root", "stats", "other"};
@@ -74,9 +79,33 @@ void ds_stats_delay(struct ds_stats *s, uint64_t ns)
     ds_dhist_record(&s->delay, ns);
 }
 
+void ds_stats_timing(struct ds_stats *s, uint64_t queue_ns, uint64_t delay_ns,
+                     uint64_t total_ns)
+{
+    const uint64_t ns[TIMINGS] = {queue_ns, delay_ns, total_ns};
+    for (int i = 0; i < TIMINGS; i++) {
+        ds_dhist_record(&s->timing[i], ns[i]);
+        add(&s->timing_sum[i], ns[i]);
+    }
+}
+
 uint64_t ds_stats_in_flight(const struct ds_stats *s)
 {
     return get(&s->in_flight);
+}
+
+static void read_timing(const struct ds_stats *s, struct ds_server_stats *out)
+{
+    struct ds_server_timing *to[TIMINGS] = {&out->timing_queue, &out->timing_delay,
+                                            &out->timing_total};
+    /* the total's count: recorded last, so each other count is >= it */
+    out->timed = atomic_load_explicit(&s->timing[TIMING_TOTAL].total, memory_order_relaxed);
+    for (int i = 0; i < TIMINGS; i++) {
+        to[i]->sum = (double)get(&s->timing_sum[i]) / 1e9;
+        to[i]->p50 = ds_dhist_quantile(&s->timing[i], 0.50);
+        to[i]->p99 = ds_dhist_quantile(&s->timing[i], 0.99);
+        to[i]->max = ds_dhist_max(&s->timing[i]);
+    }
 }
 
 void ds_stats_read(const struct ds_stats *s, size_t queued, struct ds_server_stats *out)
@@ -97,6 +126,14 @@ void ds_stats_read(const struct ds_stats *s, size_t queued, struct ds_server_sta
     out->delay_p50 = ds_dhist_quantile(&s->delay, 0.50);
     out->delay_p99 = ds_dhist_quantile(&s->delay, 0.99);
     out->delay_max = ds_dhist_max(&s->delay);
+    read_timing(s, out);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        out->cpu_user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+        out->cpu_system = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    }
+    out->phase = -1;
+    out->schedule_elapsed = -1;
 }
 
 static void addf(struct ds_buf *b, const char *fmt, const char *key, double v)
@@ -143,9 +180,74 @@ static void by_route(struct ds_buf *b, const struct ds_server_stats *st)
     ds_buf_addc(b, '}');
 }
 
+/* {"max":..,"p50":..,"p99":..,"sum":..} in seconds */
+static void timing_json(struct ds_buf *b, const char *key, const struct ds_server_timing *t)
+{
+    ds_buf_addc(b, '"');
+    ds_buf_adds(b, key);
+    addf(b, "\":{\"%s\":%.6f", "max", t->max);
+    addf(b, ",\"%s\":%.6f", "p50", t->p50);
+    addf(b, ",\"%s\":%.6f", "p99", t->p99);
+    addf(b, ",\"%s\":%.6f}", "sum", t->sum);
+}
+
+static void server_timing_json(struct ds_buf *b, const struct ds_server_stats *st)
+{
+    ds_buf_adds(b, "\"server_timing\":{");
+    addu(b, "count", st->timed);
+    ds_buf_addc(b, ',');
+    timing_json(b, "delay", &st->timing_delay);
+    ds_buf_addc(b, ',');
+    timing_json(b, "queue", &st->timing_queue);
+    ds_buf_addc(b, ',');
+    timing_json(b, "total", &st->timing_total);
+    ds_buf_adds(b, "},");
+}
+
+/* "phase": the active one's name, or null. */
+static void phase_json(struct ds_buf *b, const struct ds_server_stats *st)
+{
+    ds_buf_adds(b, "\"phase\":");
+    if (st->phase >= 0 && (unsigned)st->phase < st->phases)
+        ds_write_str(b, st->phase_list[st->phase].name);
+    else
+        ds_buf_adds(b, "null");
+    ds_buf_addc(b, ',');
+}
+
+/* "schedule": null without one, else {"elapsed" (null before the first
+ * API request), "from", "phases": [{"end", "name", "requests",
+ * "start"}]}. */
+static void schedule_json(struct ds_buf *b, const struct ds_server_stats *st)
+{
+    ds_buf_adds(b, "\"schedule\":");
+    if (!st->phases) {
+        ds_buf_adds(b, "null,");
+        return;
+    }
+    if (st->schedule_elapsed >= 0)
+        addf(b, "{\"%s\":%.6f", "elapsed", st->schedule_elapsed);
+    else
+        ds_buf_adds(b, "{\"elapsed\":null");
+    ds_buf_adds(b, st->from_start ? ",\"from\":\"start\"" : ",\"from\":\"first-request\"");
+    ds_buf_adds(b, ",\"phases\":[");
+    for (unsigned i = 0; i < st->phases; i++) {
+        const struct ds_server_phase *ph = &st->phase_list[i];
+        addf(b, "%s{\"end\":%.3f", i ? "," : "", ph->end);
+        ds_buf_adds(b, ",\"name\":");
+        ds_write_str(b, ph->name);
+        ds_buf_addc(b, ',');
+        addu(b, "requests", ph->requests);
+        addf(b, ",\"%s\":%.3f}", "start", ph->start);
+    }
+    ds_buf_adds(b, "]},");
+}
+
 void ds_stats_json(const struct ds_server_stats *st, struct ds_buf *b)
 {
-    addf(b, "{\"delay\":{\"%s\":%.6f", "max", st->delay_max);
+    addf(b, "{\"cpu\":{\"%s\":%.6f", "system", st->cpu_system);
+    addf(b, ",\"%s\":%.6f},", "user", st->cpu_user);
+    addf(b, "\"delay\":{\"%s\":%.6f", "max", st->delay_max);
     addf(b, ",\"%s\":%.6f", "p50", st->delay_p50);
     addf(b, ",\"%s\":%.6f},", "p99", st->delay_p99);
     ds_buf_adds(b, "\"faults\":{");
@@ -159,6 +261,7 @@ void ds_stats_json(const struct ds_server_stats *st, struct ds_buf *b)
     ds_buf_addc(b, ',');
     addu(b, "in_flight_max", st->in_flight_max);
     ds_buf_addc(b, ',');
+    phase_json(b, st);
     addu(b, "queued", st->queued);
     ds_buf_adds(b, ",\"requests\":{");
     by_route(b, st);
@@ -166,7 +269,10 @@ void ds_stats_json(const struct ds_server_stats *st, struct ds_buf *b)
     by_status(b, st);
     ds_buf_addc(b, ',');
     addu(b, "total", st->total);
-    addf(b, "},\"%s\":%.3f}", "uptime", st->uptime);
+    ds_buf_adds(b, "},");
+    schedule_json(b, st);
+    server_timing_json(b, st);
+    addf(b, "\"%s\":%.3f}", "uptime", st->uptime);
 }
 
 void ds_server_stats_line(const struct ds_server_stats *st, char *buf, size_t len)
@@ -180,9 +286,10 @@ void ds_server_stats_line(const struct ds_server_stats *st, char *buf, size_t le
                                      (unsigned long long)st->by_status[i]);
     snprintf(buf, len,
              "%llu requests in %.1f s (%s); in flight at most %llu; "
-             "faults: fail %llu, reset %llu, hang %llu; delay p50 %.3f s, p99 %.3f s, max %.3f s",
+             "faults: fail %llu, reset %llu, hang %llu; delay p50 %.3f s, p99 %.3f s, max %.3f s; "
+             "cpu user %.2f s, system %.2f s",
              (unsigned long long)st->total, st->uptime, used ? statuses : "none",
              (unsigned long long)st->in_flight_max, (unsigned long long)st->fail,
              (unsigned long long)st->reset, (unsigned long long)st->hang, st->delay_p50,
-             st->delay_p99, st->delay_max);
+             st->delay_p99, st->delay_max, st->cpu_user, st->cpu_system);
 }

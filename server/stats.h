@@ -1,6 +1,7 @@
 /* The counters behind GET /_stats, srv:stats() and the summary line.
  * Every counter has one writer, the libmicrohttpd thread (the daemon runs
- * one epoll thread; the delay histogram's writer is the timer thread), so
+ * one epoll thread; the delay histogram's writer is the timer thread,
+ * the Server-Timing histograms' the libmicrohttpd thread), so
  * an update is a relaxed load and store: no lock and no locked
  * instruction on the hot path. Other threads read them relaxed at any
  * time. A daemon with several threads would need one block per thread,
@@ -27,6 +28,9 @@ struct ds_stats {
     ds_counter by_route[DS_SERVER_STAT_ROUTES];
     ds_counter faults[DS_FAULT_HANG + 1];
     struct ds_dhist delay;
+    /* Server-Timing: queue, delay, total; and their sums in ns */
+    struct ds_dhist timing[3];
+    ds_counter timing_sum[3];
 };
 
 /* s must be zeroed (it lives in a calloc'd server). */
@@ -39,8 +43,12 @@ void ds_stats_done(struct ds_stats *s, enum ds_route_kind k, unsigned status);
 void ds_stats_fault(struct ds_stats *s, enum ds_fault f);
 /* A waiting request was released after ns (timer thread only). */
 void ds_stats_delay(struct ds_stats *s, uint64_t ns);
+/* An answer's Server-Timing figures (libmicrohttpd thread only). */
+void ds_stats_timing(struct ds_stats *s, uint64_t queue_ns, uint64_t delay_ns,
+                     uint64_t total_ns);
 
-/* Any thread. */
+/* Any thread. ds_stats_read fills all of out but the schedule's fields
+ * (schedule.h), and adds the process's CPU time. */
 uint64_t ds_stats_in_flight(const struct ds_stats *s);
 void ds_stats_read(const struct ds_stats *s, size_t queued, struct ds_server_stats *out);
 /* The JSON of GET /_stats, keys in alphabetical order like the API's. */

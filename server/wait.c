@@ -46,7 +46,8 @@ static enum MHD_Result reply_full(struct ds_server *srv, struct MHD_Connection *
     char msg[160];
     snprintf(msg, sizeof msg, "All %u workers are busy and %ld requests are waiting already",
              srv->workers, srv->queue_max);
-    return ds_reply_error(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "ServiceUnavailable", msg);
+    return ds_reply_error(srv, conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "ServiceUnavailable",
+                          msg);
 }
 
 enum MHD_Result ds_wait_start(struct ds_server *srv, struct MHD_Connection *conn,
@@ -80,16 +81,25 @@ enum MHD_Result ds_wait_done(struct ds_server *srv, struct MHD_Connection *conn,
     return ds_reply_api(srv, conn, method, url, req);
 }
 
+static uint64_t since(uint64_t t, uint64_t now)
+{
+    return now > t ? now - t : 0;
+}
+
 /* The delay a request got is measured here, on the timer thread (the
  * histogram's one writer): from its suspension to its release, waiting for
- * a slot included. The answer goes out on the libmicrohttpd thread right
- * after; how late that is under load is the client's to see. */
+ * a slot included; Server-Timing splits it at the slot. The answer goes
+ * out on the libmicrohttpd thread right after (Server-Timing's total
+ * counts up to then). */
 void ds_on_due(struct ds_delay_node **nodes, size_t n, void *ctx)
 {
     struct ds_server *srv = ctx;
     uint64_t now = ds_now_ns();
     for (size_t i = 0; i < n; i++) {
         struct ds_req *req = (struct ds_req *)nodes[i];
+        uint64_t slot = nodes[i]->slot_ns;
+        req->queue_ns = since(req->wait_t0, slot ? slot : now);
+        req->delay_ns = slot ? since(slot, now) : 0;
         req->phase = nodes[i]->state == DS_NODE_GONE ? DS_PHASE_GONE : DS_PHASE_READY;
         if (req->phase == DS_PHASE_READY && req->plan.fault != DS_FAULT_HANG)
             ds_stats_delay(&srv->stats, now - req->wait_t0);

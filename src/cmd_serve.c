@@ -237,7 +237,14 @@ static void print_listening(const struct ds_server_opts *o, unsigned port)
         n += (size_t)snprintf(more + n, sizeof more - n, ", fail %g reset %g hang %g",
                               o->fail, o->reset, o->hang);
     if (o->queue_max >= 0 && n < sizeof more)
-        snprintf(more + n, sizeof more - n, ", queue max %ld", o->queue_max);
+        n += (size_t)snprintf(more + n, sizeof more - n, ", queue max %ld", o->queue_max);
+    if (o->schedule && n < sizeof more)
+        n += (size_t)snprintf(more + n, sizeof more - n, ", schedule from the %s: %.200s",
+                              strcmp(o->schedule_from, "start") == 0 ? "start"
+                                                                     : "first API request",
+                              o->schedule);
+    if (!o->server_timing && n < sizeof more)
+        snprintf(more + n, sizeof more - n, ", no Server-Timing");
     char workers[32] = "unlimited";
     if (o->workers)
         snprintf(workers, sizeof workers, "%u", o->workers);

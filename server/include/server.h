@@ -37,6 +37,13 @@ struct ds_server_opts {
     double timeout;        /* seconds before an idle or stalled connection
                               (or a hung request) is closed; default 10,
                               0 = never */
+    int server_timing;     /* a Server-Timing header on every answer but
+                              /_stats (1, default) */
+    const char *schedule;  /* fault phases: "10s-15s fail=0.5; 20s-25s
+                              delay=2" (server/schedule.h), or NULL */
+    const char *schedule_from; /* "first-request" (default): the phases' times
+                              count from the first API request; "start":
+                              from the server's start */
 };
 
 enum ds_server_err { DS_SERVER_OK = 0, DS_SERVER_EUSAGE = 2, DS_SERVER_ERUNTIME = 1 };
@@ -64,6 +71,22 @@ void ds_server_url(const char *host, unsigned port, char *buf, size_t len);
 /* What GET /_stats shows, as numbers. */
 #define DS_SERVER_STATUSES 500      /* by_status[i] counts status 100 + i */
 #define DS_SERVER_STAT_ROUTES 7     /* named by ds_server_stats_route */
+#define DS_SERVER_PHASES 32         /* phases of a schedule, at most */
+#define DS_SERVER_PHASE_NAME 128    /* a phase's name, cut to fit */
+
+/* One Server-Timing metric over every answer that carried the header. */
+struct ds_server_timing {
+    double sum, p50, p99, max;      /* seconds */
+};
+
+/* A phase of --schedule: its window from the schedule's origin and the
+ * API requests planned in it. */
+struct ds_server_phase {
+    char name[DS_SERVER_PHASE_NAME];/* "20s-25s delay=lognormal:0.5,2" */
+    double start, end;              /* seconds */
+    uint64_t requests;
+};
+
 struct ds_server_stats {
     double uptime;                  /* seconds since start */
     uint64_t in_flight;             /* read and not yet answered or closed */
@@ -75,12 +98,29 @@ struct ds_server_stats {
     uint64_t fail, reset, hang;     /* faults injected */
     double delay_p50, delay_p99, delay_max; /* seconds a waiting request was
                                                held, 0 when none waited */
+    /* The Server-Timing figures of the answers (all but /_stats'; kept
+     * with the header off too): how many, each metric's sum and
+     * percentiles. */
+    uint64_t timed;
+    struct ds_server_timing timing_queue, timing_delay, timing_total;
+    /* CPU seconds of the whole process (getrusage RUSAGE_SELF): with
+     * server.start, the script's own threads count too. */
+    double cpu_user, cpu_system;
+    /* --schedule: `phases` of them (0: none); the one whose window holds
+     * now (-1: none); seconds since the origin (-1: the first API request
+     * has not come yet). */
+    unsigned phases;
+    int from_start;
+    int phase;
+    double schedule_elapsed;
+    struct ds_server_phase phase_list[DS_SERVER_PHASES];
 };
 /* "users", "user", "customers", "customer", "root", "stats", "other". */
 const char *ds_server_stats_route(unsigned i);
 /* Any thread, any time while the server runs. */
 void ds_server_stats(struct ds_server *s, struct ds_server_stats *out);
-/* One line without a newline: requests, statuses, in flight, delays. */
+/* One line without a newline: requests, statuses, in flight, delays,
+ * CPU. */
 void ds_server_stats_line(const struct ds_server_stats *st, char *buf, size_t len);
 
 /* Stops accepting, lets in-flight requests finish within a bounded time,

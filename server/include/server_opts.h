@@ -35,6 +35,8 @@ struct ds_server_opt {
                               the field starts at 0 (-1 for a LIMIT) */
     const char *metavar;   /* --help: "SECONDS" */
     const char *help;      /* --help, without the default */
+    int phase;             /* a --schedule phase may set it (it changes a
+                              request's fate or delay) */
 };
 
 /* The rows, in --help order; *n gets their count. */
@@ -43,9 +45,9 @@ const struct ds_server_opt *ds_server_opt_table(size_t *n);
 const struct ds_server_opt *ds_server_opt_key(const char *key);
 const struct ds_server_opt *ds_server_opt_flag(const char *flag);
 
-/* How a message names an option: serve's "--delay" or server.start's
- * 'delay'. */
-enum ds_opt_naming { DS_NAME_FLAG, DS_NAME_KEY };
+/* How a message names an option: serve's "--delay", server.start's
+ * 'delay', or a --schedule phase's "delay" (as a phase spells it). */
+enum ds_opt_naming { DS_NAME_FLAG, DS_NAME_KEY, DS_NAME_PHASE };
 
 /* A value as a front end has it. TEXT is text to parse (a command line
  * argument, a Lua string); NUMBER is a number written as text that reads
@@ -68,8 +70,9 @@ int ds_server_opt_set(struct ds_server_opts *o, const struct ds_server_opt *opt,
 int ds_server_opt_route(struct ds_server_opts *o, const char *route, struct ds_opt_value v,
                         enum ds_opt_naming naming, char *err, size_t errlen);
 /* Every field in its range and the invariants between options (fail +
- * reset + hang <= 1, queue_max needs workers); ds_server_start checks the
- * same, naming keys. 0, or -1 with one line in err. */
+ * reset + hang <= 1, queue_max needs workers), and the schedule with its
+ * every phase; ds_server_start checks the same, naming keys. 0, or -1
+ * with one line in err. */
 int ds_server_opts_check(const struct ds_server_opts *o, enum ds_opt_naming naming, char *err,
                          size_t errlen);
 

@@ -1,6 +1,7 @@
 /* Lua module `server`: start the Docking API server in-process.
  *   local srv = server.start{port = 0, delay = 0.5, workers = 0, ...}
  *   srv.url, srv.port, srv.running, srv:stats(), srv:stop()
+ *   server.start{schedule = "10s-15s fail=0.5", server_timing = false}
  * The options are dockscript serve's (docs/serve.md), from the same table
  * (server_opts.h): the same checks, defaults (but port 0) and messages. The
  * server runs on its own threads and never touches the Lua state. */
@@ -191,8 +192,63 @@ static void push_requests(lua_State *L, const struct ds_server_stats *st)
     lua_setfield(L, -2, "requests");
 }
 
+static void push_timing(lua_State *L, const char *key, const struct ds_server_timing *t)
+{
+    lua_createtable(L, 0, 4);
+    set_num(L, "sum", t->sum);
+    set_num(L, "p50", t->p50);
+    set_num(L, "p99", t->p99);
+    set_num(L, "max", t->max);
+    lua_setfield(L, -2, key);
+}
+
+static void push_server_timing(lua_State *L, const struct ds_server_stats *st)
+{
+    lua_createtable(L, 0, 4);
+    set_int(L, "count", st->timed);
+    push_timing(L, "queue", &st->timing_queue);
+    push_timing(L, "delay", &st->timing_delay);
+    push_timing(L, "total", &st->timing_total);
+    lua_setfield(L, -2, "server_timing");
+    lua_createtable(L, 0, 2);
+    set_num(L, "user", st->cpu_user);
+    set_num(L, "system", st->cpu_system);
+    lua_setfield(L, -2, "cpu");
+}
+
+/* phase = the active phase's name (nil: none); schedule = {elapsed (nil
+ * before the first API request), from, phases = {{name, start, ["end"],
+ * requests}, ...}}, nil without a schedule. */
+static void push_schedule(lua_State *L, const struct ds_server_stats *st)
+{
+    if (!st->phases)
+        return;
+    if (st->phase >= 0) {
+        lua_pushstring(L, st->phase_list[st->phase].name);
+        lua_setfield(L, -2, "phase");
+    }
+    lua_createtable(L, 0, 3);
+    if (st->schedule_elapsed >= 0)
+        set_num(L, "elapsed", st->schedule_elapsed);
+    lua_pushstring(L, st->from_start ? "start" : "first-request");
+    lua_setfield(L, -2, "from");
+    lua_createtable(L, (int)st->phases, 0);
+    for (unsigned i = 0; i < st->phases; i++) {
+        const struct ds_server_phase *ph = &st->phase_list[i];
+        lua_createtable(L, 0, 4);
+        lua_pushstring(L, ph->name);
+        lua_setfield(L, -2, "name");
+        set_num(L, "start", ph->start);
+        set_num(L, "end", ph->end);
+        set_int(L, "requests", ph->requests);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "phases");
+    lua_setfield(L, -2, "schedule");
+}
+
 /* srv:stats(): the table GET /_stats encodes (while running), or the last
- * figures (after the stop). */
+ * figures (after the stop); JSON's nulls are absent keys. */
 static int l_stats(lua_State *L)
 {
     struct lsrv *s = luaL_checkudata(L, 1, MT);
@@ -201,7 +257,7 @@ static int l_stats(lua_State *L)
         ds_server_stats(s->srv, &st);
     else
         st = s->final;
-    lua_createtable(L, 0, 7);
+    lua_createtable(L, 0, 12);
     set_num(L, "uptime", st.uptime);
     set_int(L, "in_flight", st.in_flight);
     set_int(L, "in_flight_max", st.in_flight_max);
@@ -217,6 +273,8 @@ static int l_stats(lua_State *L)
     set_num(L, "p99", st.delay_p99);
     set_num(L, "max", st.delay_max);
     lua_setfield(L, -2, "delay");
+    push_server_timing(L, &st);
+    push_schedule(L, &st);
     return 1;
 }
 

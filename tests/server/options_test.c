@@ -76,6 +76,7 @@ static void test_defaults(void)
     CHECK(strcmp(o.host, "127.0.0.1") == 0 && o.port == 5000 && strcmp(o.delay, "0.5") == 0);
     CHECK(o.seed == 1 && o.max_delay == 60 && o.timeout == 10 && o.workers == 0);
     CHECK(o.queue_max == -1 && o.stats == 1 && o.log == 0 && o.client_delay == 0);
+    CHECK(o.server_timing == 1 && !o.schedule && strcmp(o.schedule_from, "first-request") == 0);
     CHECK(o.fail == 0 && o.reset == 0 && o.hang == 0 && !o.data && !o.store);
     for (int i = 0; i < DS_SERVER_ROUTES; i++)
         CHECK(o.route_delay[i] == NULL);
@@ -186,6 +187,115 @@ static void test_invariants(void)
     CHECK(ds_server_opts_check(&o, DS_NAME_FLAG, err, sizeof err) == 0);
 }
 
+/* The message ds_server_opts_check gives for --schedule s, "" if none. */
+static const char *schedule(const char *s, enum ds_opt_naming naming)
+{
+    static char err[600];
+    struct ds_server_opts o;
+    ds_server_opts_init(&o);
+    o.schedule = s;
+    err[0] = '\0';
+    if (ds_server_opts_check(&o, naming, err, sizeof err) == 0)
+        CHECK(err[0] == '\0');
+    return err;
+}
+
+/* Each bad schedule says what is wrong, in one line, naming the phase. */
+static void test_schedule_messages(void)
+{
+    CHECK_MSG(schedule("10s-15s fail=0.5; 20s-25s delay=lognormal:0.5,2; 30s-31s hang=1",
+                       DS_NAME_FLAG), "");
+    CHECK_MSG(schedule(" 1m-1m30s  reset=0.1 ; 500ms-1s client-delay=true max-delay=2;", 0), "");
+    CHECK_MSG(schedule("0-1.5 route-delay=users=0.2 route-delay=customer=exp:1", 0), "");
+    CHECK_MSG(schedule("1s-2s fail=1; 2s-3s fail=1", 0), "");   /* adjacent */
+    CHECK_MSG(schedule("10s-5s fail=0.5", DS_NAME_FLAG),
+              "--schedule: '10s-5s fail=0.5': the end 5s must be after the start 10s");
+    CHECK_MSG(schedule("5s-5s fail=0.5", DS_NAME_KEY),
+              "'schedule': '5s-5s fail=0.5': the end 5s must be after the start 5s");
+    CHECK_MSG(schedule("20s-25s delay=1; 10s-21s fail=0.5", DS_NAME_FLAG),
+              "--schedule: '20s-25s delay=1' overlaps '10s-21s fail=0.5'");
+    CHECK_MSG(schedule("1s-2s fial=0.5", DS_NAME_FLAG),
+              "--schedule: '1s-2s fial=0.5': unknown key 'fial'; did you mean 'fail'?");
+    CHECK_MSG(schedule("1s-2s bogus=1", DS_NAME_FLAG),
+              "--schedule: '1s-2s bogus=1': unknown key 'bogus' (a phase sets delay, "
+              "route-delay, client-delay, max-delay, fail, reset or hang)");
+    CHECK_MSG(schedule("1s-2s workers=4", DS_NAME_FLAG),
+              "--schedule: '1s-2s workers=4': workers cannot change in a phase (a phase sets "
+              "delay, route-delay, client-delay, max-delay, fail, reset or hang)");
+    CHECK_MSG(schedule("1s-2s fail=2", DS_NAME_FLAG),
+              "--schedule: '1s-2s fail=2': fail: expected a fraction 0..1, got '2'");
+    CHECK_MSG(schedule("1s-2s delay=exp:0", DS_NAME_KEY),
+              "'schedule': '1s-2s delay=exp:0': delay: expected exp:MEAN with MEAN seconds > 0 "
+              "and <= 3600, got 'exp:0'");
+    CHECK_MSG(schedule("1s-2s route-delay=users=x", DS_NAME_FLAG),
+              "--schedule: '1s-2s route-delay=users=x': route-delay users: expected seconds "
+              "0..3600 or uniform:A,B, exp:MEAN or lognormal:MEDIAN,P99, got 'x'");
+    CHECK_MSG(schedule("1s-2s client-delay=1", DS_NAME_FLAG),
+              "--schedule: '1s-2s client-delay=1': client-delay: expected true or false, "
+              "got '1'");
+    CHECK_MSG(schedule("1s-2s hang=0.6 fail=0.5", DS_NAME_FLAG),
+              "--schedule: '1s-2s hang=0.6 fail=0.5': fail + reset + hang must be at most 1, "
+              "got 1.1");
+    CHECK_MSG(schedule("1x-2s fail=1", DS_NAME_FLAG),
+              "--schedule: '1x-2s fail=1': bad time '1x' (e.g. 10s, 500ms, 1m30s; at most 7 "
+              "days)");
+    static const char *const bad_times[] = {"1s30m", "1.s", ".5s", "1ss", "s", "1m1m", "8d",
+                                            "169h", "-1s", "1e3", NULL};
+    for (int i = 0; bad_times[i]; i++) {
+        char text[64], want[160];
+        snprintf(text, sizeof text, "0s-%s fail=1", bad_times[i]);
+        snprintf(want, sizeof want, "--schedule: '%s': bad time '%s' (e.g. 10s, 500ms, "
+                 "1m30s; at most 7 days)", text, bad_times[i]);
+        CHECK_MSG(schedule(text, DS_NAME_FLAG), want);
+    }
+    CHECK_MSG(schedule("1s-2s", DS_NAME_FLAG),
+              "--schedule: '1s-2s': expected KEY=VALUE after the window");
+    CHECK_MSG(schedule("1s-2s fail", DS_NAME_FLAG),
+              "--schedule: '1s-2s fail': expected KEY=VALUE, got 'fail'");
+    CHECK_MSG(schedule("fail=1", DS_NAME_FLAG),
+              "--schedule: 'fail=1': expected START-END (e.g. 10s-15s) first, got 'fail=1'");
+    CHECK_MSG(schedule(" ; ;", DS_NAME_FLAG),
+              "--schedule: expected phases \"START-END KEY=VALUE ...; ...\", got ' ; ;'");
+    CHECK_MSG(schedule("", DS_NAME_FLAG), "--schedule: must not be empty");
+    /* the options as given count: a phase adds to them */
+    struct ds_server_opts o;
+    char err[600];
+    ds_server_opts_init(&o);
+    o.fail = 0.5;
+    o.schedule = "1s-2s hang=0.6";
+    CHECK(ds_server_opts_check(&o, DS_NAME_FLAG, err, sizeof err) != 0);
+    CHECK_MSG(err, "--schedule: '1s-2s hang=0.6': fail + reset + hang must be at most 1, got 1.1");
+    ds_server_opts_init(&o);
+    o.schedule_from = "end";
+    CHECK(ds_server_opts_check(&o, DS_NAME_KEY, err, sizeof err) != 0);
+    CHECK_MSG(err, "'schedule_from': expected first-request or start, got 'end'");
+    o.schedule_from = "start";
+    CHECK(ds_server_opts_check(&o, DS_NAME_KEY, err, sizeof err) == 0);
+}
+
+/* The phase column: what the schedule's --help says a phase sets. */
+static void test_phase_keys(void)
+{
+    size_t n;
+    const struct ds_server_opt *t = ds_server_opt_table(&n);
+    const char *help = ds_server_opt_key("schedule")->help;
+    char list[256] = "";
+    size_t used = 0, k = 0, keys = 0;
+    for (size_t i = 0; i < n; i++)
+        keys += t[i].phase;
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i].phase)
+            continue;
+        CHECK(t[i].flag != NULL && t[i].no_flag == NULL);
+        k++;
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                                 k == 1 ? "" : k == keys ? " or " : ", ", t[i].flag);
+    }
+    CHECK(keys == 7);
+    const char *at = strstr(help, "KEY is ");
+    CHECK(at && strcmp(at + strlen("KEY is "), list) == 0);
+}
+
 static void test_numbers(void)
 {
     char buf[48];
@@ -251,6 +361,8 @@ int main(void)
     test_route_delay();
     test_check_by_hand();
     test_invariants();
+    test_schedule_messages();
+    test_phase_keys();
     test_numbers();
     test_suggest();
     if (failures)

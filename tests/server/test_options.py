@@ -130,7 +130,8 @@ class Help(unittest.TestCase):
         flags = [line.split()[0] for line in lines if line.startswith("  --")]
         self.assertEqual(flags, ["--host", "--port", "--delay", "--route-delay", "--seed",
                                  "--client-delay", "--max-delay", "--fail", "--reset",
-                                 "--hang", "--workers", "--queue-max", "--no-stats", "--data",
+                                 "--hang", "--schedule", "--schedule-from", "--workers",
+                                 "--queue-max", "--no-stats", "--no-server-timing", "--data",
                                  "--timeout", "--log", "--help"])
         for line in lines[2:-2]:
             self.assertRegex(line, r"^  --\S.{17} \S|^ {23}\S", line)

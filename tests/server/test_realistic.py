@@ -259,7 +259,11 @@ class Stats(unittest.TestCase):
             self.assertLess(time.monotonic() - t0, 0.04, "/_stats never waits")
         self.assertEqual(status, 200)
         self.assertEqual(set(stats), {"uptime", "in_flight", "in_flight_max", "queued",
-                                      "requests", "faults", "delay"})
+                                      "requests", "faults", "delay", "cpu", "phase",
+                                      "schedule", "server_timing"})
+        self.assertEqual((stats["phase"], stats["schedule"]), (None, None))
+        # every answer but /_stats' carries Server-Timing: the 5 above
+        self.assertEqual(stats["server_timing"]["count"], 5)
         self.assertEqual(set(stats["requests"]), {"total", "by_status", "by_route"})
         self.assertEqual(stats["requests"]["total"], 5)
         self.assertEqual(stats["requests"]["by_status"], {"200": 3, "404": 1, "405": 1})

@@ -16,6 +16,7 @@
 #include "dist.h"
 #include "heap.h"
 #include "plan.h"
+#include "reply.h"
 #include "route.h"
 #include "slots.h"
 #include "store.h"
@@ -458,41 +459,124 @@ static void test_dist_sample(void)
 /* Same seed, same draws; a fault stream that does not move the delays. */
 static void test_plan(void)
 {
+    static struct ds_schedule none;
     struct ds_plan_cfg cfg = {0};
     for (int i = 0; i < DS_API_ROUTES; i++)
         parses("exp:0.1", &cfg.delay[i]);
-    struct ds_planner a, b;
-    ds_planner_init(&a, &cfg, 7);
+    static struct ds_planner a, b;
+    ds_planner_init(&a, &cfg, &none, 7, 1);
     cfg.fail = 0.3;
     cfg.reset = 0.2;
-    ds_planner_init(&b, &cfg, 7);
+    ds_planner_init(&b, &cfg, &none, 7, 1);
     int fails = 0, resets = 0;
     for (int i = 0; i < 10000; i++) {
         struct ds_plan pa, pb;
-        ds_plan_request(&a, i % 4, NULL, &pa);
-        ds_plan_request(&b, i % 4, NULL, &pb);
-        CHECK(pa.wait_ns == pb.wait_ns && pa.fault == DS_FAULT_NONE);
+        ds_plan_request(&a, i % 4, NULL, 1, &pa);
+        ds_plan_request(&b, i % 4, NULL, 1, &pb);
+        CHECK(pa.wait_ns == pb.wait_ns && pa.fault == DS_FAULT_NONE && pa.phase == -1);
         fails += pb.fault == DS_FAULT_FAIL;
         resets += pb.fault == DS_FAULT_RESET;
     }
     CHECK(abs(fails - 3000) < 200 && abs(resets - 2000) < 200);
     cfg.client_delay = 1;
     cfg.max_delay = 60;
-    ds_planner_init(&a, &cfg, 7);
+    ds_planner_init(&a, &cfg, &none, 7, 1);
     struct ds_plan p;
-    ds_plan_request(&a, 0, "0.25", &p);
+    ds_plan_request(&a, 0, "0.25", 1, &p);
     CHECK(!p.bad_xdelay && p.wait_ns == 250000000u);
-    ds_plan_request(&a, 0, "1e9", &p);
+    ds_plan_request(&a, 0, "1e9", 1, &p);
     CHECK(!p.bad_xdelay && p.wait_ns == 60000000000u);
     static const char *bad[] = {"-1", "abc", "", "0x1", "nan", "1,5", NULL};
     for (int i = 0; bad[i]; i++) {
-        ds_plan_request(&a, 0, bad[i], &p);
+        ds_plan_request(&a, 0, bad[i], 1, &p);
         CHECK(p.bad_xdelay);
     }
     cfg.client_delay = 0;
-    ds_planner_init(&a, &cfg, 7);
-    ds_plan_request(&a, 0, "abc", &p);   /* ignored without client delays */
+    ds_planner_init(&a, &cfg, &none, 7, 1);
+    ds_plan_request(&a, 0, "abc", 1, &p);   /* ignored without client delays */
     CHECK(!p.bad_xdelay);
+}
+
+/* ds_rng_at(r, i) is r after i draws. */
+static void test_rng_at(void)
+{
+    struct ds_rng r, walk;
+    ds_rng_seed(&r, 42, 1);
+    walk = r;
+    for (uint64_t i = 0; i < 1000; i++) {
+        struct ds_rng at = ds_rng_at(&r, i);
+        CHECK(ds_rng_next(&at) == ds_rng_next(&walk));
+    }
+}
+
+#define MS 1000000ull
+
+/* A schedule's windows: the requests read in one get its options, the
+ * rest the options as given; the n-th request's draws do not depend on
+ * the phases before it. */
+static void test_plan_schedule(void)
+{
+    static struct ds_schedule sched;
+    static struct ds_planner p, plain;
+    struct ds_plan_cfg cfg = {0};
+    for (int i = 0; i < DS_API_ROUTES; i++)
+        parses("uniform:0,1", &cfg.delay[i]);
+    memset(&sched, 0, sizeof sched);
+    sched.n = 2;
+    sched.w[0] = (struct ds_window){.start_ns = 100 * MS, .end_ns = 200 * MS, .cfg = cfg};
+    sched.w[0].cfg.fail = 1;
+    sched.w[1] = (struct ds_window){.start_ns = 300 * MS, .end_ns = 400 * MS, .cfg = cfg};
+    for (int i = 0; i < DS_API_ROUTES; i++)
+        parses("lognormal:0.5,2", &sched.w[1].cfg.delay[i]);
+    ds_planner_init(&p, &cfg, &sched, 3, 5);
+    static struct ds_schedule none;
+    ds_planner_init(&plain, &cfg, &none, 3, 5);
+    CHECK(atomic_load(&p.sched.origin_ns) == 0);    /* from the first request */
+    uint64_t origin = 1000 * MS;
+    int in_fail = 0, out_fail = 0;
+    for (uint64_t t = 0; t < 500; t++) {
+        struct ds_plan a, b;
+        ds_plan_request(&p, 0, NULL, origin + t * MS, &a);
+        ds_plan_request(&plain, 0, NULL, origin + t * MS, &b);
+        int want = t >= 100 && t < 200 ? 0 : t >= 300 && t < 400 ? 1 : -1;
+        CHECK(a.phase == want);
+        if (want == 0)
+            in_fail += a.fault == DS_FAULT_FAIL;
+        else
+            out_fail += a.fault != DS_FAULT_NONE;
+        /* outside the lognormal window, the same delay as without phases */
+        if (want != 1)
+            CHECK(a.wait_ns == b.wait_ns);
+        else
+            CHECK(a.wait_ns > 0);
+    }
+    CHECK(in_fail == 100 && out_fail == 0);
+    CHECK(atomic_load(&p.sched.origin_ns) == origin);
+    CHECK(atomic_load(&p.sched.requests[0]) == 100 && atomic_load(&p.sched.requests[1]) == 100);
+    /* from the start: the clock runs before any request */
+    sched.from_start = 1;
+    ds_planner_init(&p, &cfg, &sched, 3, 5);
+    struct ds_plan a;
+    ds_plan_request(&p, 0, NULL, 5 + 150 * MS, &a);
+    CHECK(a.phase == 0 && a.fault == DS_FAULT_FAIL);
+    CHECK(ds_planner_waits(&p) && ds_planner_typical_max(&p) >= 2.0);
+}
+
+/* Server-Timing's figures: milliseconds, 3 decimals, rounded to 1 us. */
+static void test_ms(void)
+{
+    static const struct { uint64_t ns; const char *text; } cases[] = {
+        {0, "0.000"}, {499, "0.000"}, {500, "0.001"}, {999, "0.001"}, {1000, "0.001"},
+        {1234567, "1.235"}, {500664000, "500.664"}, {9999999, "10.000"},
+        {3600000000000ull, "3600000.000"}, {UINT64_MAX, "18446744073709.552"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char buf[32];
+        ds_reply_ms(cases[i].ns, buf, sizeof buf);
+        if (strcmp(buf, cases[i].text) != 0)
+            fprintf(stderr, "ds_reply_ms(%llu): %s, want %s\n",
+                    (unsigned long long)cases[i].ns, buf, cases[i].text);
+        CHECK(strcmp(buf, cases[i].text) == 0);
+    }
 }
 
 static void test_dhist(void)
@@ -528,6 +612,9 @@ int main(void)
     test_dist_parse();
     test_dist_sample();
     test_plan();
+    test_rng_at();
+    test_plan_schedule();
+    test_ms();
     test_dhist();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
