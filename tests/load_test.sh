@@ -157,6 +157,28 @@ check "every iteration raising: exit 1 with the scenario's message" 1 \
     "^load.lua: no iteration succeeded: typo in the scenario$" \
     "$ds" load.lua "$tmp/typo.lua" --vus 2 --iterations 6 --quiet
 
+# --- reports and baselines from the command line --------------------------------
+check "--html writes one page beside --json" 0 "^iterations: 20 done" \
+    "$ds" load.lua $scen --rate 20 --duration 1 --quiet --json "$tmp/base.json" --html "$tmp/base.html" \
+    -- "$serve_url"
+grep -q '^<!DOCTYPE html>' "$tmp/base.html" && grep -q 'Content-Security-Policy' "$tmp/base.html" &&
+    ok "--html: a page that forbids the network" || fail "--html: no page" "$(head -c 300 "$tmp/base.html")"
+check "--baseline: the comparison in the summary, a relative threshold checked" 0 \
+    "^  ok +chain:p99<\+50% +[-+][0-9.]+%" \
+    "$ds" load.lua $scen --rate 20 --duration 1 --quiet --json "$tmp/run.json" --baseline "$tmp/base.json" \
+    --threshold 'chain:p99<+50%' -- "$serve_url"
+jcheck "--baseline: the JSON's comparison and intervals" "$tmp/run.json" \
+    'j.comparison and #j.comparison.rows == 9 and j.comparison.errors and #j.chain.p99_ci == 2
+     and j.chain.p99_ci[1] <= j.chain.p99 and j.chain.p99 <= j.chain.p99_ci[2]'
+check "--compare BASE RUN: the rows then and now, without a run" 0 "^chain +p99 +[0-9.]+ms +[0-9.]+ms" \
+    "$ds" load.lua --compare "$tmp/base.json" "$tmp/run.json"
+usage_error "--compare with run options is refused" 2 "^load.lua: --compare takes only --json, --html" \
+    --compare "$tmp/base.json" "$tmp/run.json" --vus 2
+usage_error "a relative threshold without a baseline is refused before the run" 2 \
+    "a relative threshold needs a baseline" $scen --threshold 'chain:p99<+10%' -- "$serve_url"
+usage_error "--baseline that is not a run is refused before the run" 2 "^load.lua: --baseline: " \
+    $scen --baseline "$tmp/base.html" -- "$serve_url"
+
 # --- the seams: huge rates, a scenario that breaks cjson, Ctrl-C ------------------
 t0=$(date +%s)
 check "--rate 1e12 --duration 2 ends on time, drops counted" 0 "^iterations: .* [0-9,]{10,} dropped" \
@@ -260,7 +282,7 @@ usage_error "--merge: different models" 2 "^load.lua: --merge: .* are runs of di
 usage_error "--merge: the same shard twice" 2 "are the same shard \(2/2\)$" --merge "$tmp/f2.json" "$tmp/f1.json" "$tmp/f2.json"
 usage_error "--merge: not a dockscript run" 2 "^load.lua: --merge: $tmp/bench.json: not a dockscript load run" --merge "$tmp/f1.json" "$tmp/bench.json"
 usage_error "--merge: a missing file" 2 "^load.lua: --merge: $tmp/gone.json: No such file" --merge "$tmp/f1.json" "$tmp/gone.json"
-usage_error "--merge with run options" 2 "^load.lua: --merge takes only --json, --threshold and --quiet" --merge "$tmp/f1.json" --vus 2
+usage_error "--merge with run options" 2 "^load.lua: --merge takes only --json, --html, --threshold and --quiet" --merge "$tmp/f1.json" --vus 2
 
 if python3 -c 'import yaml' 2>/dev/null; then
     res=$(python3 -c 'import sys, yaml
