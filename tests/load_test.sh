@@ -179,6 +179,25 @@ usage_error "a relative threshold without a baseline is refused before the run" 
 usage_error "--baseline that is not a run is refused before the run" 2 "^load.lua: --baseline: " \
     $scen --baseline "$tmp/base.html" -- "$serve_url"
 
+# --- calibrate.lua: its own server, the outside figures, a verdict ------------------
+check "calibrate.lua: per rate the figures, then one verdict line" 0 \
+    "^verdict: with 1 thread, (this machine measures latencies within 5.000ms up to [0-9]+ iterations/s|no rate tried stayed within 5.000ms)$" \
+    "$ds" calibrate.lua --rates 100,200 --duration 1 --threads 1 --tolerance 5ms --json "$tmp/cal.json"
+jcheck "calibrate.lua --json: rows with outside from Server-Timing, server CPU, max_rate" "$tmp/cal.json" \
+    '#j.rows == 2 and j.rows[1].rate == 100 and j.rows[2].outside_p99 and j.rows[2].outside_p99 > 0
+     and j.rows[2].outside_p99 < 0.05 and j.rows[1].server_cpu and j.rows[1].achieved > 0.9
+     and (j.max_rate == nil or j.max_rate == 100 or j.max_rate == 200)'
+usage_error_cmd() { # like usage_error, for another bundled script
+    name=$1 want=$2 pattern=$3
+    shift 3
+    timeout 30 "$ds" "$@" >"$tmp/out" 2>"$tmp/err"
+    code=$?
+    [ $code -eq "$want" ] && [ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+        grep -Eq -- "$pattern" "$tmp/err" && ok "$name" || fail "$name: exit $code" "$(cat "$tmp/out" "$tmp/err")"
+}
+usage_error_cmd "calibrate.lua --rates x: one line, exit 2" 2 "^calibrate.lua: --rates: expected rates > 0" \
+    calibrate.lua --rates x
+
 # --- the seams: huge rates, a scenario that breaks cjson, Ctrl-C ------------------
 t0=$(date +%s)
 check "--rate 1e12 --duration 2 ends on time, drops counted" 0 "^iterations: .* [0-9,]{10,} dropped" \
