@@ -248,6 +248,26 @@ jcheck "degraded periods in the JSON: [3, 5] slow, [8, 9] failing" "$tmp/window.
      and j.degraded[2].start == 8 and j.degraded[2]["end"] == 9 and j.degraded[2].errors == 1
      and j.degraded[2].recovery == 1'
 kill $serve_pid; wait $serve_pid 2>/dev/null
+# against the server's own fault schedule (gaps of 4 s between windows: a
+# period ends at the first of 3 good seconds after it)
+serve_start --delay 0.05 --timeout 3 --quiet --schedule "2s-4s fail=0.5; 8s-10s delay=lognormal:0.5,2; 14s-15s hang=1"
+cat >"$tmp/one.lua" <<'LUA'
+return { iteration = function(data)
+  local r = http.get(data[1] .. "/users/1", { name = "one" })
+  if r.status ~= 200 then error("HTTP " .. r.status, 0) end
+end }
+LUA
+"$ds" load.lua "$tmp/one.lua" --rate 50 --duration 19 --quiet --json "$tmp/sched.json" -- "$serve_url" \
+    >"$tmp/sched.out" 2>&1
+jcheck "degraded periods: each window of serve --schedule found within 1 s of where it was" \
+    "$tmp/sched.json" '(function() local d = j.degraded
+      local want = { { 2, 4 }, { 8, 10 }, { 14, 15 } }
+      if #d ~= 3 then return false end
+      for k, w in ipairs(want) do
+        if math.abs(d[k].start - w[1]) > 1 or math.abs(d[k]["end"] - w[2]) > 1 then return false end
+      end
+      return d[1].errors > 0.3 and d[2].p99 > 0.5 and d[3].errors > 0.5 end)()'
+kill $serve_pid; wait $serve_pid 2>/dev/null
 # serve --workers 50 --delay 0.1 answers 500 requests/s: 250 chains/s of 2
 serve_start --delay 0.1 --workers 50 --quiet
 "$ds" load.lua $scen --rate 50 --stages 20s:500 --quiet --json "$tmp/knee.json" -- "$serve_url" >"$tmp/knee.out" 2>&1
