@@ -160,7 +160,7 @@ static void count_in_second(struct ds_rec *r, struct ds_tagstat *t, double now, 
 static struct ds_hist *st_hist(struct ds_tagstat *t, const char *name)
 {
     for (int i = 0; i < t->nst; i++)
-        if (strcmp(t->st_name[i], name) == 0)
+        if (t->st_name[i][0] == name[0] && strcmp(t->st_name[i], name) == 0)
             return t->st[i];
     if (t->nst == ST_MAX || !(t->st[t->nst] = hist_new(2)))
         return NULL;
