@@ -118,6 +118,23 @@ function cli.nearest(word, candidates)
   return nil
 end
 
+-- Writes text to path through a temporary file in the same folder, so a
+-- failure leaves no half-written file. true, or nil and the reason.
+function cli.write_file(path, text)
+  local tmp = path .. ".tmp"
+  local f, err = io.open(tmp, "wb")
+  if not f then return nil, err end
+  local ok, werr = f:write(text)
+  local closed, cerr = f:close()
+  if not ok or not closed then
+    os.remove(tmp)
+    return nil, werr or cerr
+  end
+  local moved, merr = os.rename(tmp, path)
+  if not moved then os.remove(tmp); return nil, merr end
+  return true
+end
+
 -- Converters for argparse's :convert(): a number (or an integer) >= min.
 local function number_converter(option, min, integer)
   local what = (integer and "an integer" or "a number") .. " >= " .. min

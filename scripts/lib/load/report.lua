@@ -154,18 +154,7 @@ end
 -- Writes the report to path through a temporary file, so a failure leaves
 -- no half-written file. Returns nil and the reason on failure.
 function M.write(report, path)
-  local tmp = path .. ".tmp"
-  local f, err = io.open(tmp, "w")
-  if not f then return nil, err end
-  local ok, werr = f:write(M.encode(report), "\n")
-  local closed, cerr = f:close()
-  if not ok or not closed then
-    os.remove(tmp)
-    return nil, werr or cerr
-  end
-  local moved, merr = os.rename(tmp, path)
-  if not moved then os.remove(tmp); return nil, merr end
-  return true
+  return require("cli").write_file(path, M.encode(report) .. "\n")
 end
 
 -- Reading back: a JSON file as a raw result, or nil and why it is not one.

@@ -27,7 +27,7 @@ function M.rate(r) return r and string.format("%.1f/s", r) or "-" end
 local function pct(x) return string.format("%.2f%%", 100 * x) end
 
 -- "2xx 9,990  5xx 10  errors 3" from status and transport-error counts.
-local function outcomes(row)
+function M.outcomes(row, sep)
   local classes = {}
   for code, n in pairs(row.status or {}) do
     local c = tostring(code):sub(1, 1) .. "xx"
@@ -41,7 +41,7 @@ local function outcomes(row)
   local errs = 0
   for _, n in pairs(row.errors or {}) do errs = errs + n end
   if errs > 0 then parts[#parts + 1] = "errors " .. M.count(errs) end
-  return table.concat(parts, "  ")
+  return table.concat(parts, sep or "  ")
 end
 
 local function sorted_tags(requests)
@@ -101,7 +101,7 @@ local function table_lines(r)
     local name, x = row[1], row[2]
     local line = string.format(fmt, name, M.count(x.count), M.rate(x.rate), M.time(x.min),
       M.time(x.p50), M.time(x.p90), M.time(x.p99), M.time(x.p999), M.time(x.max),
-      name == "chain" and "" or outcomes(x))
+      name == "chain" and "" or M.outcomes(x))
     out[#out + 1] = (line:gsub("%s+$", ""))
   end
   return out

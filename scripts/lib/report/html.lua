@@ -109,18 +109,7 @@ end
 function M.write(report, path, opts)
   local text, err = M.render(report, opts)
   if not text then return nil, err end
-  local tmp = path .. ".tmp"
-  local f, oerr = io.open(tmp, "wb")
-  if not f then return nil, oerr end
-  local ok, werr = f:write(text)
-  local closed, cerr = f:close()
-  if not ok or not closed then
-    os.remove(tmp)
-    return nil, werr or cerr
-  end
-  local moved, merr = os.rename(tmp, path)
-  if not moved then os.remove(tmp); return nil, merr end
-  return true
+  return require("cli").write_file(path, text)
 end
 
 return M

@@ -113,19 +113,8 @@ local function percentile_cell(row, key, p, h)
     esc(util.time(lo)), esc(util.time(hi)))
 end
 
-local function outcomes(row)
-  local classes = {}
-  for code, n in pairs(row.status or {}) do
-    local c = tostring(code):sub(1, 1) .. "xx"
-    classes[c] = (classes[c] or 0) + n
-  end
-  local parts = {}
-  for _, c in ipairs(util.sorted_keys(classes)) do parts[#parts + 1] = c .. " " .. util.count(classes[c]) end
-  local errs = 0
-  for _, n in pairs(row.errors or {}) do errs = errs + n end
-  if errs > 0 then parts[#parts + 1] = "errors " .. util.count(errs) end
-  return table.concat(parts, ", ")
-end
+-- "2xx 9,990, 5xx 10, errors 3": the summary's, with commas
+local function outcomes(row) return require("load.summary").outcomes(row, ", ") end
 
 local function summary(r, hists)
   local rows = {}
