@@ -270,7 +270,8 @@ static int kind_fits(const struct ds_server_opt *r, struct ds_opt_value v, char 
         return 1;
     char what[160];
     expected(r, what, sizeof what);
-    snprintf(why, len, "%s, got %s", what, kind_name(v));
+    /* precisions: a message is cut, never a buffer overrun (what is < 160) */
+    snprintf(why, len, "%.150s, got %.32s", what, kind_name(v));
     return 0;
 }
 
@@ -290,7 +291,7 @@ static int set(struct ds_server_opts *o, const struct ds_server_opt *r, int rout
     }
     if (kind_fits(as, v, why, sizeof why) && parse(as, v.text, out, why, sizeof why) == 0)
         return 0;
-    snprintf(err, errlen, "%s: %s", name(r, route, naming, nm, sizeof nm), why);
+    snprintf(err, errlen, "%s: %.180s", name(r, route, naming, nm, sizeof nm), why);
     return -1;
 }
 
@@ -323,10 +324,10 @@ static int route_pair(struct ds_server_opts *o, const struct ds_server_opt *r,
 {
     const char *eq = v.kind == DS_VAL_TEXT ? strchr(v.text, '=') : NULL;
     if (!eq) {
-        char why[160], nm[64];
+        char why[200], nm[64];
         if (kind_fits(r, v, why, sizeof why))
             snprintf(why, sizeof why, "expected ROUTE=SPEC, got '%.64s'", v.text);
-        snprintf(err, errlen, "%s: %s", name(r, -1, naming, nm, sizeof nm), why);
+        snprintf(err, errlen, "%s: %.180s", name(r, -1, naming, nm, sizeof nm), why);
         return -1;
     }
     char route[33];

@@ -1,7 +1,9 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: installs what is missing, then builds
-# and runs the ctest tests twice: a normal build with warnings as errors,
-# and an AddressSanitizer + UBSan build (leak detection on). memcheck
+# three times, every build with warnings as errors (DS_WERROR, off in a
+# user's build): the normal build and an AddressSanitizer + UBSan build, each
+# running the ctest tests, and the Release build users and packagers make
+# (gcc -O3, whose warnings the others do not see), built only. memcheck
 # (valgrind), server_fuzz and hist_fuzz (their own clang sanitizer
 # binaries) run only in the first. Each build ends with its counts of tests
 # run, passed, failed and skipped; in CI (CI set) a skipped test fails the check.
@@ -55,11 +57,17 @@ counts() {
     esac
 }
 
+build() { # build-dir cmake-args...
+    dir=$1
+    shift
+    cmake -S . -B "$dir" -DDS_WERROR=ON "$@" >/dev/null
+    cmake --build "$dir" -j "$jobs"
+}
+
 run_suite() { # name build-dir cmake-args...
     name=$1 dir=$2
     shift 2
-    cmake -S . -B "$dir" -DDS_WERROR=ON "$@" >/dev/null
-    cmake --build "$dir" -j "$jobs"
+    build "$dir" "$@"
     rm -f "$dir/ctest-junit.xml"
     rc=0
     ctest --test-dir "$dir" --output-on-failure --output-junit ctest-junit.xml || rc=$?
@@ -75,10 +83,13 @@ if [ "${1:-}" = "--fast" ]; then
     echo "check.sh: the normal build passed (--fast: no sanitizer build)"
     exit 0
 fi
+build build-release -DCMAKE_BUILD_TYPE=Release
+summary="${summary}Release build: built with warnings as errors (no tests run)
+"
 # Every process the tests start inherits these: a sanitizer report fails it.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS UBSAN_OPTIONS
 run_suite "sanitizer build" build-asan -DCMAKE_BUILD_TYPE=Debug -DDS_SANITIZE=ON
 printf '%s' "$summary" | sed 's/^/check.sh: /'
-echo "check.sh: all suites passed (normal and sanitizer builds)"
+echo "check.sh: all suites passed (normal and sanitizer builds; the Release build built)"
