@@ -26,13 +26,6 @@ local function run(seed, n, m, s, failed, tags)
   return r
 end
 
-T.test("probit: the normal quantiles", function()
-  T.ok(math.abs(compare.probit(0.975) - 1.959963985) < 1e-8, "0.975")
-  T.ok(math.abs(compare.probit(0.5)) < 1e-12, "0.5")
-  T.ok(math.abs(compare.probit(0.005) + 2.575829304) < 1e-8, "0.005")
-  T.ok(math.abs(compare.probit(5e-6) + 4.417173413) < 1e-7, "5e-6")
-end)
-
 T.test("parse_relative: percentiles and the error rate", function()
   local t = assert(compare.parse_relative("chain:p99<+10%"))
   T.eq(t.metric, "chain", "metric")

@@ -52,44 +52,12 @@ M.LEVEL = 0.95  -- the intervals shown beside each percentile
 -- the client's delay. The comparison warns about such a run.
 M.LAG_LIMIT = 0.005
 
--- The standard normal quantile (Acklam's rational approximation, relative
--- error below 1.2e-9), for 0 < q < 1.
-local A = { -3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-  1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00 }
-local B = { -5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-  6.680131188771972e+01, -1.328068155288572e+01 }
-local C = { -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-  -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00 }
-local D = { 7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-  3.754408661907416e+00 }
-
-local function tail_quantile(q) -- q < 0.02425
-  local r = math.sqrt(-2 * math.log(q))
-  return (((((C[1] * r + C[2]) * r + C[3]) * r + C[4]) * r + C[5]) * r + C[6])
-    / ((((D[1] * r + D[2]) * r + D[3]) * r + D[4]) * r + 1)
-end
-
-function M.probit(q)
-  if q < 0.02425 then return tail_quantile(q) end
-  if q > 1 - 0.02425 then return -tail_quantile(1 - q) end
-  local s = q - 0.5
-  local r = s * s
-  return (((((A[1] * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * r + A[6]) * s
-    / (((((B[1] * r + B[2]) * r + B[3]) * r + B[4]) * r + B[5]) * r + 1)
-end
+local stats = require "load.stats"
 
 -- Two-sided: P(|Z| > z) = a.
-local function critical(a) return -M.probit(a / 2) end
+local function critical(a) return -stats.probit(a / 2) end
 
--- The upper tail P(Z > z), for p-values (Abramowitz and Stegun 7.1.26 on
--- erfc, absolute error below 1.5e-7: enough to print).
-local function upper_tail(z)
-  local x = math.abs(z) / math.sqrt(2)
-  local t = 1 / (1 + 0.3275911 * x)
-  local erfc = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741
-    + t * (-1.453152027 + t * 1.061405429)))) * math.exp(-x * x)
-  return z >= 0 and erfc / 2 or 1 - erfc / 2
-end
+local upper_tail = stats.upper_tail
 
 -- Inputs ------------------------------------------------------------------
 
