@@ -280,6 +280,26 @@ int hist_buckets(const struct ds_hist *h, hist_bucket_fn fn, void *ud)
     return 0;
 }
 
+struct above {
+    int64_t limit, count;
+};
+
+static int add_above(void *ud, int64_t lowest, int64_t highest, int64_t count)
+{
+    (void)highest;
+    struct above *a = ud;
+    if (lowest > a->limit)
+        a->count += count;
+    return 0;
+}
+
+int64_t hist_count_above(const struct ds_hist *h, int64_t us)
+{
+    struct above a = {hist_highest_equivalent(h, us), 0};
+    hist_buckets(h, add_above, &a);
+    return a.count;
+}
+
 /* The next level of the spectrum: a fixed tick within each half of the
  * distance to 100%, halving with each half crossed (HdrHistogram's
  * PercentileIterator), so the rows read 0, 10, 20 ... 50, 55 ... 75, 77.5 ... */

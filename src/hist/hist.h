@@ -54,6 +54,10 @@ double hist_stdev(const struct ds_hist *h); /* population standard deviation */
  * the values are at or below it; p = 0 gives min. */
 int64_t hist_percentile(const struct ds_hist *h, double p);
 
+/* How many values are recorded above us's bucket (none of them could be
+ * us itself): the count beyond a percentile's value. */
+int64_t hist_count_above(const struct ds_hist *h, int64_t us);
+
 /* The bucket bounds of a value: every value in [lowest, highest] is
  * recorded as the same one. */
 int64_t hist_lowest_equivalent(const struct ds_hist *h, int64_t us);

@@ -2,6 +2,7 @@
  *   local h = metrics.histogram([sigfigs = 3])
  *   h:record(seconds [, count]); h:merge(other); h:reset()
  *   h:count(), h:min(), h:max(), h:mean(), h:stdev(), h:percentile(p)
+ *   h:count_above(seconds) -> how many values lie above that value's bucket
  *   h:ci(p [, level = 0.95]) -> lo, hi: the distribution-free interval of
  *     percentile p (src/hist/hist_ci.h)
  *   h:spectrum([ticks = 5]) -> {{value =, percentile =, count =}, ...}
@@ -82,17 +83,30 @@ static int l_decode(lua_State *L)
     return 1;
 }
 
+static int64_t check_micros(lua_State *L, int idx)
+{
+    lua_Number s = luaL_checknumber(L, idx);
+    if (!(s >= 0)) /* also NaN */
+        luaL_argerror(L, idx, lua_pushfstring(L, "seconds must be >= 0, got %f", s));
+    double us = s * 1e6 + 0.5;
+    return us < (double)HIST_HIGHEST ? (int64_t)us : HIST_HIGHEST;
+}
+
 static int l_record(lua_State *L)
 {
     struct ds_hist *h = lmetrics_check(L, 1);
-    lua_Number s = luaL_checknumber(L, 2);
-    if (!(s >= 0))  /* also NaN */
-        return luaL_argerror(L, 2, lua_pushfstring(L, "seconds must be >= 0, got %f", s));
+    int64_t us = check_micros(L, 2);
     lua_Integer n = luaL_optinteger(L, 3, 1);
     luaL_argcheck(L, n >= 0, 3, "count must be >= 0");
-    double us = s * 1e6 + 0.5;
-    hist_record_n(h, us < (double)HIST_HIGHEST ? (int64_t)us : HIST_HIGHEST, (int64_t)n);
+    hist_record_n(h, us, (int64_t)n);
     return 0;
+}
+
+static int l_count_above(lua_State *L)
+{
+    struct ds_hist *h = lmetrics_check(L, 1);
+    lua_pushinteger(L, hist_count_above(h, check_micros(L, 2)));
+    return 1;
 }
 
 static int l_merge(lua_State *L)
@@ -246,7 +260,7 @@ static void set_meta(lua_State *L)
         {"record", l_record}, {"merge", l_merge}, {"reset", l_reset},
         {"count", l_count}, {"sigfigs", l_sigfigs}, {"min", l_min}, {"max", l_max},
         {"mean", l_mean}, {"stdev", l_stdev}, {"percentile", l_percentile},
-        {"ci", l_ci}, {"encode", l_encode}, {"spectrum", l_spectrum}, {NULL, NULL}};
+        {"ci", l_ci}, {"count_above", l_count_above}, {"encode", l_encode}, {"spectrum", l_spectrum}, {NULL, NULL}};
     static const luaL_Reg meta[] = {
         {"__gc", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
     if (luaL_newmetatable(L, MT)) {

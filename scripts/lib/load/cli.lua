@@ -23,8 +23,9 @@ local VALUE_OPTIONS = {
   { "--json", "FILE", "Write every figure, with mergeable histograms, to FILE." },
   { "--seed", "S", "Replay: each iteration's math.random is seeded from (S, its number), so "
     .. "the same requests go out in any number of threads or shards." },
-  { "--degraded-factor", "F", "A second is degraded when its chain p99 or error rate exceeds F "
-    .. "times the run's median second (default 2)." },
+  { "--degraded-factor", "F", "A second flagged as slow (significantly more iterations slower "
+    .. "than the typical p90) is degraded only when its p99 also exceeds F times the typical "
+    .. "second's (default 2)." },
 }
 
 local EPILOG = [[

@@ -118,8 +118,8 @@ end
 function M.explain(r, raw)
   local o = raw.options or {}
   local last = last_full_second(raw)
-  local periods, base = require("load.degraded").find(r.series, { factor = o.degraded_factor,
-    last = last })
+  local periods, base = require("load.degraded").find(raw.series or {},
+    { factor = o.degraded_factor, last = last })
   r.degraded = periods
   r.degraded_baseline = base
   if o.stages and #raw.series > 0 then

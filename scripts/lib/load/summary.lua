@@ -203,12 +203,19 @@ local function server_timing_lines(r)
   return out
 end
 
+-- A degraded period's evidence: "48 of 50 slower than p90, 5.0 expected".
+function M.degraded_counts(p)
+  if not p.kind then return "" end
+  return string.format("%d of %d %s, %.1f expected", p.observed or 0, p.count or 0,
+    p.kind == "errors" and "failed" or "slower than the run's p90", p.expected or 0)
+end
+
 -- Degraded periods and the capacity knee, one line each.
 local function explain_lines(r)
   local out = {}
   for _, p in ipairs(r.degraded or {}) do
-    out[#out + 1] = string.format("degraded: %gs-%gs (worst at %gs: p99 %s, errors %s), %s",
-      p.start, p["end"], p.worst, M.time(p.p99), pct(p.errors or 0),
+    out[#out + 1] = string.format("degraded: %gs-%gs (worst at %gs: %s; p99 %s, errors %s), %s",
+      p.start, p["end"], p.worst, M.degraded_counts(p), M.time(p.p99), pct(p.errors or 0),
       p.recovery and string.format("recovered %gs after it began", p.recovery)
         or "not recovered when the run ended")
   end

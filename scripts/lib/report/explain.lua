@@ -30,26 +30,39 @@ function M.server_timing(r)
     .. util.table({ "tag", "metric", "count", "p50", "p99", "p99.9", "max" }, rows, "grid num")
 end
 
+-- What the test compares each second with, in words.
+local function degraded_rule(base)
+  return string.format("A second is degraded when it holds significantly more failed iterations, "
+    .. "or more iterations slower than the typical p90 (%s), than the whole run predicts "
+    .. "(errors %s, slow %s; an exact binomial test over the run's %d seconds, family-wise level "
+    .. "%g), and for slowness its p99 also exceeds the typical p99 (%s) by the run's factor. "
+    .. "Typical is the median second's.", esc(util.time(base.p90)),
+    esc(util.pct(base.errors or 0, 2)), esc(util.pct(base.slow or 0, 1)), base.seconds or 0,
+    base.alpha or 0, esc(util.time(base.p99)))
+end
+
 function M.degraded(r)
   local list = type(r.degraded) == "table" and r.degraded or {}
   local base = type(r.degraded_baseline) == "table" and r.degraded_baseline or {}
+  if not base.seconds or base.seconds == 0 then return "" end
   if #list == 0 then
-    return base.p99 and string.format("<h2>Degraded periods</h2><p>None: no second's p99 or "
-      .. "error rate exceeded twice the median second's (p99 %s, errors %s).</p>",
-      esc(util.time(base.p99)), esc(util.pct(base.errors or 0, 2))) or ""
+    return "<h2>Degraded periods</h2><p>None. " .. degraded_rule(base) .. "</p>"
   end
   local rows = {}
   for _, p in ipairs(list) do
     rows[#rows + 1] = { class = "bad", esc(string.format("%gs-%gs", p.start, p["end"])),
-      esc(string.format("%gs", p.worst)), esc(util.time(p.p99)), esc(util.pct(p.errors or 0, 1)),
+      esc(string.format("%gs", p.worst)),
+      esc(p.kind == "errors" and "failed" or "slower than p90"),
+      esc(string.format("%d of %d", p.observed or 0, p.count or 0)),
+      esc(string.format("%.1f", p.expected or 0)), esc(util.time(p.p99)),
+      esc(util.pct(p.errors or 0, 1)),
       esc(p.recovery and string.format("%gs", p.recovery) or "not recovered") }
   end
-  return string.format("<h2>Degraded periods</h2><p>Seconds whose p99 or error rate exceeded the "
-    .. "median second's (p99 %s, errors %s) by the run's factor, merged into periods; recovery "
-    .. "is from the period's start to the first of three good seconds after it. A second holds "
-    .. "the iterations that started in it.</p>", esc(util.time(base.p99)),
-    esc(util.pct(base.errors or 0, 2)))
-    .. util.table({ "period", "worst second", "its p99", "its errors", "recovery" }, rows, "grid")
+  return "<h2>Degraded periods</h2><p>" .. degraded_rule(base) .. " Seconds in a row make a "
+    .. "period; recovery is from its start to the first of three good seconds after it. A second "
+    .. "holds the iterations that started in it.</p>"
+    .. util.table({ "period", "worst second", "its flag", "observed", "expected", "its p99",
+      "its errors", "recovery" }, rows, "grid")
 end
 
 function M.capacity(r)
