@@ -40,6 +40,8 @@ local function main(argv)
   if report.interrupted then return 130 end
   local why = load.no_success(report)
   if why then fail("no iteration succeeded: " .. why, 1) end
+  local typo = require("load.threshold").unknown(report.thresholds)
+  if typo then fail(typo, 2) end
   return thresholds_failed(report) and 3 or 0
 end
 

@@ -58,7 +58,7 @@ function M.parse(expr)
     t.metric, t.stat = metric, stat
     if metric == "" then return nil, "no metric before ':'" end
     if not STATS[stat] and not percentile_of(stat) then
-      return nil, string.format("unknown statistic '%s' (count, rate, min, mean, max or pNN like p95, p99.9)", stat)
+      return nil, string.format("unknown statistic '%s' (count, rate, min, mean, max or pNN like p95, p99.9; p0 is the min, p100 the max)", stat)
     end
   else
     if not RUN[lhs] then
@@ -109,7 +109,8 @@ end
 
 -- The figure a threshold names, from the report and its histograms
 -- (hists.chain, hists.start_lag, hists.requests[tag]); nil and why if the
--- run has none.
+-- run has none, and true when the threshold names what no run of this
+-- scenario could have (a mistake of the user's, not a failed threshold).
 local function figure(t, report, hists)
   local it = report.iterations
   if not t.metric then
@@ -124,16 +125,16 @@ local function figure(t, report, hists)
   if t.metric == "chain" or t.metric == "start_lag" then
     row, h = report[t.metric], hists[t.metric]
     if t.metric == "start_lag" and report.model ~= "open" then
-      return nil, "start_lag is measured in the open model only"
+      return nil, "start_lag is measured in the open model only", true
     end
   else
     row, h = report.requests[t.metric], hists.requests[t.metric]
     if not row then
-      local seen = {}
+      local seen = { "chain", "start_lag" }
       for tag in pairs(report.requests) do seen[#seen + 1] = tag end
       local near = require("cli").nearest(t.metric, seen)
       return nil, string.format("no request tagged '%s' in this run%s", t.metric,
-        near and string.format("; did you mean '%s'?", near) or "")
+        near and string.format("; did you mean '%s'?", near) or ""), true
     end
   end
   if t.stat == "count" then return h:count() end
@@ -154,9 +155,9 @@ function M.check(parsed, report, hists)
     if t.relative then
       relative[#relative + 1], at[#at + 1] = t, i
     else
-      local v, why = figure(t, report, hists)
+      local v, why, unknown = figure(t, report, hists)
       results[i] = { expression = t.expr, ok = v ~= nil and OPS[t.op](v, t.value), value = v,
-                     note = why, stat = t.stat }
+                     note = why, stat = t.stat, unknown = unknown }
     end
   end
   if #relative > 0 then
@@ -168,6 +169,16 @@ function M.check(parsed, report, hists)
     end
   end
   return results
+end
+
+-- The first threshold that names a metric or tag the run did not have:
+-- "--threshold 'chian:p99<1s': no request tagged 'chian' ...; did you mean
+-- 'chain'?", or nil. The command exits 2 on it, not 3: a typo is no
+-- regression.
+function M.unknown(results)
+  for _, r in ipairs(results or {}) do
+    if r.unknown then return string.format("--threshold '%s': %s", r.expression, r.note) end
+  end
 end
 
 return M
