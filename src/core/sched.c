@@ -27,6 +27,9 @@
 #define SHARD_CAP 256
 #define MAX_SHARDS 1024
 #define TIMERS_PER_POLL 1 /* 262,144 transfers: beyond any open-file limit */
+/* How often a scheduler with a cancel flag looks at it: an interrupt during
+ * a load run's setup ends its requests within this. */
+#define CANCEL_CHECK 0.05
 
 struct shard {
     CURLM *multi;
@@ -40,6 +43,7 @@ struct shard {
 };
 
 struct ds_sched {
+    const atomic_int *cancel; /* set by another thread: stop waiting (NULL: none) */
     struct shard *shards;
     int nshards;
     long sockets;             /* open sockets of all connection caches */
@@ -539,6 +543,8 @@ static struct timespec wait_for(struct ds_sched *s, double deadline, double now)
         return (struct timespec){0, 0};
     if (wait > 1)
         wait = 1;
+    if (s->cancel && wait > CANCEL_CHECK)
+        wait = CANCEL_CHECK;
     long ns = (long)(wait * 1e9);
     return (struct timespec){ns / 1000000000L, ns % 1000000000L};
 }
@@ -572,6 +578,16 @@ static void fire_timers(struct ds_sched *s, double now)
         socket_action(s, sh, CURL_SOCKET_TIMEOUT, 0);
         fired++;
     }
+}
+
+void sched_set_cancel(struct ds_sched *s, const atomic_int *flag)
+{
+    s->cancel = flag;
+}
+
+int sched_cancelled(const struct ds_sched *s)
+{
+    return s->cancel && atomic_load(s->cancel);
 }
 
 void sched_poll(struct ds_sched *s, double deadline)

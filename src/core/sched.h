@@ -6,6 +6,7 @@
 #ifndef DS_SCHED_H
 #define DS_SCHED_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <curl/curl.h>
 
@@ -64,6 +65,13 @@ struct ds_waitlist *sched_ready(struct ds_sched *s);
 void sched_sleep_until(struct ds_sched *s, struct ds_waiter *w, double when);
 /* Takes w out of the sleep heap and any list. */
 void sched_unwait(struct ds_sched *s, struct ds_waiter *w);
+
+/* A flag another thread sets to cancel what waits on this scheduler (a load
+ * run's workers: an interrupt during setup). With one set, sched_poll waits
+ * at most 50 ms, so the loops that block on it see the flag
+ * promptly. NULL: none. */
+void sched_set_cancel(struct ds_sched *s, const atomic_int *flag);
+int sched_cancelled(const struct ds_sched *s);
 
 /* Waits for socket events, curl's timer or a sleeper, at most until the
  * absolute time `deadline` (< 0: no bound of its own), and dispatches them.

@@ -147,7 +147,7 @@ static void watch(struct ds_run *run, ds_progress_fn *progress, void *ud)
         double elapsed = now - run->t0;
         pthread_mutex_unlock(&run->lock);
         last_second(run, elapsed >= 1 ? (int64_t)elapsed - 1 : 0, h);
-        progress(ud, run, elapsed, h);
+        progress(ud, run, elapsed, h, "");
         pthread_mutex_lock(&run->lock);
     }
     pthread_mutex_unlock(&run->lock);
@@ -175,14 +175,42 @@ static void start_workers(struct ds_run *run)
     intr_restore(&old);
 }
 
-/* Waits for every worker's setup, or for a failure or an interrupt. */
-static void start_together(struct ds_run *run)
+void runner_waiting(void *worker, const char *what)
 {
+    struct ds_worker *w = worker;
+    pthread_mutex_lock(&w->run->lock);
+    snprintf(w->waiting, sizeof w->waiting, "%s", what ? what : "");
+    pthread_mutex_unlock(&w->run->lock);
+}
+
+/* The first thing a worker's setup waits for; run->lock held. */
+static void setup_waiting(const struct ds_run *run, char *out, size_t len)
+{
+    out[0] = 0;
+    for (int j = 0; j < run->nworkers && !out[0]; j++)
+        snprintf(out, len, "%s", run->workers[j].waiting);
+}
+
+/* Waits for every worker's setup, or for a failure or an interrupt (which
+ * cancels setup's requests: the workers' schedulers watch run->abort). */
+static void start_together(struct ds_run *run, ds_progress_fn *progress, void *ud)
+{
+    double began = ds_now(), next = began + 1;
+    char waiting[sizeof run->workers[0].waiting];
     pthread_mutex_lock(&run->lock);
-    while (run->ready < run->nworkers && !run->fatal && intr_count() == 0)
+    while (run->ready < run->nworkers && !run->fatal && intr_count() == 0) {
         wait_ms(run, 50);
+        double now = ds_now();
+        if (!progress || now < next)
+            continue;
+        next = now + 1;
+        setup_waiting(run, waiting, sizeof waiting);
+        pthread_mutex_unlock(&run->lock);
+        progress(ud, run, now - began, NULL, waiting);
+        pthread_mutex_lock(&run->lock);
+    }
     if (intr_count() > 0 && !run->fatal) {
-        run->fatal = strdup("interrupted before the run started");
+        run->fatal = strdup("interrupted during setup");
         atomic_store(&run->stop, 1);
     }
     if (run->fatal)
@@ -210,7 +238,7 @@ int runner_run(struct ds_run *run, const struct ds_runspec *spec, ds_progress_fn
     }
     intr_trap();
     start_workers(run);
-    start_together(run);
+    start_together(run, progress, ud);
     if (!run->fatal)
         watch(run, progress, ud);
     for (int j = 0; j < run->nworkers; j++)

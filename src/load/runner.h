@@ -99,6 +99,7 @@ struct ds_worker {
     struct ds_slot { int64_t i; double due, started; } *slot;
     int *free;                     /* free slot numbers, a stack */
     int nfree;
+    char waiting[160];             /* what its setup waits for; run->lock */
 };
 
 struct ds_run {
@@ -117,9 +118,14 @@ struct ds_run {
     double stopped_at;             /* when stop was set (0: never) */
 };
 
-/* Called about once a second on the calling thread while the run goes. */
+/* Called about once a second on the calling thread while the run goes;
+ * while the workers' setup goes, with last_second NULL, elapsed the time
+ * since setup began and waiting what a setup waits for ("" if nothing). */
 typedef void ds_progress_fn(void *ud, const struct ds_run *run, double elapsed,
-                            const struct ds_hist *last_second);
+                            const struct ds_hist *last_second, const char *waiting);
+
+/* A worker's setup tells what it waits for (NULL: nothing now); any thread. */
+void runner_waiting(void *worker, const char *what);
 
 /* Runs spec to the end on its threads, SIGINT/SIGTERM trapped meanwhile
  * (the first stops new iterations, a second cancels those in flight). 0,

@@ -36,8 +36,11 @@ static int lclock_sleep(lua_State *L)
         return lua_yieldk(L, 0, 0, sleep_k);
     }
     /* Blocking, but transfers in flight keep moving. */
-    while (ds_now() < until)
+    while (ds_now() < until) {
+        if (sched_cancelled(sched))
+            return luaL_error(L, "clock.sleep: interrupted");
         sched_poll(sched, until);
+    }
     return 0;
 }
 

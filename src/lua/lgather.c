@@ -235,6 +235,11 @@ static void run_until_over(lua_State *L, struct ds_group *g)
         }
         if (g->over)
             break;
+        if (sched_cancelled(rt->sched)) {
+            group_fail(L, g, "http.gather: interrupted with %d tasks unfinished%s",
+                       g->n - g->finished, "");
+            break;
+        }
         sched_poll(rt->sched, waitlist_empty(ready) ? -1 : 0);
     }
     waitlist_splice(ready, &batch);

@@ -49,9 +49,18 @@ static int request(lua_State *L, const char *method, int urli, int optsi)
         return lua_yieldk(L, 0, xi, request_k);
     }
     /* Not in a task (or not yieldable): drive the same multi until this
-     * transfer is done. Other tasks' transfers progress meanwhile. */
-    while (!x->finished)
+     * transfer is done. Other tasks' transfers progress meanwhile. The
+     * transfer still running when cancelled is the userdata's to remove. */
+    if (rt->waiting) {
+        char what[160];
+        snprintf(what, sizeof what, "%s %.140s", x->method, x->url);
+        rt_waiting(rt, what);
+    }
+    while (!x->finished && !sched_cancelled(rt->sched))
         sched_poll(rt->sched, -1);
+    rt_waiting(rt, NULL);
+    if (!x->finished)
+        return luaL_error(L, "%s %s: interrupted", x->method, x->url);
     return request_done(L, xi);
 }
 

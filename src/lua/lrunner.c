@@ -220,14 +220,42 @@ static void set_num(lua_State *L, const char *k, double v)
     lua_setfield(L, -2, k);
 }
 
+static void call_progress(struct progress_ctx *p)
+{
+    if (lua_pcall(p->L, 1, 0, 0) != LUA_OK) {
+        p->broken = 1;
+        lua_pop(p->L, 1);
+    }
+}
+
+/* While setup goes: {setup = true, elapsed, waiting = "GET URL" or nil}. */
+static void setup_progress(struct progress_ctx *p, double elapsed, const char *waiting)
+{
+    lua_State *L = p->L;
+    lua_pushvalue(L, p->fn);
+    lua_createtable(L, 0, 3);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "setup");
+    set_num(L, "elapsed", elapsed);
+    if (waiting[0]) {
+        lua_pushstring(L, waiting);
+        lua_setfield(L, -2, "waiting");
+    }
+    call_progress(p);
+}
+
 /* The progress callback gets the run's live figures; an error in it stops
  * the calls, not the run. */
 static void on_progress(void *ud, const struct ds_run *run, double elapsed,
-                        const struct ds_hist *last)
+                        const struct ds_hist *last, const char *waiting)
 {
     struct progress_ctx *p = ud;
     if (p->broken)
         return;
+    if (!last) {
+        setup_progress(p, elapsed, waiting);
+        return;
+    }
     lua_State *L = p->L;
     int64_t done = 0, failed = 0, dropped = 0, inflight = 0, requests = 0;
     for (int j = 0; j < run->nworkers; j++) {
@@ -253,10 +281,7 @@ static void on_progress(void *ud, const struct ds_run *run, double elapsed,
         set_num(L, "p50", (double)hist_percentile(last, 50) / 1e6);
         set_num(L, "p99", (double)hist_percentile(last, 99) / 1e6);
     }
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-        p->broken = 1;
-        lua_pop(L, 1);
-    }
+    call_progress(p);
 }
 
 /* ---- one raw result per worker ---- */

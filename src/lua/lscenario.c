@@ -148,6 +148,12 @@ static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char 
         free(s);
         return NULL;
     }
+    /* an interrupt during setup ends its requests at once; the progress
+     * line shows what they wait for */
+    struct ds_rt *rt = rt_get(s->L);
+    sched_set_cancel(rt->sched, &w->run->abort);
+    rt->waiting = runner_waiting;
+    rt->waiting_ud = w;
     lua_pushcfunction(s->L, open_protected);
     lua_pushlightuserdata(s->L, s);
     if (lua_pcall(s->L, 1, 0, 0) != LUA_OK) {

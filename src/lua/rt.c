@@ -40,3 +40,9 @@ void rt_detach(struct ds_rt *rt)
     sched_free(rt->sched);
     free(rt);
 }
+
+void rt_waiting(struct ds_rt *rt, const char *what)
+{
+    if (rt->waiting)
+        rt->waiting(rt->waiting_ud, what);
+}

@@ -15,12 +15,19 @@ struct ds_rt {
     struct ds_xfer_env xfers; /* its sched is the one above */
     int gather_depth;  /* blocking gathers on the C stack (lgather.c) */
     int servers;       /* server.start servers running (lserver.c) */
+    /* Told what a blocking call waits for ("GET URL"), NULL when it is
+     * over: a load run's setup shows it on the progress line. */
+    void (*waiting)(void *ud, const char *what);
+    void *waiting_ud;
 };
 
 /* A new runtime stored in L's registry; NULL and a message in err. */
 struct ds_rt *rt_attach(lua_State *L, char *err, size_t errlen);
 /* The runtime of L (any of its threads). */
 struct ds_rt *rt_get(lua_State *L);
+/* Tells rt's waiting hook, if any, what a blocking call waits for (NULL:
+ * nothing now). */
+void rt_waiting(struct ds_rt *rt, const char *what);
 /* After lua_close: frees what the state's finalizers released into it. */
 void rt_detach(struct ds_rt *rt);
 

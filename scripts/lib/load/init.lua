@@ -144,6 +144,12 @@ end
 local function progress_line(planned)
   local last_done, last_t = 0, 0
   return function(p)
+    if p.setup then -- before the run: what setup waits for (Ctrl-C ends it)
+      io.stderr:write(string.format("\rsetup: %ds%s\27[K", math.floor(p.elapsed + 0.5),
+        p.waiting and ", waiting for " .. p.waiting or ""))
+      io.stderr:flush()
+      return
+    end
     local dt = (p.elapsed or 0) - last_t
     local rate = dt > 0 and ((p.done or 0) - last_done) / dt or 0
     last_done, last_t = p.done or 0, p.elapsed or 0
