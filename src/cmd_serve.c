@@ -3,6 +3,7 @@
  * server's option table (server_opts.h). */
 #include "cmd_serve.h"
 
+#include <curl/curl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -253,6 +254,42 @@ static void print_listening(const struct ds_server_opts *o, unsigned port)
     fflush(stdout);
 }
 
+static size_t keep_body(char *p, size_t size, size_t n, void *ud)
+{
+    char *body = ud;
+    size_t have = strlen(body), len = size * n;
+    size_t room = 31 - have;
+    memcpy(body + have, p, len < room ? len : room);
+    body[have + (len < room ? len : room)] = 0;
+    return len;
+}
+
+/* Who holds the port we could not listen on. A `serve ... &` whose error
+ * scrolls by unnoticed leaves the commands after it talking to the earlier
+ * server: the message says so, in words a reader of a failed example needs. */
+static void explain_occupant(const struct ds_server_opts *o)
+{
+    char url[300], body[32] = "";
+    snprintf(url, sizeof url, strchr(o->host, ':') ? "http://[%s]:%u/" : "http://%s:%u/", o->host,
+             o->port);
+    CURL *c = curl_easy_init();
+    if (!c)
+        return;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)body);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR)
+        return;
+    fprintf(stderr, "dockscript serve: %s already answers at %.*s: requests there reach it, not "
+            "this server; stop it, or pick another --port (--port 0: a free one)\n",
+            strcmp(body, "Docking API") == 0 ? "an earlier dockscript serve" : "another server",
+            (int)strlen(url) - 1, url);
+}
+
 /* The server, from the parsed options; an exit code when it cannot start. */
 static struct ds_server *start(struct ds_server_opts *o, int *code)
 {
@@ -270,6 +307,8 @@ static struct ds_server *start(struct ds_server_opts *o, int *code)
     if (!srv) {
         fprintf(stderr, "dockscript serve: %s\n", err);
         *code = kind == DS_SERVER_EUSAGE ? 2 : 1;
+        if (kind != DS_SERVER_EUSAGE && o->port)
+            explain_occupant(o);
     }
     return srv;
 }

@@ -126,4 +126,13 @@ for f in "$(dirname "$0")"/../scripts/*.lua; do
 done
 [ "$(printf '%s\n' "$help" | awk 'length > 79' | wc -l)" -eq 0 ] && ok "--help fits 79 columns" ||
     fail "--help has lines over 79 columns" "$(printf '%s\n' "$help" | awk 'length > 79')"
+
+# a second serve on a taken port says who answers there, so that a
+# background `serve ... &` that failed is not missed
+serve_start --quiet
+port=${serve_url##*:}
+check "serve on a port an earlier serve holds: exit 1, says requests reach the earlier one" 1 \
+    "an earlier dockscript serve already answers at $serve_url: requests there reach it, not this server" \
+    "$ds" serve --port "$port" --quiet
+kill $serve_pid; wait $serve_pid 2>/dev/null
 done_tests
