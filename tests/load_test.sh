@@ -121,13 +121,25 @@ check "stages 1s:20,1s:0: the ramp's iterations" 0 "^iterations: (19|20|21) done
     "$ds" load.lua $scen --stages 1s:20,1s:0 --quiet -- "$serve_url"
 check "--max-vus 2 drops what it cannot start; dropped<=0 fails: exit 3" 3 "FAIL +dropped<=0" \
     "$ds" load.lua $scen --rate 40 --duration 1 --max-vus 2 --threshold 'dropped<=0' -- "$serve_url"
-check "a failing threshold: exit 3, the summary says which" 3 "FAIL +chain:p50<100ms +20[0-9]\.[0-9]+ms" \
+check "a failing threshold: exit 3, the summary says which" 3 "FAIL +chain:p50<100ms +2[0-9][0-9]\.[0-9]+ms" \
     "$ds" load.lua $scen --rate 20 --duration 1 --threshold 'chain:p50<100ms' --threshold 'errors<1%' -- "$serve_url"
-check "a threshold on a tag the run never saw fails" 3 "no request tagged 'GET /nope' in this run" \
+check "a threshold on a tag the run never saw: a usage error (exit 2), not a regression" 2 \
+    "^load.lua: --threshold 'GET /nope:p99<1s': no request tagged 'GET /nope' in this run" \
     "$ds" load.lua $scen --vus 1 --iterations 1 --threshold 'GET /nope:p99<1s' -- "$serve_url"
-check "a threshold on a tag typo names the nearest tag seen" 3 \
+check "a threshold on a tag typo names the nearest tag seen" 2 \
     "FAIL +GET /user:p99<1s +no request tagged 'GET /user' in this run; did you mean 'GET /users'\?" \
     "$ds" load.lua $scen --vus 1 --iterations 1 --threshold 'GET /user:p99<1s' -- "$serve_url"
+check "chian:p99: exit 2 and did you mean 'chain'" 2 \
+    "^load.lua: --threshold 'chian:p99<300ms': no request tagged 'chian' in this run; did you mean 'chain'\?$" \
+    "$ds" load.lua $scen --vus 1 --iterations 1 --threshold 'chian:p99<300ms' -- "$serve_url"
+check "start_lag in the closed model: exit 2" 2 "^load.lua: --threshold 'start_lag:p99<1ms': start_lag is measured in the open model only$" \
+    "$ds" load.lua $scen --vus 1 --iterations 1 --threshold 'start_lag:p99<1ms' -- "$serve_url"
+"$ds" load.lua $scen --vus 1 --iterations 3 --quiet --threshold 'chain:p100<60s' --threshold 'chain:p0>0' \
+    --json "$tmp/p100.json" -- "$serve_url" >/dev/null 2>&1
+jcheck "p100 is the max and p0 the min" "$tmp/p100.json" \
+    'j.thresholds[1].value == j.chain.max and j.thresholds[2].value == j.chain.min'
+usage_error "p101 is no percentile" 2 "unknown statistic 'p101'.*p100 the max" \
+    $scen --vus 1 --iterations 1 --threshold 'chain:p101<1s' -- "$serve_url"
 usage_error "errors<1 (a bare number >= 1) is refused with the spellings that work" 2 \
     "^load.lua: --threshold 'errors<1': errors<1 is 100%: write errors<1% or errors<0.01$" \
     $scen --vus 1 --iterations 1 --threshold 'errors<1' -- "$serve_url"
@@ -222,6 +234,20 @@ grep -Eq '^interrupted after [0-9.]+s of 30s$' "$tmp/int.out" && ok "SIGINT: the
     fail "SIGINT: no 'interrupted after' line" "$(cat "$tmp/int.out")"
 jcheck "SIGINT: the JSON is written, interrupted = true, what ran counted" "$tmp/int.json" \
     'j.interrupted == true and j.iterations.done >= 20 and j.iterations.done <= 80 and j.duration < 10'
+# a SIGINT during setup ends setup's requests at once (the server would
+# answer after 60 s; the wait is bounded at 20 s)
+serve_pid_main=$serve_pid
+serve_url_main=$serve_url
+serve_start --delay 60 --quiet
+printf 'return { setup = function(a) return http.get(a[1] .. "/users"):json() end,\n  iteration = function() end }\n' \
+    >"$tmp/slowsetup.lua"
+interrupted 1 "$tmp/int0.out" "$ds" load.lua "$tmp/slowsetup.lua" --vus 2 --duration 1 -- "$serve_url"
+[ $code -eq 130 ] && grep -q "^load.lua: interrupted during setup$" "$tmp/int0.out" &&
+    ok "SIGINT during setup: its requests cancelled, exit 130, interrupted during setup" ||
+    fail "SIGINT during setup: exit $code" "$(cat "$tmp/int0.out")"
+kill $serve_pid; wait $serve_pid 2>/dev/null
+serve_pid=$serve_pid_main
+serve_url=$serve_url_main
 # a second SIGINT cancels the iterations in flight at once
 printf 'return { iteration = function() clock.sleep(30) end }\n' >"$tmp/sleepy.lua"
 interrupted "1.5 0.5" "$tmp/int2.out" "$ds" load.lua "$tmp/sleepy.lua" --vus 3 --duration 60 --quiet
@@ -241,11 +267,13 @@ return { iteration = function(data, i)
 end }
 LUA
 check "degraded periods: a slow window and a failing one, each where it was" 0 \
-    "^degraded: 3s-5s \(worst at [34]s: p99 3[0-9.]+ms, errors 0.00%\), recovered 2s after it began$" \
+    "^degraded: 3s-5s \(worst at [34]s: [0-9]+ of [0-9]+ slower than the run's p90, [0-9.]+ expected; p99 3[0-9.]+ms, errors 0.00%\), recovered 2s after it began$" \
     "$ds" load.lua "$tmp/window.lua" --rate 50 --duration 12 --quiet --json "$tmp/window.json" -- "$serve_url"
 jcheck "degraded periods in the JSON: [3, 5] slow, [8, 9] failing" "$tmp/window.json" \
     '#j.degraded == 2 and j.degraded[1].start == 3 and j.degraded[1]["end"] == 5
+     and j.degraded[1].kind == "latency" and j.degraded[1].observed > j.degraded[1].expected
      and j.degraded[2].start == 8 and j.degraded[2]["end"] == 9 and j.degraded[2].errors == 1
+     and j.degraded[2].kind == "errors" and j.degraded[2].observed == 50
      and j.degraded[2].recovery == 1'
 kill $serve_pid; wait $serve_pid 2>/dev/null
 # against the server's own fault schedule (gaps of 4 s between windows: a
@@ -267,6 +295,14 @@ jcheck "degraded periods: each window of serve --schedule found within 1 s of wh
         if math.abs(d[k].start - w[1]) > 1 or math.abs(d[k]["end"] - w[2]) > 1 then return false end
       end
       return d[1].errors > 0.3 and d[2].p99 > 0.5 and d[3].errors > 0.5 end)()'
+kill $serve_pid; wait $serve_pid 2>/dev/null
+# a server whose behaviour never changes: no period (the old rule of twice
+# the median second reported some in 2 runs of 3)
+serve_start --delay lognormal:0.05,0.3 --fail 0.02 --quiet
+"$ds" load.lua $scen --rate 50 --duration 20 --quiet --json "$tmp/steady.json" -- "$serve_url" John William \
+    >"$tmp/steady.out" 2>&1
+jcheck "degraded periods: none in 20 s against a server that never changed" "$tmp/steady.json" \
+    '#j.degraded == 0 and j.iterations.failed > 0 and j.degraded_baseline.seconds == 20'
 kill $serve_pid; wait $serve_pid 2>/dev/null
 # serve --workers 50 --delay 0.1 answers 500 requests/s: 250 chains/s of 2
 serve_start --delay 0.1 --workers 50 --quiet
@@ -338,6 +374,15 @@ fi
 # --- progress, module, plot --------------------------------------------------
 out=$(timeout 30 script -qc "'$ds' load.lua $scen --rate 20 --duration 2.5 -- $serve_url" /dev/null 2>&1)
 printf '%s' "$out" | grep -q "done/s .* in flight .* p99 " && ok "progress on a terminal" || fail "progress on a terminal" "$out"
+serve_pid_main=$serve_pid
+serve_url_main=$serve_url
+serve_start --delay 2.5 --quiet
+out=$(timeout 30 script -qc "'$ds' load.lua '$tmp/slowsetup.lua' --vus 1 --iterations 1 -- $serve_url" /dev/null 2>&1)
+printf '%s' "$out" | grep -q "setup: [12]s, waiting for GET $serve_url/users" &&
+    ok "setup on a terminal: what it waits for" || fail "setup on a terminal" "$out"
+kill $serve_pid; wait $serve_pid 2>/dev/null
+serve_pid=$serve_pid_main
+serve_url=$serve_url_main
 out=$(timeout 30 script -qc "'$ds' load.lua $scen --rate 20 --duration 1.5 --quiet -- $serve_url" /dev/null 2>&1)
 printf '%s' "$out" | grep -q "done/s" && fail "--quiet: no progress" "$out" || ok "--quiet: no progress"
 out=$(timeout 30 "$ds" load.lua $scen --rate 20 --duration 1.5 -- "$serve_url" 2>&1)
