@@ -16,6 +16,7 @@
 #include "listen.h"
 #include "options.h"
 #include "schedule.h"
+#include "seed.h"
 #include "server_int.h"
 #include "store.h"
 #include "store_build.h"

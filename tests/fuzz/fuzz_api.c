@@ -27,6 +27,7 @@
 
 #include "api.h"
 #include "plan.h"
+#include "seed.h"
 #include "stats.h"
 #include "store.h"
 #include "utf8.h"

@@ -18,6 +18,7 @@
 #include "plan.h"
 #include "reply.h"
 #include "route.h"
+#include "seed.h"
 #include "slots.h"
 #include "store.h"
 #include "store_build.h"
