@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schedule.h"
 #include "server_opts.h"
 #include "suggest.h"
 
@@ -391,30 +390,8 @@ static int check_fields(const struct ds_server_opts *o, enum ds_opt_naming namin
     return 0;
 }
 
-/* --schedule-from's word, and the schedule with every phase. */
-static int check_schedule(const struct ds_server_opts *o, enum ds_opt_naming naming,
-                          char *err, size_t errlen)
-{
-    char nm[64], why[600];
-    if (ds_schedule_from(o->schedule_from) < 0) {
-        snprintf(err, errlen, "%s: expected " DS_SCHEDULE_FROM_FORMS ", got '%.64s'",
-                 name(ds_server_opt_key("schedule_from"), -1, naming, nm, sizeof nm),
-                 o->schedule_from);
-        return -1;
-    }
-    if (!o->schedule)
-        return 0;
-    /* about 10 KB: a startup check, once per front end */
-    struct ds_schedule scratch;
-    if (ds_schedule_parse(o, &scratch, why, sizeof why) == 0)
-        return 0;
-    snprintf(err, errlen, "%s: %s", name(ds_server_opt_key("schedule"), -1, naming, nm,
-                                         sizeof nm), why);
-    return -1;
-}
-
-int ds_server_opts_check(const struct ds_server_opts *o, enum ds_opt_naming naming, char *err,
-                         size_t errlen)
+int ds_options_check_fields(const struct ds_server_opts *o, enum ds_opt_naming naming,
+                            char *err, size_t errlen)
 {
     char a[64], b[64], c[64];
     if (check_fields(o, naming, err, errlen) != 0)
@@ -434,7 +411,7 @@ int ds_server_opts_check(const struct ds_server_opts *o, enum ds_opt_naming nami
                  name(ds_server_opt_key("workers"), -1, naming, b, sizeof b));
         return -1;
     }
-    return check_schedule(o, naming, err, errlen);
+    return 0;
 }
 
 void ds_server_opt_unknown(const char *typed, enum ds_opt_naming naming, char *err,
@@ -496,12 +473,8 @@ void ds_options_plan(const struct ds_server_opts *o, struct ds_plan_cfg *cfg)
     cfg->hang = o->hang;
 }
 
-int ds_options_check(const struct ds_server_opts *o, struct ds_plan_cfg *cfg,
-                     struct ds_schedule *sched, char *err, size_t errlen)
+const char *ds_options_name(const struct ds_server_opt *r, enum ds_opt_naming naming, char *buf,
+                            size_t len)
 {
-    if (ds_server_opts_check(o, DS_NAME_KEY, err, errlen) != 0)
-        return -1;
-    ds_options_plan(o, cfg);
-    /* checked: it parses */
-    return ds_schedule_parse(o, sched, err, errlen);
+    return name(r, -1, naming, buf, len);
 }
