@@ -123,9 +123,13 @@ static enum MHD_Result query_value(void *cls, enum MHD_ValueKind kind,
 enum MHD_Result ds_reply_api(struct ds_server *srv, struct MHD_Connection *conn,
                              const char *method, const char *url, struct ds_req *req)
 {
-    if (req->plan.fault == DS_FAULT_FAIL)
+    if (ds_fault_act(req->plan.fault) == DS_ACT_ERROR) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "Injected fault: this request was chosen to fail (--%s)",
+                 ds_server_fault_name((unsigned)req->plan.fault));
         return ds_reply_error(srv, conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "InjectedFault",
-                              "Injected fault: this request was chosen to fail (--fail)");
+                              msg);
+    }
     struct ds_query q = {NULL, NULL, NULL};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_value, &q);
     struct ds_reply r;

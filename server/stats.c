@@ -68,9 +68,9 @@ void ds_stats_done(struct ds_stats *s, enum ds_route_kind k, unsigned status)
         add(&s->by_status[status - 100], 1);
 }
 
-void ds_stats_fault(struct ds_stats *s, enum ds_fault f)
+void ds_stats_fault(struct ds_stats *s, int f)
 {
-    if (f != DS_FAULT_NONE)
+    if (f >= 0 && f < DS_SERVER_FAULTS)
         add(&s->faults[f], 1);
 }
 
@@ -120,9 +120,8 @@ void ds_stats_read(const struct ds_stats *s, size_t queued, struct ds_server_sta
         out->by_status[i] = get(&s->by_status[i]);
     for (size_t i = 0; i < DS_SERVER_STAT_ROUTES; i++)
         out->by_route[i] = get(&s->by_route[i]);
-    out->fail = get(&s->faults[DS_FAULT_FAIL]);
-    out->reset = get(&s->faults[DS_FAULT_RESET]);
-    out->hang = get(&s->faults[DS_FAULT_HANG]);
+    for (size_t k = 0; k < DS_SERVER_FAULTS; k++)
+        out->faults[k] = get(&s->faults[k]);
     out->delay_p50 = ds_dhist_quantile(&s->delay, 0.50);
     out->delay_p99 = ds_dhist_quantile(&s->delay, 0.99);
     out->delay_max = ds_dhist_max(&s->delay);
@@ -178,6 +177,26 @@ static void by_route(struct ds_buf *b, const struct ds_server_stats *st)
         addu(b, route_names[order[i]], st->by_route[order[i]]);
     }
     ds_buf_addc(b, '}');
+}
+
+/* "faults": each kind's count, by name in alphabetical order. */
+static void faults_json(struct ds_buf *b, const struct ds_server_stats *st)
+{
+    unsigned order[DS_SERVER_FAULTS];
+    for (unsigned k = 0; k < DS_SERVER_FAULTS; k++) {
+        unsigned j = k;
+        for (; j > 0 && strcmp(ds_server_fault_name(order[j - 1]), ds_server_fault_name(k)) > 0;
+             j--)
+            order[j] = order[j - 1];
+        order[j] = k;
+    }
+    ds_buf_adds(b, "\"faults\":{");
+    for (unsigned i = 0; i < DS_SERVER_FAULTS; i++) {
+        if (i)
+            ds_buf_addc(b, ',');
+        addu(b, ds_server_fault_name(order[i]), st->faults[order[i]]);
+    }
+    ds_buf_adds(b, "},");
 }
 
 /* {"max":..,"p50":..,"p99":..,"sum":..} in seconds */
@@ -250,13 +269,7 @@ void ds_stats_json(const struct ds_server_stats *st, struct ds_buf *b)
     addf(b, "\"delay\":{\"%s\":%.6f", "max", st->delay_max);
     addf(b, ",\"%s\":%.6f", "p50", st->delay_p50);
     addf(b, ",\"%s\":%.6f},", "p99", st->delay_p99);
-    ds_buf_adds(b, "\"faults\":{");
-    addu(b, "fail", st->fail);
-    ds_buf_addc(b, ',');
-    addu(b, "hang", st->hang);
-    ds_buf_addc(b, ',');
-    addu(b, "reset", st->reset);
-    ds_buf_adds(b, "},");
+    faults_json(b, st);
     addu(b, "in_flight", st->in_flight);
     ds_buf_addc(b, ',');
     addu(b, "in_flight_max", st->in_flight_max);
@@ -277,19 +290,22 @@ void ds_stats_json(const struct ds_server_stats *st, struct ds_buf *b)
 
 void ds_server_stats_line(const struct ds_server_stats *st, char *buf, size_t len)
 {
-    char statuses[256] = "";
-    size_t used = 0;
+    char statuses[256] = "", faults[DS_SERVER_FAULTS * 32] = "";
+    size_t used = 0, fused = 0;
     for (unsigned i = 0; i < DS_SERVER_STATUSES && used < sizeof statuses - 32; i++)
         if (st->by_status[i])
             used += (size_t)snprintf(statuses + used, sizeof statuses - used, "%s%u: %llu",
                                      used ? ", " : "", 100 + i,
                                      (unsigned long long)st->by_status[i]);
+    for (unsigned k = 0; k < DS_SERVER_FAULTS && fused < sizeof faults; k++)
+        fused += (size_t)snprintf(faults + fused, sizeof faults - fused, "%s%s %llu",
+                                  k ? ", " : "", ds_server_fault_name(k),
+                                  (unsigned long long)st->faults[k]);
     snprintf(buf, len,
              "%llu requests in %.1f s (%s); in flight at most %llu; "
-             "faults: fail %llu, reset %llu, hang %llu; delay p50 %.3f s, p99 %.3f s, max %.3f s; "
+             "faults: %s; delay p50 %.3f s, p99 %.3f s, max %.3f s; "
              "cpu user %.2f s, system %.2f s",
              (unsigned long long)st->total, st->uptime, used ? statuses : "none",
-             (unsigned long long)st->in_flight_max, (unsigned long long)st->fail,
-             (unsigned long long)st->reset, (unsigned long long)st->hang, st->delay_p50,
+             (unsigned long long)st->in_flight_max, faults, st->delay_p50,
              st->delay_p99, st->delay_max, st->cpu_user, st->cpu_system);
 }

@@ -26,7 +26,7 @@ struct ds_stats {
     ds_counter in_flight, in_flight_max, total;
     ds_counter by_status[DS_SERVER_STATUSES];
     ds_counter by_route[DS_SERVER_STAT_ROUTES];
-    ds_counter faults[DS_FAULT_HANG + 1];
+    ds_counter faults[DS_SERVER_FAULTS];
     struct ds_dhist delay;
     /* Server-Timing: queue, delay, total; and their sums in ns */
     struct ds_dhist timing[3];
@@ -40,7 +40,8 @@ void ds_stats_begin(struct ds_stats *s);
 void ds_stats_end(struct ds_stats *s);
 /* A request finished; status 0 when it got no answer. */
 void ds_stats_done(struct ds_stats *s, enum ds_route_kind k, unsigned status);
-void ds_stats_fault(struct ds_stats *s, enum ds_fault f);
+/* f: a fault kind, or DS_FAULT_NONE (nothing to count). */
+void ds_stats_fault(struct ds_stats *s, int f);
 /* A waiting request was released after ns (timer thread only). */
 void ds_stats_delay(struct ds_stats *s, uint64_t ns);
 /* An answer's Server-Timing figures (libmicrohttpd thread only). */

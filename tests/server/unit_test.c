@@ -466,8 +466,8 @@ static void test_plan(void)
         parses("exp:0.1", &cfg.delay[i]);
     static struct ds_planner a, b;
     ds_planner_init(&a, &cfg, &none, 7, 1);
-    cfg.fail = 0.3;
-    cfg.reset = 0.2;
+    cfg.fault[DS_SERVER_FAULT_FAIL] = 0.3;
+    cfg.fault[DS_SERVER_FAULT_RESET] = 0.2;
     ds_planner_init(&b, &cfg, &none, 7, 1);
     int fails = 0, resets = 0;
     for (int i = 0; i < 10000; i++) {
@@ -475,8 +475,8 @@ static void test_plan(void)
         ds_plan_request(&a, i % 4, NULL, 1, &pa);
         ds_plan_request(&b, i % 4, NULL, 1, &pb);
         CHECK(pa.wait_ns == pb.wait_ns && pa.fault == DS_FAULT_NONE && pa.phase == -1);
-        fails += pb.fault == DS_FAULT_FAIL;
-        resets += pb.fault == DS_FAULT_RESET;
+        fails += pb.fault == DS_SERVER_FAULT_FAIL;
+        resets += pb.fault == DS_SERVER_FAULT_RESET;
     }
     CHECK(abs(fails - 3000) < 200 && abs(resets - 2000) < 200);
     cfg.client_delay = 1;
@@ -525,7 +525,7 @@ static void test_plan_schedule(void)
     memset(&sched, 0, sizeof sched);
     sched.n = 2;
     sched.w[0] = (struct ds_window){.start_ns = 100 * MS, .end_ns = 200 * MS, .cfg = cfg};
-    sched.w[0].cfg.fail = 1;
+    sched.w[0].cfg.fault[DS_SERVER_FAULT_FAIL] = 1;
     sched.w[1] = (struct ds_window){.start_ns = 300 * MS, .end_ns = 400 * MS, .cfg = cfg};
     for (int i = 0; i < DS_API_ROUTES; i++)
         parses("lognormal:0.5,2", &sched.w[1].cfg.delay[i]);
@@ -542,7 +542,7 @@ static void test_plan_schedule(void)
         int want = t >= 100 && t < 200 ? 0 : t >= 300 && t < 400 ? 1 : -1;
         CHECK(a.phase == want);
         if (want == 0)
-            in_fail += a.fault == DS_FAULT_FAIL;
+            in_fail += a.fault == DS_SERVER_FAULT_FAIL;
         else
             out_fail += a.fault != DS_FAULT_NONE;
         /* outside the lognormal window, the same delay as without phases */
@@ -559,7 +559,7 @@ static void test_plan_schedule(void)
     ds_planner_init(&p, &cfg, &sched, 3, 5);
     struct ds_plan a;
     ds_plan_request(&p, 0, NULL, 5 + 150 * MS, &a);
-    CHECK(a.phase == 0 && a.fault == DS_FAULT_FAIL);
+    CHECK(a.phase == 0 && a.fault == DS_SERVER_FAULT_FAIL);
     CHECK(ds_planner_waits(&p) && ds_planner_typical_max(&p) >= 2.0);
 }
 
