@@ -135,11 +135,15 @@ static enum MHD_Result first_call(struct ds_server *srv, struct ds_req *req,
     req->nul_in_target = target_cut_short(req, version);
     if (ds_route_match(url, &req->route) != 0)
         return MHD_NO;  /* out of memory: drop the connection */
-    if (req->route.kind == DS_ROUTE_STATS && !srv->stats_on)
+    int counters = req->route.kind == DS_ROUTE_STATS || req->route.kind == DS_ROUTE_METRICS;
+    if (counters && !srv->stats_on) {
         req->route.kind = DS_ROUTE_NONE;
+        counters = 0;
+    }
     req->api = ds_api_route(method, &req->route);
-    if (req->route.kind != DS_ROUTE_STATS) {
-        /* /_stats is not counted, so an idle server shows 0 in flight */
+    if (!counters) {
+        /* /_stats and /metrics are not counted, so an idle server shows 0
+         * in flight */
         req->in_flight = 1;
         ds_stats_begin(&srv->stats);
     }
@@ -214,6 +218,8 @@ enum MHD_Result ds_on_request(void *cls, struct MHD_Connection *conn, const char
                               "Request target contains a NUL byte");
     if (req->route.kind == DS_ROUTE_STATS && strcmp(method, "GET") == 0)
         return ds_reply_stats(srv, conn, req);
+    if (req->route.kind == DS_ROUTE_METRICS && strcmp(method, "GET") == 0)
+        return ds_reply_metrics(srv, conn, req);
     if (req->api >= 0)
         return api_call(srv, conn, method, url, req);
     return ds_reply_api(srv, conn, method, url, req);

@@ -11,7 +11,7 @@
 enum { TIMING_QUEUE, TIMING_DELAY, TIMING_TOTAL, TIMINGS };
 
 static const char *const route_names[DS_SERVER_STAT_ROUTES] = {
-    "users", "user", "customers", "customer", "root", "stats", "other"};
+    "users", "user", "customers", "customer", "root", "stats", "other", "metrics"};
 
 const char *ds_server_stats_route(unsigned i)
 {
@@ -23,7 +23,12 @@ static unsigned route_slot(enum ds_route_kind k)
     int api = ds_route_api_index(k);
     if (api >= 0)
         return (unsigned)api;
-    return k == DS_ROUTE_ROOT ? 4 : k == DS_ROUTE_STATS ? 5 : 6;
+    switch (k) {
+    case DS_ROUTE_ROOT: return 4;
+    case DS_ROUTE_STATS: return 5;
+    case DS_ROUTE_METRICS: return 7;
+    default: return 6;
+    }
 }
 
 static uint64_t get(const ds_counter *c)
@@ -62,10 +67,14 @@ void ds_stats_end(struct ds_stats *s)
 
 void ds_stats_done(struct ds_stats *s, enum ds_route_kind k, unsigned status)
 {
+    unsigned route = route_slot(k);
+    int known = status >= 100 && status < 100 + DS_SERVER_STATUSES;
     add(&s->total, 1);
-    add(&s->by_route[route_slot(k)], 1);
-    if (status >= 100 && status < 100 + DS_SERVER_STATUSES)
+    add(&s->by_route[route], 1);
+    if (known)
         add(&s->by_status[status - 100], 1);
+    /* a status out of range (none is sent) counts as no answer */
+    s->answered[route][known ? 1 + status - 100 : 0]++;
 }
 
 void ds_stats_fault(struct ds_stats *s, int f)
@@ -87,6 +96,8 @@ void ds_stats_timing(struct ds_stats *s, uint64_t queue_ns, uint64_t delay_ns,
         ds_dhist_record(&s->timing[i], ns[i]);
         add(&s->timing_sum[i], ns[i]);
     }
+    ds_phist_record(&s->prom_delay, delay_ns);
+    ds_phist_record(&s->prom_total, total_ns);
 }
 
 uint64_t ds_stats_in_flight(const struct ds_stats *s)
@@ -135,6 +146,14 @@ void ds_stats_read(const struct ds_stats *s, size_t queued, struct ds_server_sta
     out->schedule_elapsed = -1;
 }
 
+const char *ds_stats_status_label(unsigned i, char *buf, size_t len)
+{
+    if (i == 0)
+        return "none";
+    snprintf(buf, len, "%u", 100 + i - 1);
+    return buf;
+}
+
 static void addf(struct ds_buf *b, const char *fmt, const char *key, double v)
 {
     char tmp[96];
@@ -169,7 +188,7 @@ static void by_status(struct ds_buf *b, const struct ds_server_stats *st)
 static void by_route(struct ds_buf *b, const struct ds_server_stats *st)
 {
     /* alphabetical, as every object the server writes */
-    static const unsigned order[DS_SERVER_STAT_ROUTES] = {3, 2, 6, 4, 5, 1, 0};
+    static const unsigned order[DS_SERVER_STAT_ROUTES] = {3, 2, 7, 6, 4, 5, 1, 0};
     ds_buf_adds(b, "\"by_route\":{");
     for (unsigned i = 0; i < DS_SERVER_STAT_ROUTES; i++) {
         if (i)

@@ -94,7 +94,7 @@ void ds_server_url(const char *host, unsigned port, char *buf, size_t len);
 
 /* What GET /_stats shows, as numbers. */
 #define DS_SERVER_STATUSES 500      /* by_status[i] counts status 100 + i */
-#define DS_SERVER_STAT_ROUTES 7     /* named by ds_server_stats_route */
+#define DS_SERVER_STAT_ROUTES 8     /* named by ds_server_stats_route */
 #define DS_SERVER_PHASES 32         /* phases of a schedule, at most */
 #define DS_SERVER_PHASE_NAME 128    /* a phase's name, cut to fit */
 
@@ -141,7 +141,8 @@ struct ds_server_stats {
 };
 /* A fault kind's name ("fail"), i < DS_SERVER_FAULTS. */
 const char *ds_server_fault_name(unsigned i);
-/* "users", "user", "customers", "customer", "root", "stats", "other". */
+/* "users", "user", "customers", "customer", "root", "stats", "other",
+ * "metrics". */
 const char *ds_server_stats_route(unsigned i);
 /* Any thread, any time while the server runs. */
 void ds_server_stats(struct ds_server *s, struct ds_server_stats *out);

@@ -85,6 +85,9 @@ static void test_route(void)
     CHECK(ds_route_match("/_stats", &r) == 0 && r.kind == DS_ROUTE_STATS);
     CHECK(ds_route_match("/%5Fstats", &r) == 0 && r.kind == DS_ROUTE_STATS);
     CHECK(ds_route_match("/_stats/1", &r) == 0 && r.kind == DS_ROUTE_NONE);
+    CHECK(ds_route_match("/metrics", &r) == 0 && r.kind == DS_ROUTE_METRICS);
+    CHECK(ds_route_match("/metrics/1", &r) == 0 && r.kind == DS_ROUTE_NONE);
+    CHECK(ds_route_api_index(DS_ROUTE_METRICS) == -1);
     CHECK(ds_route_api_find("customer") == 3 && ds_route_api_find("nosuch") == -1);
     CHECK(ds_route_api_index(DS_ROUTE_USERS) == 0 && ds_route_api_index(DS_ROUTE_STATS) == -1);
     int bad;
