@@ -72,10 +72,10 @@ static const struct ds_server_opt table[] = {
     {"queue_max", "queue-max", NULL, LIMIT(queue_max), 0, 1000000, NULL, "Q",
      "with --workers: 503 at once when Q requests already wait", FIXED},
     {"stats", NULL, "no-stats", FLAG(stats), 0, 0, "true", NULL,
-     "GET /_stats answers 404 (default: the server's counters)", FIXED},
+     "GET /_stats and /metrics answer 404 (default: the server's counters)", FIXED},
     {"server_timing", NULL, "no-server-timing", FLAG(server_timing), 0, 0, "true", NULL,
      "no Server-Timing header (default: queue, delay and total in ms on every answer but "
-     "/_stats)", FIXED},
+     "/_stats and /metrics)", FIXED},
     {"data", "data", NULL, TEXT(data), 0, 0, NULL, "FILE",
      "JSON {\"users\":[...],\"customers\":[...]} (default: the seed data)", FIXED},
     {"timeout", "timeout", NULL, SECONDS(timeout), 0, MAX_TIMEOUT, "10", "SECONDS",

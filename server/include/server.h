@@ -56,13 +56,14 @@ struct ds_server_opts {
                               JSON and ignores this */
     struct ds_store *store;/* the data set, taken over by ds_server_start
                               (freed even when it fails); NULL = seed data */
-    int stats;             /* GET /_stats answers (1, default) or 404s */
+    int stats;             /* GET /_stats and /metrics answer (1, default)
+                              or 404 */
     int log;               /* access log on stderr */
     double timeout;        /* seconds before an idle or stalled connection
                               (or a hung request) is closed; default 10,
                               0 = never */
     int server_timing;     /* a Server-Timing header on every answer but
-                              /_stats (1, default) */
+                              /_stats' and /metrics' (1, default) */
     const char *schedule;  /* fault phases: "10s-15s fail=0.5; 20s-25s
                               delay=2" (server/schedule.h), or NULL */
     const char *schedule_from; /* "first-request" (default): the phases' times
