@@ -15,6 +15,7 @@
 #include "dhist.h"
 #include "dist.h"
 #include "heap.h"
+#include "phist.h"
 #include "plan.h"
 #include "reply.h"
 #include "route.h"
@@ -597,6 +598,34 @@ static void test_dhist(void)
     CHECK(ds_dhist_max(&h) == 7200.0);
 }
 
+/* Prometheus buckets: a value on a bound counts in that bound's bucket
+ * (le), the buckets come out cumulative, the sum to the nanosecond. */
+static void test_phist(void)
+{
+    static struct ds_phist h;
+    ds_phist_record(&h, 0);                       /* le 0.0005 */
+    ds_phist_record(&h, 500000);                  /* on 0.0005 */
+    ds_phist_record(&h, 500001);                  /* le 0.001 */
+    ds_phist_record(&h, 60000000000ull);          /* on 60 */
+    ds_phist_record(&h, 60000000001ull);          /* +Inf */
+    struct ds_buf b;
+    ds_buf_init(&b);
+    ds_phist_write(&h, "x", &b);
+    size_t len;
+    char *text = ds_buf_take(&b, &len);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    CHECK(strstr(text, "x_bucket{le=\"0.0005\"} 2\nx_bucket{le=\"0.001\"} 3\n"));
+    CHECK(strstr(text, "x_bucket{le=\"30\"} 3\nx_bucket{le=\"60\"} 4\n"));
+    CHECK(strstr(text, "x_bucket{le=\"+Inf\"} 5\nx_sum 120.001000002\nx_count 5\n"));
+    int lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    CHECK(lines == DS_PHIST_BOUNDS + 3);
+    free(text);
+}
+
 int main(void)
 {
     test_id_order();
@@ -620,6 +649,7 @@ int main(void)
     test_plan_schedule();
     test_ms();
     test_dhist();
+    test_phist();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
     else
