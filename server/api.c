@@ -146,8 +146,9 @@ static int dispatch(struct ds_buf *b, const struct ds_store *s, const char *meth
         r->text_plain = 1;
         return 200;
     case DS_ROUTE_STATS:
-        /* the handler answers it from the server's counters; here it is
-         * only what --no-stats leaves: nothing */
+    case DS_ROUTE_METRICS:
+        /* the handler answers them from the server's counters; here they
+         * are only what --no-stats leaves: nothing */
         snprintf(msg, sizeof msg, "Path %.256s not found", path);
         ds_write_error(b, "NotFound", msg);
         return 404;

@@ -25,6 +25,7 @@ struct ds_reply {
     size_t len;
     int text_plain;    /* "/" answers text/plain, everything else JSON */
     int allow_get;     /* 405: send Allow: GET */
+    const char *content_type; /* NULL: text/plain or JSON, as text_plain */
 };
 
 /* Fills *r for a request whose path matched rt (path is only quoted in a

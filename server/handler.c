@@ -22,15 +22,10 @@ void *ds_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     req->t0 = ds_now_ns();
     req->target_end = uri + strlen(uri);
     req->api = -1;
+    req->plan.fault = DS_FAULT_NONE;
     if (srv->log)
         req->uri = strdup(uri);
     return req;
-}
-
-static const char *fault_name(enum ds_fault f)
-{
-    static const char *const names[] = {"", " fault=fail", " fault=reset", " fault=hang"};
-    return names[f];
 }
 
 /* " phase=10s-15s": the window of the phase it fell in. */
@@ -50,8 +45,9 @@ static void log_request(const struct ds_server *srv, const struct ds_req *req,
     double secs = (double)(ds_now_ns() - req->t0) / 1e9;
     char plan[64] = "", phase[48] = "", timing[128] = "";
     if (req->planned)
-        snprintf(plan, sizeof plan, " delay=%.6f%s", (double)req->plan.wait_ns / 1e9,
-                 fault_name(req->plan.fault));
+        snprintf(plan, sizeof plan, " delay=%.6f%s%s", (double)req->plan.wait_ns / 1e9,
+                 req->plan.fault == DS_FAULT_NONE ? "" : " fault=",
+                 ds_server_fault_name((unsigned)req->plan.fault));
     if (req->planned && req->plan.phase >= 0)
         phase_text(srv, req->plan.phase, phase, sizeof phase);
     if (req->timed) {
@@ -95,7 +91,7 @@ void ds_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         log_request(srv, req, toe);
     /* hung first: ds_server_stop reads in flight, then hung, and must
      * never see fewer than are to be answered */
-    if (req->plan.fault == DS_FAULT_HANG)
+    if (ds_fault_act(req->plan.fault) == DS_ACT_HOLD)
         atomic_fetch_sub(&srv->hung, 1);
     if (req->in_flight)
         ds_stats_end(&srv->stats);
@@ -139,11 +135,15 @@ static enum MHD_Result first_call(struct ds_server *srv, struct ds_req *req,
     req->nul_in_target = target_cut_short(req, version);
     if (ds_route_match(url, &req->route) != 0)
         return MHD_NO;  /* out of memory: drop the connection */
-    if (req->route.kind == DS_ROUTE_STATS && !srv->stats_on)
+    int counters = req->route.kind == DS_ROUTE_STATS || req->route.kind == DS_ROUTE_METRICS;
+    if (counters && !srv->stats_on) {
         req->route.kind = DS_ROUTE_NONE;
+        counters = 0;
+    }
     req->api = ds_api_route(method, &req->route);
-    if (req->route.kind != DS_ROUTE_STATS) {
-        /* /_stats is not counted, so an idle server shows 0 in flight */
+    if (!counters) {
+        /* /_stats and /metrics are not counted, so an idle server shows 0
+         * in flight */
         req->in_flight = 1;
         ds_stats_begin(&srv->stats);
     }
@@ -176,13 +176,14 @@ static enum MHD_Result api_call(struct ds_server *srv, struct MHD_Connection *co
     }
     req->planned = 1;
     ds_stats_fault(&srv->stats, req->plan.fault);
-    switch (req->plan.fault) {
-    case DS_FAULT_RESET:
+    switch (ds_fault_act(req->plan.fault)) {
+    case DS_ACT_RESET:
         return reset(conn);
-    case DS_FAULT_HANG:
+    case DS_ACT_HOLD:
         atomic_fetch_add(&srv->hung, 1);
         return ds_wait_hang(srv, req);
-    default:
+    case DS_ACT_ERROR:  /* its delay first, then the 500 (ds_reply_api) */
+    case DS_ACT_NONE:
         break;
     }
     if (req->plan.wait_ns && srv->delay)
@@ -217,6 +218,8 @@ enum MHD_Result ds_on_request(void *cls, struct MHD_Connection *conn, const char
                               "Request target contains a NUL byte");
     if (req->route.kind == DS_ROUTE_STATS && strcmp(method, "GET") == 0)
         return ds_reply_stats(srv, conn, req);
+    if (req->route.kind == DS_ROUTE_METRICS && strcmp(method, "GET") == 0)
+        return ds_reply_metrics(srv, conn, req);
     if (req->api >= 0)
         return api_call(srv, conn, method, url, req);
     return ds_reply_api(srv, conn, method, url, req);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schedule.h"
 #include "server_opts.h"
 #include "suggest.h"
 
@@ -39,6 +38,11 @@ typedef const char *ds_route_specs[DS_SERVER_ROUTES];
 #define PHASE 1
 #define FIXED 0
 
+/* A fault kind's row (server.h): its fraction, which a phase may set. */
+#define FAULT(id, nm, act, help)                                                             \
+    {#nm, #nm, NULL, FRACTION(fault[DS_SERVER_FAULT_##id]), NULL, "P", help, PHASE},
+#define FAULT_KEY(id, nm, act, help) ", " #nm
+
 static const struct ds_server_opt table[] = {
     {"host", "host", NULL, TEXT(host), 0, 0, "127.0.0.1", "ADDR", "listen address", FIXED},
     {"port", "port", NULL, UINT(port), 0, 65535, "5000", "N",
@@ -55,16 +59,11 @@ static const struct ds_server_opt table[] = {
      "a request's X-Delay: SECONDS header sets its delay", PHASE},
     {"max_delay", "max-delay", NULL, SECONDS(max_delay), 0, DS_MAX_DELAY, "60", "SECONDS",
      "longest X-Delay honoured; longer is cut", PHASE},
-    {"fail", "fail", NULL, FRACTION(fail), NULL, "P",
-     "answer a fraction P of API requests 500 InjectedFault", PHASE},
-    {"reset", "reset", NULL, FRACTION(reset), NULL, "P",
-     "reset the connection of a fraction P, without an answer", PHASE},
-    {"hang", "hang", NULL, FRACTION(hang), NULL, "P",
-     "never answer a fraction P (until --timeout)", PHASE},
+    DS_SERVER_FAULT_KINDS(FAULT)
     {"schedule", "schedule", NULL, TEXT(schedule), 0, 0, NULL, "PHASES",
      "phases that override options for a while: \"START-END KEY=VALUE ...; ...\", "
-     "e.g. \"10s-15s fail=0.5; 20s-25s delay=exp:1 route-delay=users=2\"; KEY is "
-     "delay, route-delay, client-delay, max-delay, fail, reset or hang", FIXED},
+     "e.g. \"10s-15s fail=0.5; 20s-25s delay=exp:1 route-delay=users=2\"; KEY is one of "
+     "delay, route-delay, client-delay, max-delay" DS_SERVER_FAULT_KINDS(FAULT_KEY), FIXED},
     {"schedule_from", "schedule-from", NULL, TEXT(schedule_from), 0, 0, "first-request",
      "WHEN", "the phases' times count from the first API request (first-request) or from "
      "the server's start (start)", FIXED},
@@ -73,10 +72,10 @@ static const struct ds_server_opt table[] = {
     {"queue_max", "queue-max", NULL, LIMIT(queue_max), 0, 1000000, NULL, "Q",
      "with --workers: 503 at once when Q requests already wait", FIXED},
     {"stats", NULL, "no-stats", FLAG(stats), 0, 0, "true", NULL,
-     "GET /_stats answers 404 (default: the server's counters)", FIXED},
+     "GET /_stats and /metrics answer 404 (default: the server's counters)", FIXED},
     {"server_timing", NULL, "no-server-timing", FLAG(server_timing), 0, 0, "true", NULL,
      "no Server-Timing header (default: queue, delay and total in ms on every answer but "
-     "/_stats)", FIXED},
+     "/_stats and /metrics)", FIXED},
     {"data", "data", NULL, TEXT(data), 0, 0, NULL, "FILE",
      "JSON {\"users\":[...],\"customers\":[...]} (default: the seed data)", FIXED},
     {"timeout", "timeout", NULL, SECONDS(timeout), 0, MAX_TIMEOUT, "10", "SECONDS",
@@ -392,50 +391,41 @@ static int check_fields(const struct ds_server_opts *o, enum ds_opt_naming namin
     return 0;
 }
 
-/* --schedule-from's word, and the schedule with every phase. */
-static int check_schedule(const struct ds_server_opts *o, enum ds_opt_naming naming,
-                          char *err, size_t errlen)
+/* The fault fractions: "--fail + --reset + --hang must be at most 1". */
+static int check_faults(const struct ds_server_opts *o, enum ds_opt_naming naming, char *err,
+                        size_t errlen)
 {
-    char nm[64], why[600];
-    if (ds_schedule_from(o->schedule_from) < 0) {
-        snprintf(err, errlen, "%s: expected " DS_SCHEDULE_FROM_FORMS ", got '%.64s'",
-                 name(ds_server_opt_key("schedule_from"), -1, naming, nm, sizeof nm),
-                 o->schedule_from);
-        return -1;
-    }
-    if (!o->schedule)
+    double sum = 0;
+    for (int k = 0; k < DS_SERVER_FAULTS; k++)
+        sum += o->fault[k];
+    /* a little slack, or 0.1 + 0.2 + 0.7 would be too much */
+    if (sum <= 1 + 1e-9)
         return 0;
-    /* about 10 KB: a startup check, once per front end */
-    struct ds_schedule scratch;
-    if (ds_schedule_parse(o, &scratch, why, sizeof why) == 0)
-        return 0;
-    snprintf(err, errlen, "%s: %s", name(ds_server_opt_key("schedule"), -1, naming, nm,
-                                         sizeof nm), why);
+    char names[DS_SERVER_FAULTS * 64] = "", nm[64];
+    size_t used = 0;
+    for (unsigned k = 0; k < DS_SERVER_FAULTS && used < sizeof names; k++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", k ? " + " : "",
+                                 name(ds_server_opt_key(ds_server_fault_name(k)), -1, naming,
+                                      nm, sizeof nm));
+    snprintf(err, errlen, "%s must be at most 1, got %g", names, sum);
     return -1;
 }
 
-int ds_server_opts_check(const struct ds_server_opts *o, enum ds_opt_naming naming, char *err,
-                         size_t errlen)
+int ds_options_check_fields(const struct ds_server_opts *o, enum ds_opt_naming naming,
+                            char *err, size_t errlen)
 {
-    char a[64], b[64], c[64];
+    char a[64], b[64];
     if (check_fields(o, naming, err, errlen) != 0)
         return -1;
-    /* a little slack, or 0.1 + 0.2 + 0.7 would be too much */
-    if (o->fail + o->reset + o->hang > 1 + 1e-9) {
-        snprintf(err, errlen, "%s + %s + %s must be at most 1, got %g",
-                 name(ds_server_opt_key("fail"), -1, naming, a, sizeof a),
-                 name(ds_server_opt_key("reset"), -1, naming, b, sizeof b),
-                 name(ds_server_opt_key("hang"), -1, naming, c, sizeof c),
-                 o->fail + o->reset + o->hang);
+    if (check_faults(o, naming, err, errlen) != 0)
         return -1;
-    }
     if (o->queue_max >= 0 && o->workers == 0) {
         snprintf(err, errlen, "%s needs %s: a queue forms only when every worker is busy",
                  name(ds_server_opt_key("queue_max"), -1, naming, a, sizeof a),
                  name(ds_server_opt_key("workers"), -1, naming, b, sizeof b));
         return -1;
     }
-    return check_schedule(o, naming, err, errlen);
+    return 0;
 }
 
 void ds_server_opt_unknown(const char *typed, enum ds_opt_naming naming, char *err,
@@ -492,17 +482,12 @@ void ds_options_plan(const struct ds_server_opts *o, struct ds_plan_cfg *cfg)
     delays(o, cfg);
     cfg->client_delay = o->client_delay;
     cfg->max_delay = o->max_delay;
-    cfg->fail = o->fail;
-    cfg->reset = o->reset;
-    cfg->hang = o->hang;
+    for (int k = 0; k < DS_SERVER_FAULTS; k++)
+        cfg->fault[k] = o->fault[k];
 }
 
-int ds_options_check(const struct ds_server_opts *o, struct ds_plan_cfg *cfg,
-                     struct ds_schedule *sched, char *err, size_t errlen)
+const char *ds_options_name(const struct ds_server_opt *r, enum ds_opt_naming naming, char *buf,
+                            size_t len)
 {
-    if (ds_server_opts_check(o, DS_NAME_KEY, err, errlen) != 0)
-        return -1;
-    ds_options_plan(o, cfg);
-    /* checked: it parses */
-    return ds_schedule_parse(o, sched, err, errlen);
+    return name(r, -1, naming, buf, len);
 }

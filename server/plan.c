@@ -51,18 +51,26 @@ static int phase_at(struct ds_planner *p, uint64_t now)
     return p->cursor < s->n && t >= s->w[p->cursor].start_ns ? (int)p->cursor : -1;
 }
 
-/* One draw splits [0, 1) into fail | reset | hang | none. */
-static enum ds_fault draw_fault(const struct ds_plan_cfg *c, struct ds_rng *r)
+static int any_fault(const struct ds_plan_cfg *c)
 {
-    if (c->fail <= 0 && c->reset <= 0 && c->hang <= 0)
+    for (int k = 0; k < DS_SERVER_FAULTS; k++)
+        if (c->fault[k] > 0)
+            return 1;
+    return 0;
+}
+
+/* One draw splits [0, 1) into the kinds' fractions in row order, then
+ * none. */
+static int draw_fault(const struct ds_plan_cfg *c, struct ds_rng *r)
+{
+    if (!any_fault(c))
         return DS_FAULT_NONE;
-    double u = ds_rng_unit(r);
-    if (u < c->fail)
-        return DS_FAULT_FAIL;
-    if (u < c->fail + c->reset)
-        return DS_FAULT_RESET;
-    if (u < c->fail + c->reset + c->hang)
-        return DS_FAULT_HANG;
+    double u = ds_rng_unit(r), upto = 0;
+    for (int k = 0; k < DS_SERVER_FAULTS; k++) {
+        upto += c->fault[k];
+        if (u < upto)
+            return k;
+    }
     return DS_FAULT_NONE;
 }
 
@@ -105,8 +113,11 @@ int ds_planner_reads_xdelay(const struct ds_planner *p)
 
 static int cfg_waits(const struct ds_plan_cfg *c)
 {
-    if (c->client_delay || c->hang > 0)
+    if (c->client_delay)
         return 1;
+    for (int k = 0; k < DS_SERVER_FAULTS; k++)
+        if (c->fault[k] > 0 && ds_fault_act(k) == DS_ACT_HOLD)
+            return 1;
     for (int i = 0; i < DS_API_ROUTES; i++)
         if (ds_dist_random(&c->delay[i]) || c->delay[i].a > 0)
             return 1;

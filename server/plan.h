@@ -1,5 +1,5 @@
 /* What an API request gets, decided when its headers are in: a fault
- * (--fail, --reset, --hang) and a delay (its route's spec, or the X-Delay
+ * (one of the kinds of server.h, or none) and a delay (its route's spec, or the X-Delay
  * header with --client-delay), from the options as given or, inside a
  * --schedule window, from that phase's. The n-th API request takes its
  * fault from draw n of one seeded generator and its delay from draws 2n
@@ -15,15 +15,14 @@
 #include <stdint.h>
 
 #include "dist.h"
+#include "fault.h"
 #include "rng.h"
 #include "route.h"
 #include "server.h"
 
-enum ds_fault { DS_FAULT_NONE, DS_FAULT_FAIL, DS_FAULT_RESET, DS_FAULT_HANG };
-
 struct ds_plan_cfg {
     struct ds_dist delay[DS_API_ROUTES];   /* by API route index */
-    double fail, reset, hang;              /* fractions, sum <= 1 */
+    double fault[DS_SERVER_FAULTS];        /* fractions by kind, sum <= 1 */
     int client_delay;                      /* honour X-Delay */
     double max_delay;                      /* X-Delay is cut to this */
 };
@@ -56,7 +55,7 @@ struct ds_planner {
 };
 
 struct ds_plan {
-    enum ds_fault fault;
+    int fault;            /* a kind (enum ds_server_fault) or DS_FAULT_NONE */
     uint64_t wait_ns;     /* the delay; 0 answers at once */
     int bad_xdelay;       /* X-Delay is not seconds >= 0: answer 400, draw nothing */
     int phase;            /* the window it fell in, or -1 */

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "metrics.h"
 
 static enum MHD_Result queue_oom(struct MHD_Connection *conn, struct ds_req *req)
 {
@@ -90,8 +91,10 @@ static enum MHD_Result queue(struct ds_server *srv, struct MHD_Connection *conn,
         free(r->body);
         return queue_oom(conn, req);
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            r->text_plain ? "text/plain; charset=utf-8" : "application/json");
+    const char *type = r->content_type ? r->content_type
+                     : r->text_plain   ? "text/plain; charset=utf-8"
+                                       : "application/json";
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (r->allow_get)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET");
     if (timed)
@@ -123,9 +126,13 @@ static enum MHD_Result query_value(void *cls, enum MHD_ValueKind kind,
 enum MHD_Result ds_reply_api(struct ds_server *srv, struct MHD_Connection *conn,
                              const char *method, const char *url, struct ds_req *req)
 {
-    if (req->plan.fault == DS_FAULT_FAIL)
+    if (ds_fault_act(req->plan.fault) == DS_ACT_ERROR) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "Injected fault: this request was chosen to fail (--%s)",
+                 ds_server_fault_name((unsigned)req->plan.fault));
         return ds_reply_error(srv, conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "InjectedFault",
-                              "Injected fault: this request was chosen to fail (--fail)");
+                              msg);
+    }
     struct ds_query q = {NULL, NULL, NULL};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_value, &q);
     struct ds_reply r;
@@ -143,6 +150,19 @@ enum MHD_Result ds_reply_stats(struct ds_server *srv, struct MHD_Connection *con
     ds_buf_init(&b);
     ds_stats_json(&st, &b);
     struct ds_reply r = {.status = MHD_HTTP_OK};
+    r.body = ds_buf_take(&b, &r.len);
+    if (!r.body)
+        return queue_oom(conn, req);
+    return queue(srv, conn, req, &r, 0);
+}
+
+enum MHD_Result ds_reply_metrics(struct ds_server *srv, struct MHD_Connection *conn,
+                                 struct ds_req *req)
+{
+    struct ds_buf b;
+    ds_buf_init(&b);
+    ds_metrics_text(&srv->stats, srv->delay ? ds_delay_queued(srv->delay) : 0, &b);
+    struct ds_reply r = {.status = MHD_HTTP_OK, .content_type = DS_METRICS_TYPE};
     r.body = ds_buf_take(&b, &r.len);
     if (!r.body)
         return queue_oom(conn, req);

@@ -1,5 +1,6 @@
-/* Queueing answers on a connection: the API's, /_stats, and the server's
- * own errors, each but /_stats' with its Server-Timing. Called on the
+/* Queueing answers on a connection: the API's, /_stats, /metrics and the
+ * server's own errors, each but /_stats' and /metrics' with its
+ * Server-Timing. Called on the
  * libmicrohttpd thread from the handler. */
 #ifndef DS_REPLY_H
 #define DS_REPLY_H
@@ -20,5 +21,8 @@ void ds_reply_ms(uint64_t ns, char *buf, size_t len);
 /* GET /_stats. */
 enum MHD_Result ds_reply_stats(struct ds_server *srv, struct MHD_Connection *conn,
                                struct ds_req *req);
+/* GET /metrics (metrics.h). */
+enum MHD_Result ds_reply_metrics(struct ds_server *srv, struct MHD_Connection *conn,
+                                 struct ds_req *req);
 
 #endif

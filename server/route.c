@@ -39,6 +39,8 @@ static int first_segment(const char *s, size_t n, int has_id, struct ds_route *r
         r->kind = has_id ? DS_ROUTE_CUSTOMER : DS_ROUTE_CUSTOMERS;
     else if (strcmp(d, "_stats") == 0 && !has_id)
         r->kind = DS_ROUTE_STATS;
+    else if (strcmp(d, "metrics") == 0 && !has_id)
+        r->kind = DS_ROUTE_METRICS;
     free(d);
     return 0;
 }

@@ -12,6 +12,7 @@ enum ds_route_kind {
     DS_ROUTE_CUSTOMERS,  /* "/customers" */
     DS_ROUTE_CUSTOMER,   /* "/customers/{id}" */
     DS_ROUTE_STATS,      /* "/_stats": the server's counters (handler.c) */
+    DS_ROUTE_METRICS,    /* "/metrics": the same for Prometheus (handler.c) */
     DS_ROUTE_BAD         /* undecodable (%00): 400 */
 };
 
@@ -27,7 +28,7 @@ int ds_route_match(const char *path, struct ds_route *r);
 void ds_route_free(struct ds_route *r);
 
 /* The four API routes, the ones that wait out a delay and draw faults
- * ("/" and "/_stats" answer at once), numbered 0..3 in this order:
+ * ("/", "/_stats" and "/metrics" answer at once), numbered 0..3 in this order:
  * users, user, customers, customer (the names --route-delay takes). */
 #define DS_API_ROUTES 4
 /* 0..3 for an API route, -1 for any other. */

@@ -199,7 +199,7 @@ static int parse_phase(const struct ds_server_opts *base, char *text, struct ds_
     for (size_t i = 1; i < n; i++)
         if (set_pair(&o, phase, tokens[i], err, errlen) != 0)
             return -1;
-    if (ds_server_opts_check(&o, DS_NAME_PHASE, why, sizeof why) != 0) {
+    if (ds_options_check_fields(&o, DS_NAME_PHASE, why, sizeof why) != 0) {
         snprintf(err, errlen, "'%s': %s", phase, why);
         return -1;
     }

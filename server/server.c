@@ -13,9 +13,10 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config.h"
 #include "listen.h"
-#include "options.h"
 #include "schedule.h"
+#include "seed.h"
 #include "server_int.h"
 #include "store.h"
 #include "store_build.h"
@@ -143,7 +144,7 @@ static int take_options(struct ds_server *srv, const struct ds_server_opts *o, c
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int rc = ds_options_check(o, &cfg, sched, err, errlen);
+    int rc = ds_config_check(o, &cfg, sched, err, errlen);
     if (rc == 0)
         configure(srv, o, &cfg, sched);
     free(sched);

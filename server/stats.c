@@ -11,7 +11,7 @@
 enum { TIMING_QUEUE, TIMING_DELAY, TIMING_TOTAL, TIMINGS };
 
 static const char *const route_names[DS_SERVER_STAT_ROUTES] = {
-    "users", "user", "customers", "customer", "root", "stats", "other"};
+    "users", "user", "customers", "customer", "root", "stats", "other", "metrics"};
 
 const char *ds_server_stats_route(unsigned i)
 {
@@ -23,7 +23,12 @@ static unsigned route_slot(enum ds_route_kind k)
     int api = ds_route_api_index(k);
     if (api >= 0)
         return (unsigned)api;
-    return k == DS_ROUTE_ROOT ? 4 : k == DS_ROUTE_STATS ? 5 : 6;
+    switch (k) {
+    case DS_ROUTE_ROOT: return 4;
+    case DS_ROUTE_STATS: return 5;
+    case DS_ROUTE_METRICS: return 7;
+    default: return 6;
+    }
 }
 
 static uint64_t get(const ds_counter *c)
@@ -62,15 +67,19 @@ void ds_stats_end(struct ds_stats *s)
 
 void ds_stats_done(struct ds_stats *s, enum ds_route_kind k, unsigned status)
 {
+    unsigned route = route_slot(k);
+    int known = status >= 100 && status < 100 + DS_SERVER_STATUSES;
     add(&s->total, 1);
-    add(&s->by_route[route_slot(k)], 1);
-    if (status >= 100 && status < 100 + DS_SERVER_STATUSES)
+    add(&s->by_route[route], 1);
+    if (known)
         add(&s->by_status[status - 100], 1);
+    /* a status out of range (none is sent) counts as no answer */
+    s->answered[route][known ? 1 + status - 100 : 0]++;
 }
 
-void ds_stats_fault(struct ds_stats *s, enum ds_fault f)
+void ds_stats_fault(struct ds_stats *s, int f)
 {
-    if (f != DS_FAULT_NONE)
+    if (f >= 0 && f < DS_SERVER_FAULTS)
         add(&s->faults[f], 1);
 }
 
@@ -87,6 +96,8 @@ void ds_stats_timing(struct ds_stats *s, uint64_t queue_ns, uint64_t delay_ns,
         ds_dhist_record(&s->timing[i], ns[i]);
         add(&s->timing_sum[i], ns[i]);
     }
+    ds_phist_record(&s->prom_delay, delay_ns);
+    ds_phist_record(&s->prom_total, total_ns);
 }
 
 uint64_t ds_stats_in_flight(const struct ds_stats *s)
@@ -120,9 +131,8 @@ void ds_stats_read(const struct ds_stats *s, size_t queued, struct ds_server_sta
         out->by_status[i] = get(&s->by_status[i]);
     for (size_t i = 0; i < DS_SERVER_STAT_ROUTES; i++)
         out->by_route[i] = get(&s->by_route[i]);
-    out->fail = get(&s->faults[DS_FAULT_FAIL]);
-    out->reset = get(&s->faults[DS_FAULT_RESET]);
-    out->hang = get(&s->faults[DS_FAULT_HANG]);
+    for (size_t k = 0; k < DS_SERVER_FAULTS; k++)
+        out->faults[k] = get(&s->faults[k]);
     out->delay_p50 = ds_dhist_quantile(&s->delay, 0.50);
     out->delay_p99 = ds_dhist_quantile(&s->delay, 0.99);
     out->delay_max = ds_dhist_max(&s->delay);
@@ -134,6 +144,14 @@ void ds_stats_read(const struct ds_stats *s, size_t queued, struct ds_server_sta
     }
     out->phase = -1;
     out->schedule_elapsed = -1;
+}
+
+const char *ds_stats_status_label(unsigned i, char *buf, size_t len)
+{
+    if (i == 0)
+        return "none";
+    snprintf(buf, len, "%u", 100 + i - 1);
+    return buf;
 }
 
 static void addf(struct ds_buf *b, const char *fmt, const char *key, double v)
@@ -170,7 +188,7 @@ static void by_status(struct ds_buf *b, const struct ds_server_stats *st)
 static void by_route(struct ds_buf *b, const struct ds_server_stats *st)
 {
     /* alphabetical, as every object the server writes */
-    static const unsigned order[DS_SERVER_STAT_ROUTES] = {3, 2, 6, 4, 5, 1, 0};
+    static const unsigned order[DS_SERVER_STAT_ROUTES] = {3, 2, 7, 6, 4, 5, 1, 0};
     ds_buf_adds(b, "\"by_route\":{");
     for (unsigned i = 0; i < DS_SERVER_STAT_ROUTES; i++) {
         if (i)
@@ -178,6 +196,26 @@ static void by_route(struct ds_buf *b, const struct ds_server_stats *st)
         addu(b, route_names[order[i]], st->by_route[order[i]]);
     }
     ds_buf_addc(b, '}');
+}
+
+/* "faults": each kind's count, by name in alphabetical order. */
+static void faults_json(struct ds_buf *b, const struct ds_server_stats *st)
+{
+    unsigned order[DS_SERVER_FAULTS];
+    for (unsigned k = 0; k < DS_SERVER_FAULTS; k++) {
+        unsigned j = k;
+        for (; j > 0 && strcmp(ds_server_fault_name(order[j - 1]), ds_server_fault_name(k)) > 0;
+             j--)
+            order[j] = order[j - 1];
+        order[j] = k;
+    }
+    ds_buf_adds(b, "\"faults\":{");
+    for (unsigned i = 0; i < DS_SERVER_FAULTS; i++) {
+        if (i)
+            ds_buf_addc(b, ',');
+        addu(b, ds_server_fault_name(order[i]), st->faults[order[i]]);
+    }
+    ds_buf_adds(b, "},");
 }
 
 /* {"max":..,"p50":..,"p99":..,"sum":..} in seconds */
@@ -250,13 +288,7 @@ void ds_stats_json(const struct ds_server_stats *st, struct ds_buf *b)
     addf(b, "\"delay\":{\"%s\":%.6f", "max", st->delay_max);
     addf(b, ",\"%s\":%.6f", "p50", st->delay_p50);
     addf(b, ",\"%s\":%.6f},", "p99", st->delay_p99);
-    ds_buf_adds(b, "\"faults\":{");
-    addu(b, "fail", st->fail);
-    ds_buf_addc(b, ',');
-    addu(b, "hang", st->hang);
-    ds_buf_addc(b, ',');
-    addu(b, "reset", st->reset);
-    ds_buf_adds(b, "},");
+    faults_json(b, st);
     addu(b, "in_flight", st->in_flight);
     ds_buf_addc(b, ',');
     addu(b, "in_flight_max", st->in_flight_max);
@@ -277,19 +309,22 @@ void ds_stats_json(const struct ds_server_stats *st, struct ds_buf *b)
 
 void ds_server_stats_line(const struct ds_server_stats *st, char *buf, size_t len)
 {
-    char statuses[256] = "";
-    size_t used = 0;
+    char statuses[256] = "", faults[DS_SERVER_FAULTS * 32] = "";
+    size_t used = 0, fused = 0;
     for (unsigned i = 0; i < DS_SERVER_STATUSES && used < sizeof statuses - 32; i++)
         if (st->by_status[i])
             used += (size_t)snprintf(statuses + used, sizeof statuses - used, "%s%u: %llu",
                                      used ? ", " : "", 100 + i,
                                      (unsigned long long)st->by_status[i]);
+    for (unsigned k = 0; k < DS_SERVER_FAULTS && fused < sizeof faults; k++)
+        fused += (size_t)snprintf(faults + fused, sizeof faults - fused, "%s%s %llu",
+                                  k ? ", " : "", ds_server_fault_name(k),
+                                  (unsigned long long)st->faults[k]);
     snprintf(buf, len,
              "%llu requests in %.1f s (%s); in flight at most %llu; "
-             "faults: fail %llu, reset %llu, hang %llu; delay p50 %.3f s, p99 %.3f s, max %.3f s; "
+             "faults: %s; delay p50 %.3f s, p99 %.3f s, max %.3f s; "
              "cpu user %.2f s, system %.2f s",
              (unsigned long long)st->total, st->uptime, used ? statuses : "none",
-             (unsigned long long)st->in_flight_max, (unsigned long long)st->fail,
-             (unsigned long long)st->reset, (unsigned long long)st->hang, st->delay_p50,
+             (unsigned long long)st->in_flight_max, faults, st->delay_p50,
              st->delay_p99, st->delay_max, st->cpu_user, st->cpu_system);
 }

@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_build.h"
-
 static int is_decimal(const char *s)
 {
     if (!*s)
@@ -78,53 +76,4 @@ size_t ds_store_by_sales(const struct ds_store *s, const char *sales_id, size_t 
         end++;
     *first = lo;
     return end - lo;
-}
-
-void ds_store_free(struct ds_store *s)
-{
-    if (!s)
-        return;
-    for (size_t i = 0; i < s->nusers; i++) {
-        struct ds_user *u = &s->users[i];
-        free(u->id); free(u->name); free(u->role); free(u->lname); free(u->lrole);
-    }
-    for (size_t i = 0; i < s->ncustomers; i++) {
-        struct ds_customer *c = &s->customers[i];
-        free(c->id); free(c->name); free(c->sales_id); free(c->lname);
-    }
-    free(s->users);
-    free(s->customers);
-    free(s->by_sales);
-    free(s);
-}
-
-struct ds_store *ds_store_seed(void)
-{
-    static const char *users[][3] = {
-        {"1", "John Liu", "sales"},
-        {"2", "William Ott", "sales"},
-        {"3", "Jordan Lin", "manager"},
-    };
-    static const char *customers[][3] = {
-        {"1", "Andy Ziemmer", "1"},
-        {"2", "Michael Jordan", "1"},
-        {"3", "Kobe Bryant", "2"},
-        {"4", "Nick Kamar", "2"},
-        {"5", "Jack Bledie", "2"},
-    };
-    struct ds_store *s = ds_store_new(3, 5);
-    if (!s)
-        return NULL;
-    for (size_t i = 0; i < 3; i++)
-        if (ds_store_add_user(s, users[i][0], users[i][1], users[i][2], i) != 0)
-            goto oom;
-    for (size_t i = 0; i < 5; i++)
-        if (ds_store_add_customer(s, customers[i][0], customers[i][1],
-                                  customers[i][2], i) != 0)
-            goto oom;
-    if (ds_store_finish(s, NULL, 0) == 0)
-        return s;
-oom:
-    ds_store_free(s);
-    return NULL;
 }

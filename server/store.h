@@ -5,8 +5,6 @@
 
 #include <stddef.h>
 
-#include "store_build.h" /* ds_store_free */
-
 struct ds_user {
     char *id, *name, *role;
     char *lname, *lrole;    /* lower-cased copies for the filters */
@@ -19,6 +17,8 @@ struct ds_customer {
     size_t pos;
 };
 
+/* Built and freed through store_build.h: the seed data by seed.c, a --data
+ * file by the host (src/datafile.c). */
 struct ds_store {
     struct ds_user *users;          /* sorted by ds_id_cmp on id */
     size_t nusers;
@@ -26,12 +26,6 @@ struct ds_store {
     size_t ncustomers;
     size_t *by_sales;               /* customer indexes by (salesId, id) */
 };
-
-/* The original project's data set (README, "The Docking API"). NULL only
- * when out of memory. A --data file is decoded by the host (src/datafile.c)
- * and built with store_build.h. */
-struct ds_store *ds_store_seed(void);
-
 
 const struct ds_user *ds_store_user(const struct ds_store *s, const char *id);
 const struct ds_customer *ds_store_customer(const struct ds_store *s, const char *id);

@@ -116,3 +116,21 @@ int ds_store_finish(struct ds_store *s, char *err, size_t errlen)
     qsort_r(s->by_sales, s->ncustomers, sizeof *s->by_sales, sales_cmp, s->customers);
     return 0;
 }
+
+void ds_store_free(struct ds_store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nusers; i++) {
+        struct ds_user *u = &s->users[i];
+        free(u->id); free(u->name); free(u->role); free(u->lname); free(u->lrole);
+    }
+    for (size_t i = 0; i < s->ncustomers; i++) {
+        struct ds_customer *c = &s->customers[i];
+        free(c->id); free(c->name); free(c->sales_id); free(c->lname);
+    }
+    free(s->users);
+    free(s->customers);
+    free(s->by_sales);
+    free(s);
+}

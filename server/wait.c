@@ -74,7 +74,7 @@ enum MHD_Result ds_wait_hang(struct ds_server *srv, struct ds_req *req)
 enum MHD_Result ds_wait_done(struct ds_server *srv, struct MHD_Connection *conn,
                              const char *method, const char *url, struct ds_req *req)
 {
-    if (req->plan.fault == DS_FAULT_HANG)
+    if (ds_fault_act(req->plan.fault) == DS_ACT_HOLD)
         return MHD_NO;  /* its timeout, or the server stops: close, no answer */
     if (req->full)
         return reply_full(srv, conn, req);
@@ -101,7 +101,7 @@ void ds_on_due(struct ds_delay_node **nodes, size_t n, void *ctx)
         req->queue_ns = since(req->wait_t0, slot ? slot : now);
         req->delay_ns = slot ? since(slot, now) : 0;
         req->phase = nodes[i]->state == DS_NODE_GONE ? DS_PHASE_GONE : DS_PHASE_READY;
-        if (req->phase == DS_PHASE_READY && req->plan.fault != DS_FAULT_HANG)
+        if (req->phase == DS_PHASE_READY && ds_fault_act(req->plan.fault) != DS_ACT_HOLD)
             ds_stats_delay(&srv->stats, now - req->wait_t0);
         /* from here the request belongs to the MHD thread again */
         MHD_resume_connection(req->conn);

@@ -234,9 +234,13 @@ static void print_listening(const struct ds_server_opts *o, unsigned port)
                                   ds_server_route_name(i), o->route_delay[i]);
     if (o->client_delay && n < sizeof more)
         n += (size_t)snprintf(more + n, sizeof more - n, ", X-Delay up to %gs", o->max_delay);
-    if (o->fail + o->reset + o->hang > 0 && n < sizeof more)
-        n += (size_t)snprintf(more + n, sizeof more - n, ", fail %g reset %g hang %g",
-                              o->fail, o->reset, o->hang);
+    double faults = 0;
+    for (int k = 0; k < DS_SERVER_FAULTS; k++)
+        faults += o->fault[k];
+    /* ", fail 0.1 reset 0 hang 0.05" */
+    for (unsigned k = 0; faults > 0 && k < DS_SERVER_FAULTS && n < sizeof more; k++)
+        n += (size_t)snprintf(more + n, sizeof more - n, "%s%s %g", k ? " " : ", ",
+                              ds_server_fault_name(k), o->fault[k]);
     if (o->queue_max >= 0 && n < sizeof more)
         n += (size_t)snprintf(more + n, sizeof more - n, ", queue max %ld", o->queue_max);
     if (o->schedule && n < sizeof more)

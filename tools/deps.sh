@@ -49,6 +49,7 @@ packages_test() {
     echo curl wrk hey iproute2                           # doc_examples: the docs' curl and bench_client.sh
                                                          # --url examples; ip for its namespaces
     echo groff-base man-db                               # man_page (groff -ww), install (man -w)
+    echo prometheus                                      # server_metrics: promtool check metrics
     command -v npm >/dev/null 2>&1 || echo nodejs npm    # server_dredd: Dredd comes from npm
 }
 

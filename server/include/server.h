@@ -8,6 +8,31 @@
 
 struct ds_store;
 
+/* The fault kinds, one row each: X(ID, name, ACT, help). Everything about
+ * a kind comes from its row:
+ *   name  its option, the fraction P of API requests it hits (--fail,
+ *         server.start{fail = P}, a --schedule phase's fail=P; the options
+ *         struct's field fault[DS_SERVER_FAULT_FAIL]); its count's key in
+ *         /_stats and srv:stats() (faults.fail) and the summary line; the
+ *         access log's fault=fail; /metrics' kind="fail"
+ *   ACT   what the handler does (server/fault.h): ERROR waits the
+ *         request's delay, then answers 500 InjectedFault; RESET resets
+ *         the connection at once, without an answer; HOLD keeps the
+ *         request without a --workers slot, never answered, until
+ *         --timeout or its client leaves
+ *   help  its --help text
+ * How a kind is planned: one seeded draw per API request splits [0, 1)
+ * into the kinds' fractions in row order (plan.c), so a new kind goes
+ * last and leaves the others' draws as they were. */
+#define DS_SERVER_FAULT_KINDS(X)                                                             \
+    X(FAIL, fail, ERROR, "answer a fraction P of API requests 500 InjectedFault")           \
+    X(RESET, reset, RESET, "reset the connection of a fraction P, without an answer")       \
+    X(HANG, hang, HOLD, "never answer a fraction P (until --timeout)")
+
+#define DS_SERVER_FAULT_ID(id, name, act, help) DS_SERVER_FAULT_##id,
+/* DS_SERVER_FAULT_FAIL ...: a kind's index; DS_SERVER_FAULTS of them. */
+enum ds_server_fault { DS_SERVER_FAULT_KINDS(DS_SERVER_FAULT_ID) DS_SERVER_FAULTS };
+
 /* API routes with a delay of their own, in this order: users, user,
  * customers, customer (ds_server_route_find gives the index). */
 #define DS_SERVER_ROUTES 4
@@ -21,9 +46,8 @@ struct ds_server_opts {
     uint64_t seed;         /* of the delay and fault draws, default 1 */
     int client_delay;      /* an X-Delay: SECONDS header sets the delay */
     double max_delay;      /* X-Delay is cut to this, default 60 */
-    double fail;           /* fraction of API requests answered 500 */
-    double reset;          /* ... closed at once without an answer */
-    double hang;           /* ... never answered (until timeout) */
+    double fault[DS_SERVER_FAULTS]; /* by kind: the fraction of API requests
+                              it hits; together at most 1 */
     unsigned workers;      /* request slots; 0 = unlimited */
     long queue_max;        /* requests waiting for a slot at most (503
                               beyond); -1 = unlimited; needs workers */
@@ -32,13 +56,14 @@ struct ds_server_opts {
                               JSON and ignores this */
     struct ds_store *store;/* the data set, taken over by ds_server_start
                               (freed even when it fails); NULL = seed data */
-    int stats;             /* GET /_stats answers (1, default) or 404s */
+    int stats;             /* GET /_stats and /metrics answer (1, default)
+                              or 404 */
     int log;               /* access log on stderr */
     double timeout;        /* seconds before an idle or stalled connection
                               (or a hung request) is closed; default 10,
                               0 = never */
     int server_timing;     /* a Server-Timing header on every answer but
-                              /_stats (1, default) */
+                              /_stats' and /metrics' (1, default) */
     const char *schedule;  /* fault phases: "10s-15s fail=0.5; 20s-25s
                               delay=2" (server/schedule.h), or NULL */
     const char *schedule_from; /* "first-request" (default): the phases' times
@@ -70,7 +95,7 @@ void ds_server_url(const char *host, unsigned port, char *buf, size_t len);
 
 /* What GET /_stats shows, as numbers. */
 #define DS_SERVER_STATUSES 500      /* by_status[i] counts status 100 + i */
-#define DS_SERVER_STAT_ROUTES 7     /* named by ds_server_stats_route */
+#define DS_SERVER_STAT_ROUTES 8     /* named by ds_server_stats_route */
 #define DS_SERVER_PHASES 32         /* phases of a schedule, at most */
 #define DS_SERVER_PHASE_NAME 128    /* a phase's name, cut to fit */
 
@@ -95,7 +120,7 @@ struct ds_server_stats {
     uint64_t total;                 /* requests finished, answered or not */
     uint64_t by_status[DS_SERVER_STATUSES];
     uint64_t by_route[DS_SERVER_STAT_ROUTES];
-    uint64_t fail, reset, hang;     /* faults injected */
+    uint64_t faults[DS_SERVER_FAULTS]; /* injected, by kind */
     double delay_p50, delay_p99, delay_max; /* seconds a waiting request was
                                                held, 0 when none waited */
     /* The Server-Timing figures of the answers (all but /_stats'; kept
@@ -115,7 +140,10 @@ struct ds_server_stats {
     double schedule_elapsed;
     struct ds_server_phase phase_list[DS_SERVER_PHASES];
 };
-/* "users", "user", "customers", "customer", "root", "stats", "other". */
+/* A fault kind's name ("fail"), i < DS_SERVER_FAULTS. */
+const char *ds_server_fault_name(unsigned i);
+/* "users", "user", "customers", "customer", "root", "stats", "other",
+ * "metrics". */
 const char *ds_server_stats_route(unsigned i);
 /* Any thread, any time while the server runs. */
 void ds_server_stats(struct ds_server *s, struct ds_server_stats *out);

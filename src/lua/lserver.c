@@ -263,10 +263,9 @@ static int l_stats(lua_State *L)
     set_int(L, "in_flight_max", st.in_flight_max);
     set_int(L, "queued", st.queued);
     push_requests(L, &st);
-    lua_createtable(L, 0, 3);
-    set_int(L, "fail", st.fail);
-    set_int(L, "reset", st.reset);
-    set_int(L, "hang", st.hang);
+    lua_createtable(L, 0, DS_SERVER_FAULTS);
+    for (unsigned k = 0; k < DS_SERVER_FAULTS; k++)
+        set_int(L, ds_server_fault_name(k), st.faults[k]);
     lua_setfield(L, -2, "faults");
     lua_createtable(L, 0, 3);
     set_num(L, "p50", st.delay_p50);

@@ -27,6 +27,7 @@
 
 #include "api.h"
 #include "plan.h"
+#include "seed.h"
 #include "stats.h"
 #include "store.h"
 #include "utf8.h"
@@ -123,7 +124,7 @@ static void check_reply(const struct ds_reply *r, const char *method, const char
  * seconds, cut to the maximum; a bad value draws nothing. */
 static void check_xdelay(const char *xdelay, int api, const char *url)
 {
-    struct ds_plan_cfg cfg = {.client_delay = 1, .max_delay = MAX_DELAY, .fail = 0.5};
+    struct ds_plan_cfg cfg = {.client_delay = 1, .max_delay = MAX_DELAY, .fault[DS_SERVER_FAULT_FAIL] = 0.5};
     for (int i = 0; i < DS_API_ROUTES; i++)
         cfg.delay[i] = (struct ds_dist){.kind = DS_DIST_EXP, .a = 0.1};
     static struct ds_schedule none;

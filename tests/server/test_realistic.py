@@ -269,7 +269,7 @@ class Stats(unittest.TestCase):
         self.assertEqual(stats["requests"]["by_status"], {"200": 3, "404": 1, "405": 1})
         self.assertEqual(stats["requests"]["by_route"], {
             "users": 1, "user": 2, "customers": 0, "customer": 0, "root": 1, "stats": 0,
-            "other": 1})
+            "other": 1, "metrics": 0})
         self.assertEqual(stats["faults"], {"fail": 0, "reset": 0, "hang": 0})
         self.assertEqual((stats["in_flight"], stats["in_flight_max"], stats["queued"]),
                          (0, 1, 0))

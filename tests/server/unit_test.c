@@ -15,9 +15,11 @@
 #include "dhist.h"
 #include "dist.h"
 #include "heap.h"
+#include "phist.h"
 #include "plan.h"
 #include "reply.h"
 #include "route.h"
+#include "seed.h"
 #include "slots.h"
 #include "store.h"
 #include "store_build.h"
@@ -84,6 +86,9 @@ static void test_route(void)
     CHECK(ds_route_match("/_stats", &r) == 0 && r.kind == DS_ROUTE_STATS);
     CHECK(ds_route_match("/%5Fstats", &r) == 0 && r.kind == DS_ROUTE_STATS);
     CHECK(ds_route_match("/_stats/1", &r) == 0 && r.kind == DS_ROUTE_NONE);
+    CHECK(ds_route_match("/metrics", &r) == 0 && r.kind == DS_ROUTE_METRICS);
+    CHECK(ds_route_match("/metrics/1", &r) == 0 && r.kind == DS_ROUTE_NONE);
+    CHECK(ds_route_api_index(DS_ROUTE_METRICS) == -1);
     CHECK(ds_route_api_find("customer") == 3 && ds_route_api_find("nosuch") == -1);
     CHECK(ds_route_api_index(DS_ROUTE_USERS) == 0 && ds_route_api_index(DS_ROUTE_STATS) == -1);
     int bad;
@@ -465,8 +470,8 @@ static void test_plan(void)
         parses("exp:0.1", &cfg.delay[i]);
     static struct ds_planner a, b;
     ds_planner_init(&a, &cfg, &none, 7, 1);
-    cfg.fail = 0.3;
-    cfg.reset = 0.2;
+    cfg.fault[DS_SERVER_FAULT_FAIL] = 0.3;
+    cfg.fault[DS_SERVER_FAULT_RESET] = 0.2;
     ds_planner_init(&b, &cfg, &none, 7, 1);
     int fails = 0, resets = 0;
     for (int i = 0; i < 10000; i++) {
@@ -474,8 +479,8 @@ static void test_plan(void)
         ds_plan_request(&a, i % 4, NULL, 1, &pa);
         ds_plan_request(&b, i % 4, NULL, 1, &pb);
         CHECK(pa.wait_ns == pb.wait_ns && pa.fault == DS_FAULT_NONE && pa.phase == -1);
-        fails += pb.fault == DS_FAULT_FAIL;
-        resets += pb.fault == DS_FAULT_RESET;
+        fails += pb.fault == DS_SERVER_FAULT_FAIL;
+        resets += pb.fault == DS_SERVER_FAULT_RESET;
     }
     CHECK(abs(fails - 3000) < 200 && abs(resets - 2000) < 200);
     cfg.client_delay = 1;
@@ -524,7 +529,7 @@ static void test_plan_schedule(void)
     memset(&sched, 0, sizeof sched);
     sched.n = 2;
     sched.w[0] = (struct ds_window){.start_ns = 100 * MS, .end_ns = 200 * MS, .cfg = cfg};
-    sched.w[0].cfg.fail = 1;
+    sched.w[0].cfg.fault[DS_SERVER_FAULT_FAIL] = 1;
     sched.w[1] = (struct ds_window){.start_ns = 300 * MS, .end_ns = 400 * MS, .cfg = cfg};
     for (int i = 0; i < DS_API_ROUTES; i++)
         parses("lognormal:0.5,2", &sched.w[1].cfg.delay[i]);
@@ -541,7 +546,7 @@ static void test_plan_schedule(void)
         int want = t >= 100 && t < 200 ? 0 : t >= 300 && t < 400 ? 1 : -1;
         CHECK(a.phase == want);
         if (want == 0)
-            in_fail += a.fault == DS_FAULT_FAIL;
+            in_fail += a.fault == DS_SERVER_FAULT_FAIL;
         else
             out_fail += a.fault != DS_FAULT_NONE;
         /* outside the lognormal window, the same delay as without phases */
@@ -558,7 +563,7 @@ static void test_plan_schedule(void)
     ds_planner_init(&p, &cfg, &sched, 3, 5);
     struct ds_plan a;
     ds_plan_request(&p, 0, NULL, 5 + 150 * MS, &a);
-    CHECK(a.phase == 0 && a.fault == DS_FAULT_FAIL);
+    CHECK(a.phase == 0 && a.fault == DS_SERVER_FAULT_FAIL);
     CHECK(ds_planner_waits(&p) && ds_planner_typical_max(&p) >= 2.0);
 }
 
@@ -593,6 +598,34 @@ static void test_dhist(void)
     CHECK(ds_dhist_max(&h) == 7200.0);
 }
 
+/* Prometheus buckets: a value on a bound counts in that bound's bucket
+ * (le), the buckets come out cumulative, the sum to the nanosecond. */
+static void test_phist(void)
+{
+    static struct ds_phist h;
+    ds_phist_record(&h, 0);                       /* le 0.0005 */
+    ds_phist_record(&h, 500000);                  /* on 0.0005 */
+    ds_phist_record(&h, 500001);                  /* le 0.001 */
+    ds_phist_record(&h, 60000000000ull);          /* on 60 */
+    ds_phist_record(&h, 60000000001ull);          /* +Inf */
+    struct ds_buf b;
+    ds_buf_init(&b);
+    ds_phist_write(&h, "x", &b);
+    size_t len;
+    char *text = ds_buf_take(&b, &len);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    CHECK(strstr(text, "x_bucket{le=\"0.0005\"} 2\nx_bucket{le=\"0.001\"} 3\n"));
+    CHECK(strstr(text, "x_bucket{le=\"30\"} 3\nx_bucket{le=\"60\"} 4\n"));
+    CHECK(strstr(text, "x_bucket{le=\"+Inf\"} 5\nx_sum 120.001000002\nx_count 5\n"));
+    int lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    CHECK(lines == DS_PHIST_BOUNDS + 3);
+    free(text);
+}
+
 int main(void)
 {
     test_id_order();
@@ -616,6 +649,7 @@ int main(void)
     test_plan_schedule();
     test_ms();
     test_dhist();
+    test_phist();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
     else
