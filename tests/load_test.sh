@@ -117,6 +117,17 @@ jcheck "JSON: every histogram decodes to its count" "$tmp/open.json" '
     and metrics.decode(j.start_lag.histogram):count() == j.iterations.done + j.iterations.failed
     and metrics.decode(j.requests["GET /customers"].histogram):count() == j.requests["GET /customers"].count
     and metrics.decode(j.series[2].histogram):count() == j.series[2].iterations'
+jcheck "JSON: start lag per second, one per iteration started in it, adding up to the run's" \
+    "$tmp/open.json" '(function()
+      local sum = 0
+      for _, s in ipairs(j.series) do
+        local lag = s.start_lag
+        if not lag or lag.count ~= s.iterations + s.errors
+           or metrics.decode(lag.histogram):count() ~= lag.count
+           or (lag.count > 0 and not (lag.p50 and lag.p99 and lag.max)) then return false end
+        sum = sum + lag.count
+      end
+      return sum == j.start_lag.count end)()'
 check "stages 1s:20,1s:0: the ramp's iterations" 0 "^iterations: (19|20|21) done" \
     "$ds" load.lua $scen --stages 1s:20,1s:0 --quiet -- "$serve_url"
 check "--max-vus 2 drops what it cannot start; dropped<=0 fails: exit 3" 3 "FAIL +dropped<=0" \

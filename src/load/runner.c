@@ -227,8 +227,10 @@ static void worker_free(struct ds_worker *w)
     rec_free(w->rec);
     for (int i = 0; i < w->nerrors; i++)
         free(w->errors[i].msg);
-    for (size_t s = 0; s < w->nseries; s++)
+    for (size_t s = 0; s < w->nseries; s++) {
         hist_free(w->series[s].latency);
+        hist_free(w->series[s].start_lag);
+    }
     hist_free(w->recent[0]);
     hist_free(w->recent[1]);
     free(w->series);

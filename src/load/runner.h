@@ -69,8 +69,13 @@ struct ds_errcount { char *msg; int64_t count, first; };
 /* Second t of the series holds the iterations that started in it (their
  * scheduled start in the open model), so a fault shows where it began, not
  * where its timeouts ended; busy is the iterations' time in flight within
- * the second (its mean in-flight count, for Little's law). */
-struct ds_second { int64_t iterations, errors; double busy; struct ds_hist *latency; };
+ * the second (its mean in-flight count, for Little's law); start_lag: how
+ * late those of the open model started (NULL in the closed model). */
+struct ds_second {
+    int64_t iterations, errors;
+    double busy;
+    struct ds_hist *latency, *start_lag;
+};
 struct ds_collected { int64_t i; char *json; };
 
 /* One worker thread. The atomics are its live figures, read by the main

@@ -140,6 +140,19 @@ void worker_finished(struct ds_worker *w, int slot, const char *error, const cha
     w->free[w->nfree++] = slot;
 }
 
+/* How late an iteration of the open model started: in the run's figure
+ * and in the second it was due in (where its latency goes too). */
+static void record_start_lag(struct ds_worker *w, double due, double now)
+{
+    int64_t us = to_us(now - due);
+    hist_record(w->start_lag, us);
+    pthread_mutex_lock(&w->series_lock);
+    struct ds_second *sec = second_at(w, due - w->t0);
+    if (sec && (sec->start_lag || (sec->start_lag = hist_new(2))))
+        hist_record(sec->start_lag, us);
+    pthread_mutex_unlock(&w->series_lock);
+}
+
 /* ---- starting iterations ---- */
 
 struct loop {
@@ -165,7 +178,7 @@ static int launch(struct loop *l, int64_t i, double due, double now)
     w->slot[slot] = (struct ds_slot){i, due, now};
     atomic_fetch_add(&w->inflight, 1);
     if (l->spec->open)
-        hist_record(w->start_lag, to_us(now - due));
+        record_start_lag(w, due, now);
     if (l->d->launch(l->ctx, slot, i, err, sizeof err) == 0)
         return 0;
     w->slot[slot].i = 0;

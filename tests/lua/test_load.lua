@@ -337,6 +337,43 @@ T.test("merge: two shards equal one run that recorded everything", function()
   os.remove(paths[1]); os.remove(paths[2])
 end)
 
+T.test("start lag per second: merged exactly over shards, and through --merge's JSON", function()
+  local function with_lag(shard, lags)
+    local raw = raw_of({ model = "open", shard = shard, chain = {}, duration = #lags,
+      series = lags, options = { model = "open", rate = 10, duration = #lags } })
+    for t, list in ipairs(lags) do
+      raw.series[t].start_lag = metrics.histogram(2)
+      for _, v in ipairs(list) do raw.series[t].start_lag:record(v); raw.start_lag:record(v) end
+    end
+    return raw
+  end
+  local a = with_lag({ 1, 2 }, { values(50, 0.0001, 0.00002), values(30, 0.002, 0.0001) })
+  local b = with_lag({ 2, 2 }, { values(40, 0.0005, 0.00003), values(20, 0.01, 0.001), { 0.3 } })
+  local want = {}
+  for t = 1, 3 do
+    want[t] = metrics.histogram(2)
+    for _, raw in ipairs({ a, b }) do
+      if raw.series[t] then want[t]:merge(raw.series[t].start_lag) end
+    end
+  end
+  local m = report.merge_shards({ a, b })
+  for t = 1, 3 do T.eq(m.series[t].start_lag:encode(), want[t]:encode(), "second " .. t) end
+  local r = report.build(m)
+  T.eq(r.series[2].start_lag.count, 50)
+  T.eq(r.series[2].start_lag.p99, want[2]:percentile(99), "p99 of the merged second")
+  T.eq(r.series[3].start_lag.max, want[3]:max(), "max")
+  T.eq(r.series[1].start_lag.p50, want[1]:percentile(50), "p50")
+  local paths = { tmp .. ".a", tmp .. ".b" }
+  T.ok(report.write(report.build(a), paths[1]))
+  T.ok(report.write(report.build(b), paths[2]))
+  local m2 = report.merge_shards({ assert(report.read(paths[1])), assert(report.read(paths[2])) })
+  os.remove(paths[1]); os.remove(paths[2])
+  for t = 1, 3 do T.eq(m2.series[t].start_lag:encode(), want[t]:encode(), "from JSON, second " .. t) end
+  T.ok(T.deepeq(report.build(m2).series, r.series), "the same series in the report")
+  T.eq(report.build(raw_of({ chain = { 0.1 }, series = { { 0.1 } } })).series[1].start_lag, nil,
+    "the closed model: no start lag per second")
+end)
+
 T.test("failure messages: one rule for threads and shards, counts add up to failed", function()
   -- 30 distinct messages, iteration i failing with message (i % 30); the
   -- unsplit run, and the same iterations split over 2 shards of 2 threads
