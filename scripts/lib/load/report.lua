@@ -22,6 +22,14 @@ end
 
 local function per_second(n, w) return w and n / w or nil end
 
+-- Is second t of the series ([t - 1, t)) partial: did the run, `duration`
+-- seconds long, end inside it? Its counts then cover a fraction of a
+-- second and would read as a collapse, so the charts of counts per second
+-- (plot.lua's PNG, the HTML report) leave it out. nil: duration unknown.
+function M.partial_second(t, duration)
+  return type(duration) == "number" and t > duration
+end
+
 -- count, min, mean, percentiles, max and the encoded histogram; the
 -- figures are absent (null) where nothing was recorded.
 local function latency(h, w)
