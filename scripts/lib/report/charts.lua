@@ -84,16 +84,17 @@ local function ci_side(row, key, side)
   return type(ci) == "table" and ci[side] or nil
 end
 
--- Latency lines p50/p90/p99 of `get(row)` (a table with pNN fields), in ms;
--- p99 gets its interval band when the rows have "p99_ci".
-local function latency_series(bs, get)
+-- Latency lines (p50/p90/p99, or `keys`) of `get(row)` (a table with pNN
+-- fields), in ms, labelled `prefix` .. key; p99 gets its interval band when
+-- the rows have "p99_ci".
+local function latency_series(bs, get, keys, prefix)
   local list = {}
-  for _, key in ipairs(PCTS) do
+  for _, key in ipairs(keys or PCTS) do
     local y = column(bs, function(b)
       return util.ms(extreme(b, function(row) local t = get(row); return t and t[key] end))
     end)
     if any_value(y) then
-      local s = { label = key, y = y, color = COLORS[key] }
+      local s = { label = (prefix or "") .. key, y = y, color = COLORS[key] }
       if key == "p99" then
         local lo = column(bs, function(b)
           return util.ms(extreme(b, function(row) return ci_side(get(row), key, 1) end, true))
@@ -142,7 +143,9 @@ function M.over_time(r, max_points)
   -- counts per second: the run's partial last second left out
   local duration = r.duration
   local function per_second(key)
-    return column(bs, function(b) return mean_of(b, function(row) return row[key] end, duration) end)
+    return column(bs, function(b)
+      return mean_of(b, function(row) return row[key] end, duration)
+    end)
   end
   local rates = {}
   for _, f in ipairs({ { "requests", "requests", "#1f77b4" }, { "iterations", "iterations", "#2ca02c" } }) do
@@ -163,16 +166,13 @@ function M.over_time(r, max_points)
       x = xaxis, y = { label = "iterations", unit = "", min = 0 },
       series = { { label = "in flight", color = "#9467bd", y = inflight } } }
   end
-  local lag = {}
-  for _, key in ipairs({ "p50", "p99" }) do
-    local y = column(bs, function(b)
-      return util.ms(extreme(b, function(row) return type(row.start_lag) == "table" and row.start_lag[key] or nil end))
-    end)
-    if any_value(y) then lag[#lag + 1] = { label = "start lag " .. key, color = COLORS[key], y = y } end
-  end
+  -- the open model's start lag: a second's own percentiles, whole or not
+  local lag = latency_series(bs, function(row)
+    return type(row.start_lag) == "table" and row.start_lag or nil
+  end, { "p50", "p99" }, "start lag ")
   if #lag > 0 then
-    charts[#charts + 1] = { id = "start-lag", title = "Start lag per second (p50, p99)", type = "line",
-      x = xaxis, y = { unit = "ms", min = 0 }, series = lag }
+    charts[#charts + 1] = { id = "start-lag", title = "Start lag per second (p50, p99)",
+      type = "line", x = xaxis, y = { unit = "ms", min = 0 }, series = lag }
   end
   local note
   if k > 1 then
