@@ -324,6 +324,10 @@ res=$("$ds" -e '
       same = same and a.chain[k] == b.chain[k] and a.requests["GET /users"][k] == b.requests["GET /users"][k]
     end
     for t = 1, #b.series do same = same and a.series[t].p99 == b.series[t].p99 and a.series[t].iterations == b.series[t].iterations end
+    for t = 1, #b.series do
+      local x, y = a.series[t].start_lag, b.series[t].start_lag
+      same = same and x and y and x.count == y.count and x.p99 == y.p99 and x.histogram == y.histogram
+    end
     print(same and "same" or "differ")' "$tmp/fm.json" "$tmp/u.json" 2>&1)
 [ "$res" = same ] && ok "merged figures equal the unsharded run's (same data)" || fail "merged vs unsharded: $res"
 printf '{"runs": [{"names": 1}]}\n' >"$tmp/bench.json"
