@@ -229,8 +229,9 @@ static void worker_free(struct ds_worker *w)
         free(w->errors[i].msg);
     for (size_t s = 0; s < w->nseries; s++) {
         hist_free(w->series[s].latency);
-        hist_free(w->series[s].start_lag);
+        free(w->series[s].lag);
     }
+    hist_free(w->lag_now);
     hist_free(w->recent[0]);
     hist_free(w->recent[1]);
     free(w->series);
