@@ -117,6 +117,17 @@ jcheck "JSON: every histogram decodes to its count" "$tmp/open.json" '
     and metrics.decode(j.start_lag.histogram):count() == j.iterations.done + j.iterations.failed
     and metrics.decode(j.requests["GET /customers"].histogram):count() == j.requests["GET /customers"].count
     and metrics.decode(j.series[2].histogram):count() == j.series[2].iterations'
+jcheck "JSON: start lag per second, one per iteration started in it, adding up to the run's" \
+    "$tmp/open.json" '(function()
+      local sum = 0
+      for _, s in ipairs(j.series) do
+        local lag = s.start_lag
+        if not lag or lag.count ~= s.iterations + s.errors
+           or metrics.decode(lag.histogram):count() ~= lag.count
+           or (lag.count > 0 and not (lag.p50 and lag.p99 and lag.max)) then return false end
+        sum = sum + lag.count
+      end
+      return sum == j.start_lag.count end)()'
 check "stages 1s:20,1s:0: the ramp's iterations" 0 "^iterations: (19|20|21) done" \
     "$ds" load.lua $scen --stages 1s:20,1s:0 --quiet -- "$serve_url"
 check "--max-vus 2 drops what it cannot start; dropped<=0 fails: exit 3" 3 "FAIL +dropped<=0" \
@@ -349,6 +360,10 @@ res=$("$ds" -e '
       same = same and a.chain[k] == b.chain[k] and a.requests["GET /users"][k] == b.requests["GET /users"][k]
     end
     for t = 1, #b.series do same = same and a.series[t].p99 == b.series[t].p99 and a.series[t].iterations == b.series[t].iterations end
+    for t = 1, #b.series do
+      local x, y = a.series[t].start_lag, b.series[t].start_lag
+      same = same and x and y and x.count == y.count and x.p99 == y.p99 and x.histogram == y.histogram
+    end
     print(same and "same" or "differ")' "$tmp/fm.json" "$tmp/u.json" 2>&1)
 [ "$res" = same ] && ok "merged figures equal the unsharded run's (same data)" || fail "merged vs unsharded: $res"
 printf '{"runs": [{"names": 1}]}\n' >"$tmp/bench.json"

@@ -73,6 +73,36 @@ size=$(wc -c <hour.html)
     fail "the 1-hour page is $size bytes"
 grep -q 'one point per 6 seconds' hour.html && ok "the 1-hour page says it is downsampled" ||
     fail "the 1-hour page says it is downsampled"
+# The partial last second: out of the charts of counts (report.lua's rule,
+# as plot.lua's), and the page says so; start lag per second is drawn.
+for page in run real; do
+    res=$("$ds" -e '
+        local r = json.decode(io.open(arg[1]):read("a"))
+        local text = io.open(arg[2]):read("a")
+        local charts = json.decode(text:match("id=\"report%-charts\">(.-)</script>"))
+        local by = {}
+        for _, c in ipairs(charts) do by[c.id] = c end
+        local n = #r.series
+        local partial = require("load.report").partial_second(r.series[n].t, r.duration)
+        local bad = {}
+        if not partial then bad[#bad + 1] = "no partial last second in the input" end
+        for _, id in ipairs({ "rates", "errors", "inflight" }) do
+            for _, s in ipairs(by[id] and by[id].series or {}) do
+                if s.y[n] ~= json.null then bad[#bad + 1] = id .. " draws it" end
+                if s.y[n - 1] == json.null then bad[#bad + 1] = id .. " lost second " .. (n - 1) end
+            end
+        end
+        if not text:find("into its second " .. n .. ": that partial second is left out", 1, true) then
+            bad[#bad + 1] = "no note"
+        end
+        local lag = by["start-lag"]
+        if not (lag and #lag.series == 2 and lag.series[2].y[1] ~= json.null) then
+            bad[#bad + 1] = "no start lag p50/p99 per second"
+        end
+        print(#bad == 0 and "clean" or table.concat(bad, "; "))' "$page.json" "$page.html" 2>&1)
+    [ "$res" = clean ] && ok "$page.html: the partial last second left out of the rates; start lag drawn" ||
+        fail "$page.html: $res"
+done
 
 # --- what the files hold -----------------------------------------------------
 # Every address in a page is text the input itself holds (the target's URL);
@@ -117,9 +147,9 @@ check "Chart.js missing: names the package" 0 'libjs-chart.js \(apt-get install 
 
 # --- in the browser ---------------------------------------------------------
 out=$(timeout 240 $browser "$chromium" "$shots" \
-    "run.html=latency-chain:300,latency-tag-5:300,rates:120,errors:60,inflight:60,start-lag:60,spectrum-chain:20,spectrum-tags:50,comparison:36" \
+    "run.html=latency-chain:300,latency-tag-5:300,rates:118,errors:59,inflight:59,start-lag:120,spectrum-chain:20,spectrum-tags:50,comparison:36" \
     "merged.html=latency-chain:40,rates:40,errors:20,spectrum-chain:20,spectrum-tags:20" \
-    "real.html=latency-chain:6,latency-tag-1:6,latency-tag-2:6,inflight:2,rates:4,spectrum-chain:10,spectrum-tags:10" \
+    "real.html=latency-chain:6,latency-tag-1:6,latency-tag-2:6,inflight:2,rates:4,start-lag:4,spectrum-chain:10,spectrum-tags:10" \
     "sweep.html=bench-time:9,bench-efficiency:6" \
     "bench-results.html=bench-time:30,bench-efficiency:14" \
     "hour.html=latency-chain:3000,latency-tag-20:3000,rates:1200,spectrum-tags:200,comparison:126" 2>&1)

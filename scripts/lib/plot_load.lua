@@ -15,6 +15,7 @@
 --     local script, files = plot_load.script(data, "out.png")  -- raises one line on bad data
 --   end
 local threshold = require "load.threshold"
+local partial_second = require("load.report").partial_second
 local M = {}
 
 -- Is this decoded JSON a load run (rather than bench.lua's figures)?
@@ -49,7 +50,7 @@ local function seconds(data)
     end
     local from, to = s.t - 1, s.t
     if duration and from >= duration then break end
-    local partial = duration and to > duration
+    local partial = partial_second(s.t, duration)
     if partial then to = duration end
     out[#out + 1] = { mid = (from + to) / 2, p50 = num(s.p50), p90 = num(s.p90), p99 = num(s.p99),
       iterations = num(s.iterations) or 0, requests = num(s.requests) or 0,

@@ -106,6 +106,19 @@ static int count_bucket(void *ud, int64_t lowest, int64_t highest, int64_t count
     return 0;
 }
 
+int rec_buckets(const struct ds_hist *h, struct ds_bucket **b, int *nb)
+{
+    int n = 0;
+    hist_buckets(h, count_bucket, &n);
+    struct collect c = {n ? malloc((size_t)n * sizeof *c.b) : NULL, 0};
+    if (n && !c.b)
+        return -1;
+    hist_buckets(h, collect_bucket, &c);
+    *b = c.b;
+    *nb = c.n;
+    return 0;
+}
+
 /* The current second of t into its list, its histogram as buckets. */
 static int close_second(struct ds_tagstat *t)
 {
@@ -115,15 +128,9 @@ static int close_second(struct ds_tagstat *t)
     if (!p)
         return -1;
     t->secs = p;
-    int nb = 0;
-    hist_buckets(t->now, count_bucket, &nb);
-    struct collect c = {nb ? malloc((size_t)nb * sizeof *c.b) : NULL, 0};
-    if (nb && !c.b)
-        return -1;
-    hist_buckets(t->now, collect_bucket, &c);
     struct ds_tagsec s = t->cur;
-    s.b = c.b;
-    s.nb = c.n;
+    if (rec_buckets(t->now, &s.b, &s.nb) != 0)
+        return -1;
     t->secs[t->nsecs++] = s;
     hist_reset(t->now);
     t->cur = (struct ds_tagsec){.sec = -1};

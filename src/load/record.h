@@ -63,6 +63,9 @@ void rec_free(struct ds_rec *r);
 int rec_request(struct ds_rec *r, const char *tag, double now, double latency, long status,
                 CURLcode result, int64_t bytes, const struct st_metric *st, int nst);
 int64_t rec_requests_in(const struct ds_rec *r, size_t sec);
+/* The non-empty buckets of h in a new array (*b, NULL when none; the caller
+ * frees it); -1 when out of memory. */
+int rec_buckets(const struct ds_hist *h, struct ds_bucket **b, int *nb);
 /* Closes every tag's current second into its list (before reading secs).
  * -1 when out of memory (that second is lost). */
 int rec_finish(struct ds_rec *r);

@@ -255,8 +255,11 @@ static void worker_free(struct ds_worker *w)
     rec_free(w->rec);
     for (int i = 0; i < w->nerrors; i++)
         free(w->errors[i].msg);
-    for (size_t s = 0; s < w->nseries; s++)
+    for (size_t s = 0; s < w->nseries; s++) {
         hist_free(w->series[s].latency);
+        free(w->series[s].lag);
+    }
+    hist_free(w->lag_now);
     hist_free(w->recent[0]);
     hist_free(w->recent[1]);
     free(w->series);

@@ -69,8 +69,16 @@ struct ds_errcount { char *msg; int64_t count, first; };
 /* Second t of the series holds the iterations that started in it (their
  * scheduled start in the open model), so a fault shows where it began, not
  * where its timeouts ended; busy is the iterations' time in flight within
- * the second (its mean in-flight count, for Little's law). */
-struct ds_second { int64_t iterations, errors; double busy; struct ds_hist *latency; };
+ * the second (its mean in-flight count, for Little's law); lag: how late
+ * those of the open model started, as the buckets of a 2-digit histogram
+ * (a few dozen a second: an hour of them fits where histograms would not). */
+struct ds_second {
+    int64_t iterations, errors;
+    double busy;
+    struct ds_hist *latency;
+    struct ds_bucket *lag;
+    int nlag;
+};
 struct ds_collected { int64_t i; char *json; };
 
 /* One worker thread. The atomics are its live figures, read by the main
@@ -89,6 +97,10 @@ struct ds_worker {
     struct ds_hist *recent[2];
     int64_t recent_sec[2];
     struct ds_hist *chain, *start_lag;
+    /* the start lags of the second lag_sec (-1: none yet), closed into the
+     * series when the next second's first iteration starts */
+    struct ds_hist *lag_now;
+    int64_t lag_sec;
     struct ds_rec *rec;
     struct ds_errcount errors[RUN_KEEP_ERRORS + 1];
     int nerrors;

@@ -140,6 +140,45 @@ void worker_finished(struct ds_worker *w, int slot, const char *error, const cha
     w->free[w->nfree++] = slot;
 }
 
+/* The start lags of second lag_sec into the series, as buckets (added to
+ * those it has, should a second be closed twice). Out of memory: that
+ * second's lags are lost (the run's figure keeps them). */
+static void close_lag_second(struct ds_worker *w)
+{
+    if (w->lag_sec < 0)
+        return;
+    pthread_mutex_lock(&w->series_lock);
+    struct ds_second *sec = second_at(w, (double)w->lag_sec);
+    if (sec) {
+        for (int k = 0; k < sec->nlag; k++)
+            hist_record_n(w->lag_now, sec->lag[k].value, sec->lag[k].count);
+        free(sec->lag);
+        sec->lag = NULL;
+        sec->nlag = 0;
+        (void)rec_buckets(w->lag_now, &sec->lag, &sec->nlag);
+    }
+    pthread_mutex_unlock(&w->series_lock);
+    hist_reset(w->lag_now);
+    w->lag_sec = -1;
+}
+
+/* How late an iteration of the open model started: in the run's figure
+ * and in the second it was due in (where its latency goes too). A worker
+ * starts its iterations in the order they were due, so only the latest
+ * second is open. */
+static void record_start_lag(struct ds_worker *w, double due, double now)
+{
+    int64_t us = to_us(now - due);
+    double since = due - w->t0;
+    int64_t sec = since > 0 ? (int64_t)since : 0;
+    hist_record(w->start_lag, us);
+    if (sec != w->lag_sec) {
+        close_lag_second(w);
+        w->lag_sec = sec;
+    }
+    hist_record(w->lag_now, us);
+}
+
 /* ---- starting iterations ---- */
 
 struct loop {
@@ -165,7 +204,7 @@ static int launch(struct loop *l, int64_t i, double due, double now)
     w->slot[slot] = (struct ds_slot){i, due, now};
     atomic_fetch_add(&w->inflight, 1);
     if (l->spec->open)
-        hist_record(w->start_lag, to_us(now - due));
+        record_start_lag(w, due, now);
     if (l->d->launch(l->ctx, slot, i, err, sizeof err) == 0)
         return 0;
     w->slot[slot].i = 0;
@@ -302,8 +341,10 @@ static int prepare(struct ds_worker *w)
     w->free = calloc((size_t)n, sizeof *w->free);
     w->chain = hist_new(3);
     w->start_lag = hist_new(3);
+    w->lag_now = hist_new(2);
+    w->lag_sec = -1;
     w->rec = rec_new(0); /* before the start: the progress line reads it */
-    if (!w->slot || !w->free || !w->chain || !w->start_lag || !w->rec) {
+    if (!w->slot || !w->free || !w->chain || !w->start_lag || !w->lag_now || !w->rec) {
         runner_fail(w->run, "out of memory for %d iteration slots", n);
         return -1;
     }
@@ -343,6 +384,7 @@ void *worker_main(void *arg)
         w->end = w->t0;
         l.end_at = w->t0 + (spec->open ? spec->points[spec->npoints - 1].t : spec->duration);
         run_loop(&l);
+        close_lag_second(w);
     }
     if (l.ctx)
         l.d->close(l.ctx);

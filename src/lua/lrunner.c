@@ -340,6 +340,15 @@ static void push_requests(lua_State *L, struct ds_rec *r)
     }
 }
 
+/* A 2-digit histogram of buckets kept per second (record.h), into Lua. */
+static void push_buckets(lua_State *L, const struct ds_bucket *b, int nb)
+{
+    struct ds_hist *h = hist_new(2);
+    for (int k = 0; h && k < nb; k++)
+        hist_record_n(h, b[k].value, b[k].count);
+    push_hist(L, &h, 2);
+}
+
 /* {[tag] = {requests, errors, histogram}} of the tags with requests that
  * ended in second s; cursor[i]: where tag i's list stands. */
 static void push_tag_seconds(lua_State *L, struct ds_rec *r, int64_t s, size_t *cursor)
@@ -355,17 +364,15 @@ static void push_tag_seconds(lua_State *L, struct ds_rec *r, int64_t s, size_t *
         lua_createtable(L, 0, 3);
         set_int(L, "requests", ts->requests);
         set_int(L, "errors", ts->errors);
-        struct ds_hist *h = hist_new(2);
-        for (int k = 0; h && k < ts->nb; k++)
-            hist_record_n(h, ts->b[k].value, ts->b[k].count);
-        push_hist(L, &h, 2);
+        push_buckets(L, ts->b, ts->nb);
         lua_setfield(L, -2, "histogram");
         lua_setfield(L, -2, t->name);
     }
 }
 
 /* Seconds 1..n up to the worker's last iteration (the tables themselves
- * grow in steps, so their sizes are no guide). */
+ * grow in steps, so their sizes are no guide); each {t, iterations, errors,
+ * inflight, requests, histogram, start_lag (open model), tags}. */
 static void push_series(lua_State *L, const struct ds_run *run, struct ds_worker *w)
 {
     double d = w->end > run->t0 ? w->end - run->t0 : 0;
@@ -375,9 +382,9 @@ static void push_series(lua_State *L, const struct ds_run *run, struct ds_worker
     (void)rec_finish(w->rec); /* out of memory: a tag's last second is lost */
     lua_createtable(L, (int)n, 0);
     for (size_t s = 0; s < n; s++) {
-        struct ds_second empty = {0, 0, 0.0, NULL};
+        struct ds_second empty = {0, 0, 0.0, NULL, NULL, 0};
         struct ds_second *sec = s < w->nseries ? &w->series[s] : &empty;
-        lua_createtable(L, 0, 6);
+        lua_createtable(L, 0, 8);
         set_int(L, "t", (int64_t)s + 1);
         set_int(L, "iterations", sec->iterations);
         set_int(L, "errors", sec->errors);
@@ -385,6 +392,10 @@ static void push_series(lua_State *L, const struct ds_run *run, struct ds_worker
         set_int(L, "requests", rec_requests_in(w->rec, s));
         push_hist(L, &sec->latency, 2);
         lua_setfield(L, -2, "histogram");
+        if (run->spec->open) {
+            push_buckets(L, sec->lag, sec->nlag);
+            lua_setfield(L, -2, "start_lag");
+        }
         push_tag_seconds(L, w->rec, (int64_t)s, cursor);
         lua_setfield(L, -2, "tags");
         lua_rawseti(L, -2, (lua_Integer)s + 1);

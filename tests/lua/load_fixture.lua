@@ -28,7 +28,8 @@ local function tag(name)
   return raw.requests[name]
 end
 for t = 1, seconds do
-  raw.series[t] = { t = t, iterations = 0, requests = 0, errors = 0, histogram = metrics.histogram(2) }
+  raw.series[t] = { t = t, iterations = 0, requests = 0, errors = 0, histogram = metrics.histogram(2),
+    start_lag = o.model == "open" and metrics.histogram(2) or nil }
 end
 
 -- Latencies: 0.1 s per request plus an exponential tail; every 500th
@@ -48,6 +49,7 @@ for i = 1, K do
     users.histogram:record(a)
     users.status["200"] = (users.status["200"] or 0) + 1
     raw.start_lag:record(lag)
+    if s.start_lag then s.start_lag:record(lag) end
     s.requests = s.requests + 1
     if i % 500 == 0 then
       raw.iterations.failed = raw.iterations.failed + 1

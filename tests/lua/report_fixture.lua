@@ -1,5 +1,5 @@
 -- Writes a synthetic load-run JSON as load.lua --json would, with the
--- series fields a report draws when present (p90, in flight, start lag p99,
+-- series fields a report draws when present (p90, in flight, start lag,
 -- per-tag series, "pNN_ci" intervals), to test report.lua and to time it:
 --   dockscript report_fixture.lua OUT.json [--seconds S] [--tags N] [--rate R]
 --       [--seed X] [--slower F] [--interrupted] [--compare BASE.json] [--plain]
@@ -8,8 +8,10 @@
 -- seconds 40-45% of the run stall (x 3). Every 500th iteration fails with a
 -- 500 on one tag, every 2,000th with a transport error. --compare BASE adds
 -- the comparison with BASE and relative thresholds; --plain leaves out the
--- new series fields (the format of today's load.lua). The series is built
--- second by second, so an hour of 20 tags needs no hour of histograms.
+-- new series fields (the format of an older load.lua). The series is built
+-- second by second, so an hour of 20 tags needs no hour of histograms. A
+-- run lasts 0.3 s past its last second of series; with --interrupted it
+-- ends 0.6 s into its last second (a partial second).
 local report = require "load.report"
 local compare = require "load.compare"
 
@@ -107,7 +109,8 @@ for s = 1, seconds do
     row.p90, row.p90_ci = nil, nil
   else
     row.inflight = math.floor(rate * 0.02 * ntags * 1.2 * slower * stall + 3 * math.random())
-    row.start_lag_p99 = sec_lag:percentile(99)
+    row.start_lag = { count = sec_lag:count(), p50 = sec_lag:percentile(50),
+      p99 = sec_lag:percentile(99), max = sec_lag:max(), histogram = sec_lag:encode() }
     row.tags = {}
     for t, name in ipairs(tags) do
       row.tags[name] = figures(sec_tag[t], { requests = sec_req[t], errors = sec_err[t] }, true, SERIES_PCTS)
@@ -116,7 +119,7 @@ for s = 1, seconds do
   series[s] = row
 end
 
-local duration = o.interrupted and seconds * 0.6 or seconds + 0.3
+local duration = o.interrupted and seconds - 0.4 or seconds + 0.3
 local r = {
   format = report.FORMAT, scenario = "fixture_api.lua", args = { "http://127.0.0.1:8080" },
   model = "open", threads = 2, shard = { 1, 1 }, duration = duration,

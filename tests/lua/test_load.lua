@@ -337,6 +337,101 @@ T.test("merge: two shards equal one run that recorded everything", function()
   os.remove(paths[1]); os.remove(paths[2])
 end)
 
+T.test("start lag per second: merged exactly over shards, and through --merge's JSON", function()
+  local function with_lag(shard, lags)
+    local raw = raw_of({ model = "open", shard = shard, chain = {}, duration = #lags,
+      series = lags, options = { model = "open", rate = 10, duration = #lags } })
+    for t, list in ipairs(lags) do
+      raw.series[t].start_lag = metrics.histogram(2)
+      for _, v in ipairs(list) do raw.series[t].start_lag:record(v); raw.start_lag:record(v) end
+    end
+    return raw
+  end
+  local a = with_lag({ 1, 2 }, { values(50, 0.0001, 0.00002), values(30, 0.002, 0.0001) })
+  local b = with_lag({ 2, 2 }, { values(40, 0.0005, 0.00003), values(20, 0.01, 0.001), { 0.3 } })
+  local want = {}
+  for t = 1, 3 do
+    want[t] = metrics.histogram(2)
+    for _, raw in ipairs({ a, b }) do
+      if raw.series[t] then want[t]:merge(raw.series[t].start_lag) end
+    end
+  end
+  local m = report.merge_shards({ a, b })
+  for t = 1, 3 do T.eq(m.series[t].start_lag:encode(), want[t]:encode(), "second " .. t) end
+  local r = report.build(m)
+  T.eq(r.series[2].start_lag.count, 50)
+  T.eq(r.series[2].start_lag.p99, want[2]:percentile(99), "p99 of the merged second")
+  T.eq(r.series[3].start_lag.max, want[3]:max(), "max")
+  T.eq(r.series[1].start_lag.p50, want[1]:percentile(50), "p50")
+  local paths = { tmp .. ".a", tmp .. ".b" }
+  T.ok(report.write(report.build(a), paths[1]))
+  T.ok(report.write(report.build(b), paths[2]))
+  local m2 = report.merge_shards({ assert(report.read(paths[1])), assert(report.read(paths[2])) })
+  os.remove(paths[1]); os.remove(paths[2])
+  for t = 1, 3 do T.eq(m2.series[t].start_lag:encode(), want[t]:encode(), "from JSON, second " .. t) end
+  T.ok(T.deepeq(report.build(m2).series, r.series), "the same series in the report")
+  T.eq(report.build(raw_of({ chain = { 0.1 }, series = { { 0.1 } } })).series[1].start_lag, nil,
+    "the closed model: no start lag per second")
+end)
+
+-- A ramp's raw result that kept up (every iteration started when due, 10 ms
+-- each), except in the seconds short(t) names, which start half of theirs.
+local function ramp(stages, duration, short)
+  local o = resolve({ stages = stages })
+  local arrivals = require("load.capacity").arrivals
+  local total = arrivals(o.rate_points, o.duration)
+  local per = {}
+  for k = 0, math.ceil(total) - 1 do
+    -- iteration k + 1 is due once k arrivals were scheduled: bisect for when
+    local lo, hi = 0, o.duration
+    for _ = 1, 60 do
+      local mid = (lo + hi) / 2
+      if arrivals(o.rate_points, mid) >= k then hi = mid else lo = mid end
+    end
+    local t = math.floor(hi) + 1
+    per[t] = (per[t] or 0) + 1
+  end
+  local raw = raw_of({ model = "open", chain = {}, duration = duration, options = o })
+  for t = 1, math.ceil(duration) do
+    local n = per[t] or 0
+    if short and short(t) then n = n // 2 end
+    local h = metrics.histogram(2)
+    for _ = 1, n do h:record(0.01) end
+    raw.series[t] = { t = t, iterations = n, requests = n, errors = 0, inflight = n * 0.01,
+                      histogram = h }
+  end
+  return report.build(raw)
+end
+
+T.test("capacity: a ramp that kept up reports the peak scheduled rate it reached", function()
+  -- 0 -> 50/s -> 0 over 4 s: its seconds average 12.5, 37.5, 37.5, 12.5/s
+  local r = ramp("2s:50,2s:0", 3.8)
+  T.ok(r.capacity, "a capacity line")
+  T.eq(r.capacity.reason, nil, "kept up with the whole ramp")
+  T.eq(r.capacity.knee_rate, 50, "the 50/s peak, not a second's mean of 37.5")
+  T.ok(summary.text(r):find("capacity: kept up with the whole ramp, up to 50.0 iterations/s", 1, true),
+    summary.text(r))
+  -- a ramp that ends at its peak
+  T.eq(ramp("3s:30", 3.2).capacity.knee_rate, 30, "0 -> 30/s")
+end)
+
+T.test("capacity: the knee is the peak rate reached by the last second that kept up", function()
+  -- 0 -> 100/s over 4 s; seconds 3 and 4 start half of theirs (queueing)
+  local r = ramp("4s:100", 4.3, function(t) return t >= 3 end)
+  T.eq(r.capacity.knee_rate, 50, "the rate at the end of second 2, not its mean 37.5")
+  T.eq(r.capacity.at, 1, "the second that began at 1 s")
+  T.ok(r.capacity.reason:find("^achieved %d+%.%d%% of the 63 iterations due in it"), r.capacity.reason)
+  T.ok(summary.text(r):find("capacity: kept up to 50.0 iterations/s (at 1s)", 1, true), summary.text(r))
+end)
+
+T.test("capacity: a rate of 10.3/s is 10 or 11 iterations a second, not a shortfall", function()
+  -- seconds 2 and 3 hold 10 iterations each (10.3 x 2 = 20.6, 30.9): 97% of
+  -- 10.3, which read as two seconds in a row that fell behind
+  local r = ramp("1s:10.3,4s:10.3", 5.1)
+  T.eq(r.capacity.reason, nil, "kept up")
+  T.eq(r.capacity.knee_rate, 10.3)
+end)
+
 T.test("failure messages: one rule for threads and shards, counts add up to failed", function()
   -- 30 distinct messages, iteration i failing with message (i % 30); the
   -- unsplit run, and the same iterations split over 2 shards of 2 threads

@@ -80,7 +80,7 @@ end)
 T.test("the new series fields are drawn when present; intervals from the JSON", function()
   local r = report.build(raw(10))
   for _, s in ipairs(r.series) do
-    s.p99_ci, s.inflight, s.start_lag_p99 = { 0.11, 0.16 }, 7, 0.0004
+    s.p99_ci, s.inflight, s.start_lag = { 0.11, 0.16 }, 7, { count = 10, p50 = 0.0001, p99 = 0.0004 }
     s.tags = { ["GET /a"] = { requests = 10, errors = 0, p50 = 0.05, p90 = 0.06, p99 = 0.07 } }
   end
   r.chain.p50_ci = { 0.001, 0.002 }
@@ -93,8 +93,61 @@ T.test("the new series fields are drawn when present; intervals from the JSON", 
   T.eq(#lat.series, 3, "p50, p90, p99")
   T.eq(lat.series[3].band.hi[1], 160, "the p99 band, in ms")
   T.eq(chart(list, "inflight").series[1].y[1], 7, "in flight")
-  T.eq(chart(list, "start-lag").series[1].y[1], 0.4, "start lag in ms")
+  local lag = chart(list, "start-lag")
+  T.eq(lag.series[1].label, "start lag p50")
+  T.eq(lag.series[1].y[1], 0.1, "start lag p50 in ms")
+  T.eq(lag.series[2].y[1], 0.4, "start lag p99 in ms")
   T.eq(chart(list, "latency-tag-1").title, "GET /a", "a chart per tag")
+end)
+
+T.test("start lag per second, as load.lua records it: p50 and p99 drawn", function()
+  local r = raw(6)
+  for t, s in ipairs(r.series) do
+    s.start_lag = metrics.histogram(2)
+    for i = 1, 10 do s.start_lag:record(0.0001 * i * t) end
+  end
+  local text = page(report.build(r))
+  local lag = chart(charts_of(text), "start-lag")
+  T.ok(lag, "a start-lag chart")
+  T.eq(#lag.series, 2, "p50 and p99")
+  T.eq(#lag.series[2].y, 6, "a point per second")
+  T.ok(math.abs(lag.series[2].y[6] - 6) <= 0.06, "second 6's p99 in ms (6 x 1 ms, 2 digits)")
+  T.ok(lag.series[1].y[6] < lag.series[2].y[6], "p50 under p99")
+  local closed = raw(3)
+  closed.model, closed.options.model = "closed", "closed"
+  T.eq(chart(charts_of(page(report.build(closed))), "start-lag"), nil, "none without the field")
+end)
+
+T.test("the partial last second: out of the charts of counts, kept in latency", function()
+  local r = raw(5)
+  r.duration = 4.3 -- the run ended 0.3 s into its fifth second
+  for _, s in ipairs(r.series) do s.inflight = 3 end
+  r.series[5].iterations, r.series[5].requests, r.series[5].inflight = 3, 6, 0.9
+  local text = page(report.build(r))
+  local list = charts_of(text)
+  local rates = chart(list, "rates")
+  T.eq(rates.series[2].y[4], 10, "second 4: its iterations")
+  T.eq(rates.series[2].y[5], json.null, "second 5 (partial): left out, not a drop to 3")
+  T.eq(rates.series[1].y[5], json.null, "requests too")
+  T.eq(chart(list, "errors").series[1].y[5], json.null, "errors too")
+  T.eq(chart(list, "inflight").series[1].y[5], json.null, "in flight too")
+  T.ok(chart(list, "latency-chain").series[1].y[5] ~= json.null, "its latency is drawn")
+  T.ok(text:find("The run ended 300.00ms into its second 5", 1, true), "the page says so")
+  -- one rule with plot.lua's PNG
+  T.eq(report.partial_second(5, 4.3), true)
+  T.eq(report.partial_second(4, 4.3), false)
+  T.eq(report.partial_second(5, 5), false, "a run of exactly 5 s has no partial second")
+  local whole = raw(5)
+  text = page(report.build(whole))
+  T.eq(chart(charts_of(text), "rates").series[2].y[5], 10, "a whole last second is drawn")
+  T.ok(not text:find("partial", 1, true), "and no note")
+  -- in buckets: the mean over the bucket's whole seconds
+  local long = raw(1299)
+  long.duration = 1298.5
+  long.series[1299].iterations = 1
+  local rates_long = chart(charts_of(page(report.build(long), { max_points = 600 })), "rates")
+  T.eq(#rates_long.series[2].y, 433, "buckets of 3 seconds")
+  T.eq(rates_long.series[2].y[433], 10, "the last bucket: its whole seconds' mean")
 end)
 
 T.test("a long run is drawn in buckets, and the page says so", function()

@@ -103,6 +103,28 @@ T.test("open model: the rate is kept and chains count from the scheduled start",
   T.ok(raw.chain:percentile(99) < 0.3, "chain p99 " .. raw.chain:percentile(99))
 end)
 
+T.test("open model: start lag per second, in the second each iteration was due", function()
+  local result = assert(runner.run(spec({ scenario = echo, model = "open", max_vus = 50,
+    rate_points = { { t = 0, rate = 200 }, { t = 2, rate = 200 } } })))
+  local raw = report.merge(result.threads)
+  local sum, all = 0, metrics.histogram(2)
+  for t, s in ipairs(raw.series) do
+    T.ok(s.start_lag, "second " .. t .. " has its start lag")
+    T.eq(s.start_lag:count(), s.iterations + s.errors, "second " .. t .. ": one lag per start")
+    sum = sum + s.start_lag:count()
+    all:merge(s.start_lag)
+  end
+  T.eq(sum, raw.start_lag:count(), "the seconds add up to the run's start lag")
+  local worst = raw.start_lag:max()
+  T.ok(math.abs(all:max() - worst) <= 0.01 * worst, "the worst lag is in a second (2 digits)")
+  -- the threads' seconds merge exactly: as one histogram of all of them
+  local by_hand = metrics.histogram(2)
+  for _, th in ipairs(result.threads) do by_hand:merge(th.series[1].start_lag) end
+  T.eq(raw.series[1].start_lag:encode(), by_hand:encode(), "second 1 over the threads")
+  local closed = run({ scenario = echo, model = "closed", vus = 2, iterations = 10 })
+  T.eq(closed.series[1].start_lag, nil, "the closed model has no start lag")
+end)
+
 T.test("open model: a linear ramp starts the integral of its rate", function()
   -- 0 -> 100/s over 2 s: 100 arrivals
   local raw = run({ scenario = echo, model = "open", max_vus = 50,

@@ -2,13 +2,16 @@
 -- which the system still kept up, judged second by second from the run's
 -- own series. A second keeps up when
 --   - achieved >= 99% of scheduled: the iterations that started in it
---     against those the ramp scheduled in it (the rest were dropped);
+--     against those the ramp made due in it (the rest were dropped), give
+--     or take one at its edges;
 --   - Little's law holds within 10%: its mean in-flight count against the
 --     rate times the mean chain latency (a growing queue breaks it first:
 --     the iterations started now wait longer than those still in flight);
 --   - its chain p99 is at most 2x the first stage's.
--- The knee is the rate of the last second that kept up before the first two
--- in a row that did not.
+-- The knee is the peak scheduled rate reached by the end of the last second
+-- that kept up before the first two in a row that did not: a ramp up to
+-- 50/s and down again that kept up reports 50/s, not the mean rate of its
+-- busiest whole second (37.5/s).
 --   local capacity = require "load.capacity"
 --   local c = capacity.knee(raw_series, rate_points, {last = 40})
 local M = {}
@@ -32,12 +35,38 @@ local function arrivals(points, t)
   return total
 end
 
+-- The scheduled rate at t, and the highest it reached in [0, t] (a
+-- piecewise-linear rate peaks at one of its points or at t).
+local function rate_at(points, t)
+  for k = 1, #points - 1 do
+    local a, b = points[k], points[k + 1]
+    if t <= b.t then
+      return b.t > a.t and a.rate + (b.rate - a.rate) * (t - a.t) / (b.t - a.t) or b.rate
+    end
+  end
+  return points[#points].rate
+end
+
+local function peak(points, t)
+  local best = rate_at(points, t)
+  for _, p in ipairs(points) do
+    if p.t <= t and p.rate > best then best = p.rate end
+  end
+  return best
+end
+
+-- The iterations the schedule made due in [t - 1, t): iteration i is due
+-- once i - 1 arrivals were scheduled (the runner's rule), so a second of
+-- 10.3 arrivals holds 10 or 11 of them, never 10.3.
+local function due_in(points, t)
+  return math.ceil(arrivals(points, t) - 1e-9) - math.ceil(arrivals(points, t - 1) - 1e-9)
+end
+
 -- Why second s did not keep up, or nil.
-local function judge(s, scheduled, base_p99)
+local function judge(s, due, base_p99)
   local started = s.iterations + s.errors
-  if scheduled > 0 and started < M.ACHIEVED * scheduled then
-    return string.format("achieved %.1f%% of the scheduled %.0f/s", 100 * started / scheduled,
-      scheduled)
+  if due > 0 and started + 1 < M.ACHIEVED * due then
+    return string.format("achieved %.1f%% of the %d iterations due in it", 100 * started / due, due)
   end
   local h = s.histogram
   if h:count() > 0 then
@@ -54,9 +83,10 @@ local function judge(s, scheduled, base_p99)
   return nil
 end
 
--- {knee_rate, at, reason, baseline_p99}: knee_rate the scheduled rate of
--- the last second that kept up (at: its start), reason what the first bad
--- second after it broke (nil: the whole ramp kept up). series: raw seconds
+-- {knee_rate, at, reason, baseline_p99}: knee_rate the peak scheduled rate
+-- reached by the end of the last second that kept up (at: that second's
+-- start), reason what the first bad second after it broke (nil: the whole
+-- ramp kept up). series: raw seconds
 -- {t, iterations, errors, inflight, histogram}; points: the rate points
 -- {t, rate}; opts.first (the first stage's seconds), opts.last (the last
 -- full second of the schedule).
@@ -69,10 +99,9 @@ function M.knee(series, points, opts)
   local knee, bad, reason
   for t = 1, last do
     local s = series[t]
-    local scheduled = arrivals(points, t) - arrivals(points, t - 1)
-    local why = judge(s, scheduled, base_p99)
+    local why = judge(s, due_in(points, t), base_p99)
     if not why then
-      knee = { rate = scheduled, at = t - 1 }
+      knee = { rate = peak(points, t), at = t - 1 }
       bad, reason = 0, nil
     else
       bad = (bad or 0) + 1
@@ -85,6 +114,6 @@ function M.knee(series, points, opts)
            baseline_p99 = base_p99 }
 end
 
-M.arrivals = arrivals
+M.arrivals, M.peak, M.due_in = arrivals, peak, due_in
 
 return M

@@ -22,6 +22,14 @@ end
 
 local function per_second(n, w) return w and n / w or nil end
 
+-- Is second t of the series ([t - 1, t)) partial: did the run, `duration`
+-- seconds long, end inside it? Its counts then cover a fraction of a
+-- second and would read as a collapse, so the charts of counts per second
+-- (plot.lua's PNG, the HTML report) leave it out. nil: duration unknown.
+function M.partial_second(t, duration)
+  return type(duration) == "number" and t > duration
+end
+
 -- count, min, mean, percentiles, max and the encoded histogram; the
 -- figures are absent (null) where nothing was recorded.
 local function latency(h, w)
@@ -44,6 +52,14 @@ local function copy(t)
   return c
 end
 
+-- How late the open model's iterations started: {count, p50, p99, max,
+-- histogram}, the figures absent where none started.
+local function start_lag(h)
+  local row = { count = h:count(), histogram = h:encode() }
+  if row.count > 0 then row.p50, row.p99, row.max = h:percentile(50), h:percentile(99), h:max() end
+  return row
+end
+
 -- The report of a raw result (runner.run's, or M.merge's). raw.options
 -- (the resolved options), raw.scenario and raw.args are load.lua's.
 function M.build(raw)
@@ -58,11 +74,7 @@ function M.build(raw)
     chain = latency(raw.chain, w),
     requests = {}, errors = {}, series = {},
   }
-  local lag = raw.start_lag
-  r.start_lag = { count = lag:count(), histogram = lag:encode() }
-  if lag:count() > 0 then
-    r.start_lag.p50, r.start_lag.p99, r.start_lag.max = lag:percentile(50), lag:percentile(99), lag:max()
-  end
+  r.start_lag = start_lag(raw.start_lag)
   for tag, q in pairs(raw.requests or {}) do
     local row = latency(q.histogram, w)
     row.count = q.count -- the request count (a transport error has no latency)
@@ -87,6 +99,7 @@ function M.build(raw)
       row.p50, row.p90 = s.histogram:percentile(50), s.histogram:percentile(90)
       row.p99 = s.histogram:percentile(99)
     end
+    if s.start_lag then row.start_lag = start_lag(s.start_lag) end
     if s.tags and next(s.tags) then
       row.tags = {}
       for tag, q in pairs(s.tags) do
@@ -218,6 +231,9 @@ local function raw_of(r)
       iterations = int(s.iterations) or 0, requests = int(s.requests) or 0,
       errors = int(s.errors) or 0, inflight = tonumber(s.inflight) or 0,
       histogram = hist(s.histogram, "series " .. i) }
+    if type(s.start_lag) == "table" then
+      raw.series[i].start_lag = hist(s.start_lag.histogram, "series " .. i .. " start_lag")
+    end
     if type(s.tags) == "table" then
       raw.series[i].tags = {}
       for tag, q in pairs(s.tags) do
@@ -313,6 +329,10 @@ local function merge_series(raws)
       m.errors = m.errors + s.errors
       m.inflight = m.inflight + (s.inflight or 0)
       m.histogram:merge(s.histogram)
+      if s.start_lag then
+        m.start_lag = m.start_lag or metrics.histogram(s.start_lag:sigfigs())
+        m.start_lag:merge(s.start_lag)
+      end
       for tag, q in pairs(s.tags or {}) do
         m.tags = m.tags or {}
         local t = m.tags[tag]

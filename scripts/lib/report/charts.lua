@@ -8,6 +8,7 @@
 -- color, dash, band = {lo, hi}}}}; page.js turns it into a Chart.js
 -- configuration and counts what was drawn.
 local util = require "report.util"
+local partial_second = require("load.report").partial_second
 
 local M = {}
 
@@ -40,11 +41,16 @@ local function buckets(series, max_points)
   return out, k
 end
 
--- The mean per second of a count over a bucket.
-local function mean_of(b, get)
-  local sum = 0
-  for _, row in ipairs(b.rows) do sum = sum + (tonumber(get(row)) or 0) end
-  return util.round(sum / b.len, 5)
+-- The mean per second of a count over the whole seconds of a bucket; nil
+-- when the bucket is only the run's partial last second.
+local function mean_of(b, get, duration)
+  local sum, n = 0, 0
+  for _, row in ipairs(b.rows) do
+    if not partial_second(row.t, duration) then
+      sum, n = sum + (tonumber(get(row)) or 0), n + 1
+    end
+  end
+  return n > 0 and util.round(sum / n, 5) or nil
 end
 
 -- The highest (or lowest) value of a bucket; nil when none has one.
@@ -78,16 +84,17 @@ local function ci_side(row, key, side)
   return type(ci) == "table" and ci[side] or nil
 end
 
--- Latency lines p50/p90/p99 of `get(row)` (a table with pNN fields), in ms;
--- p99 gets its interval band when the rows have "p99_ci".
-local function latency_series(bs, get)
+-- Latency lines (p50/p90/p99, or `keys`) of `get(row)` (a table with pNN
+-- fields), in ms, labelled `prefix` .. key; p99 gets its interval band when
+-- the rows have "p99_ci".
+local function latency_series(bs, get, keys, prefix)
   local list = {}
-  for _, key in ipairs(PCTS) do
+  for _, key in ipairs(keys or PCTS) do
     local y = column(bs, function(b)
       return util.ms(extreme(b, function(row) local t = get(row); return t and t[key] end))
     end)
     if any_value(y) then
-      local s = { label = key, y = y, color = COLORS[key] }
+      local s = { label = (prefix or "") .. key, y = y, color = COLORS[key] }
       if key == "p99" then
         local lo = column(bs, function(b)
           return util.ms(extreme(b, function(row) return ci_side(get(row), key, 1) end, true))
@@ -133,27 +140,39 @@ function M.over_time(r, max_points)
         x = xaxis, y = { unit = "ms" }, series = s, small = true }
     end
   end
+  -- counts per second: the run's partial last second left out
+  local duration = r.duration
+  local function per_second(key)
+    return column(bs, function(b)
+      return mean_of(b, function(row) return row[key] end, duration)
+    end)
+  end
   local rates = {}
   for _, f in ipairs({ { "requests", "requests", "#1f77b4" }, { "iterations", "iterations", "#2ca02c" } }) do
-    rates[#rates + 1] = { label = f[2] .. "/s", color = f[3],
-      y = column(bs, function(b) return mean_of(b, function(row) return row[f[1]] end) end) }
+    rates[#rates + 1] = { label = f[2] .. "/s", color = f[3], y = per_second(f[1]) }
   end
   charts[#charts + 1] = { id = "rates", title = "Requests and iterations per second", type = "line",
     x = xaxis, y = { unit = "/s", min = 0 }, series = rates }
   charts[#charts + 1] = { id = "errors", title = "Errors per second", type = "line",
     x = xaxis, y = { unit = "/s", min = 0 }, series = { { label = "errors/s",
-      color = "#d62728", y = column(bs, function(b) return mean_of(b, function(row) return row.errors end) end) } } }
-  local inflight = column(bs, function(b) return util.round(extreme(b, function(row) return row.inflight end), 4) end)
+      color = "#d62728", y = per_second("errors") } } }
+  local inflight = column(bs, function(b)
+    return util.round(extreme(b, function(row)
+      if not partial_second(row.t, duration) then return row.inflight end
+    end), 4)
+  end)
   if any_value(inflight) then
     charts[#charts + 1] = { id = "inflight", title = "Iterations in flight (mean of each second)", type = "line",
       x = xaxis, y = { label = "iterations", unit = "", min = 0 },
       series = { { label = "in flight", color = "#9467bd", y = inflight } } }
   end
-  local lag = column(bs, function(b) return util.ms(extreme(b, function(row) return row.start_lag_p99 end)) end)
-  if any_value(lag) then
-    charts[#charts + 1] = { id = "start-lag", title = "Start lag p99 per second", type = "line",
-      x = xaxis, y = { unit = "ms", min = 0 },
-      series = { { label = "start lag p99", color = "#8c564b", y = lag } } }
+  -- the open model's start lag: a second's own percentiles, whole or not
+  local lag = latency_series(bs, function(row)
+    return type(row.start_lag) == "table" and row.start_lag or nil
+  end, { "p50", "p99" }, "start lag ")
+  if #lag > 0 then
+    charts[#charts + 1] = { id = "start-lag", title = "Start lag per second (p50, p99)",
+      type = "line", x = xaxis, y = { unit = "ms", min = 0 }, series = lag }
   end
   local note
   if k > 1 then

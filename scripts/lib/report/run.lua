@@ -239,6 +239,16 @@ local function chart_div(ch)
     style, esc(ch.id), esc(ch.id))
 end
 
+-- What the charts of counts per second leave out (report.lua's rule).
+local function partial_note(r)
+  local series, d = r.series or {}, r.duration
+  local last = series[#series]
+  if not (last and require("load.report").partial_second(last.t, d)) then return nil end
+  return string.format('<p class="note">The run ended %s into its second %d: that partial '
+    .. "second is left out of the requests, iterations, errors and in-flight charts (its counts "
+    .. "would read as a drop).</p>", esc(util.time(d - (last.t - 1))), last.t)
+end
+
 local function histograms(r)
   local req = {}
   for tag, q in pairs(r.requests or {}) do req[tag] = charts.decoded(q) end
@@ -286,6 +296,7 @@ function M.page(r, opts)
   end
   if #over > 1 then
     add("<h3>Rates, errors, in flight and start lag per second</h3>")
+    add(partial_note(r))
     add('<div class="grid-charts wide">')
     for _, ch in ipairs(over) do
       if ch.id ~= "latency-chain" then ch.small = true; chart(ch) end
