@@ -32,6 +32,16 @@ static void easy_put(struct ds_xfer_env *env, CURL *e)
     env->pool[env->npool++] = e;
 }
 
+CURL *xfer_env_easy(struct ds_xfer_env *env)
+{
+    return easy_get(env);
+}
+
+void xfer_env_put(struct ds_xfer_env *env, CURL *e)
+{
+    easy_put(env, e);
+}
+
 void xfer_env_free(struct ds_xfer_env *env)
 {
     curl_slist_free_all(env->default_headers);
@@ -217,6 +227,11 @@ int xfer_setup(struct ds_xfer *x, const struct xfer_opts *o)
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 2048L);
     if (set_method(x, o) != 0)
         return -1;
+    if (o->jar) {
+        if (jar_attach(o->jar, e) != 0)
+            return -1;
+        x->jarred = 1;
+    }
     return finish_headers(x);
 }
 
@@ -230,6 +245,9 @@ void xfer_release(struct ds_xfer *x)
 {
     if (x->easy) {
         sched_remove(x->env->sched, &x->tr);
+        if (x->jarred)
+            jar_detach(x->easy);
+        x->jarred = 0;
         easy_put(x->env, x->easy);
         x->easy = NULL;
     }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <curl/curl.h>
 
+#include "core/jar.h"
 #include "core/sched.h"
 
 #define XFER_POOL_MAX 1024
@@ -33,6 +34,11 @@ struct ds_xfer_env {
 
 /* Frees the pooled handles and headers; not the scheduler. */
 void xfer_env_free(struct ds_xfer_env *env);
+/* An idle easy handle from env's pool (or a new one; NULL when out of
+ * memory), for work that is not a transfer (jar.h); give it back with
+ * xfer_env_put. */
+CURL *xfer_env_easy(struct ds_xfer_env *env);
+void xfer_env_put(struct ds_xfer_env *env, CURL *e);
 
 struct ds_buf { char *p; size_t len, cap; };
 
@@ -47,6 +53,7 @@ struct ds_xfer {
     char method[16];
     int finished;
     struct ds_waiter *waiter; /* woken when done; NULL for a blocking call */
+    int jarred;               /* easy is attached to a cookie jar */
     /* The outcome, once finished: */
     CURLcode result;
     long status;              /* HTTP status; 0 if no response came */
@@ -83,6 +90,7 @@ struct xfer_opts {
     int follow;       /* follow redirects */
     const char *body; /* NULL: none */
     size_t body_len;
+    struct ds_jar *jar; /* the cookies it sends and stores; NULL: none */
 };
 /* Sets every curl option of the transfer. -1 when out of memory. */
 int xfer_setup(struct ds_xfer *x, const struct xfer_opts *o);

@@ -13,6 +13,9 @@
 struct ds_rt {
     struct ds_sched *sched;
     struct ds_xfer_env xfers; /* its sched is the one above */
+    /* The cookies of requests made outside a VU: a plain script's, a
+     * scenario's setup (a VU's jar is lscenario.c's). */
+    struct ds_jar jar;
     int gather_depth;  /* blocking gathers on the C stack (lgather.c) */
     int servers;       /* server.start servers running (lserver.c) */
 };
