@@ -139,6 +139,29 @@ T.test("open model: every iteration starts logged out", function()
   T.eq(n, done, "every iteration collected")
 end)
 
+T.test("load.run: keep_cookies from the scenario's options; a bad value is one line", function()
+  local load = require "load"
+  local kept = scenario("kept", [[
+    local s = dofile("]] .. sessions .. [[")
+    s.options = { keep_cookies = true }
+    return s]])
+  local report = load.run({ scenario = kept, vus = 1, iterations = 2, threads = 1,
+                            args = { srv.url }, collect = true })
+  T.eq(report.iterations.done, 2, "iterations")
+  T.eq(report.results[1].before, 401, "the first iteration starts logged out")
+  T.eq(report.results[2].before, "John Liu", "the second as the first left it")
+  T.eq(report.options.keep_cookies, true, "the JSON options record it")
+  T.ok(load.summary(report):match("^[^\n]*keep%-cookies"), "the summary names it")
+  report = load.run({ scenario = sessions, vus = 1, iterations = 2, threads = 1,
+                      args = { srv.url }, collect = true })
+  T.eq(report.results[2].before, 401, "without it, logged out again")
+  T.eq(report.options.keep_cookies, nil, "not recorded when off")
+  T.raises(function()
+    load.run({ scenario = sessions, vus = 1, iterations = 1, args = { srv.url },
+               keep_cookies = "yes" })
+  end, "keep_cookies: expected true or false, got 'yes'")
+end)
+
 srv:stop()
 os.execute("rm -rf " .. dir)
 T.done()
