@@ -34,6 +34,10 @@ int jar_attach(struct ds_jar *j, CURL *e)
 
 void jar_detach(CURL *e)
 {
+    /* curl 7.88's curl_easy_reset forgets the list COOKIEFILE made without
+     * freeing it: NULL frees it (and, the share still attached, leaves the
+     * share's cookies alone) */
+    curl_easy_setopt(e, CURLOPT_COOKIEFILE, NULL);
     /* a pooled handle still attached would keep the share busy, and
      * curl_share_cleanup would refuse it */
     curl_easy_setopt(e, CURLOPT_SHARE, NULL);
