@@ -28,7 +28,6 @@ int jar_attach(struct ds_jar *j, CURL *e)
         jar_detach(e);
         return -1;
     }
-    j->dirty = 1;
     return 0;
 }
 

@@ -11,7 +11,8 @@
 
 struct ds_jar {
     CURLSH *sh;   /* NULL until first used */
-    int dirty;    /* a transfer used it since it was last emptied */
+    int dirty;    /* it may hold cookies: an answer through it set one
+                     since it was last emptied (xfer.c) */
 };
 
 /* The cookie of a jar's list: views into the line it was parsed from. */
@@ -27,7 +28,7 @@ int jar_attach(struct ds_jar *j, CURL *e);
 /* Detaches e from whatever jar it was attached to. */
 void jar_detach(CURL *e);
 /* Empties the jar; scratch is an idle easy handle to do it through.
- * Nothing to do (and no curl call) when it is clean. */
+ * Nothing to do (and no curl call) when no cookie came in. */
 void jar_clear(struct ds_jar *j, CURL *scratch);
 /* The jar's cookies as curl lists them (one Netscape cookie-file line
  * each; free with curl_slist_free_all), through scratch. NULL when empty. */

@@ -26,6 +26,7 @@ struct ds_xfer_env {
     CURL *pool[XFER_POOL_MAX];
     int npool;
     struct curl_slist *default_headers; /* built on first use */
+    CURL *scratch;                      /* xfer_env_scratch's */
     /* Called once for every finished transfer, before its waiter is woken
      * (a load run's recorder), or NULL. */
     void (*observe)(void *ud, const struct ds_xfer *x);
@@ -34,11 +35,10 @@ struct ds_xfer_env {
 
 /* Frees the pooled handles and headers; not the scheduler. */
 void xfer_env_free(struct ds_xfer_env *env);
-/* An idle easy handle from env's pool (or a new one; NULL when out of
- * memory), for work that is not a transfer (jar.h); give it back with
- * xfer_env_put. */
-CURL *xfer_env_easy(struct ds_xfer_env *env);
-void xfer_env_put(struct ds_xfer_env *env, CURL *e);
+/* env's easy handle for work that is not a transfer (a jar's, jar.h):
+ * never in a multi, never reset (that costs more than the work); whoever
+ * uses it leaves it attached to no jar. NULL when out of memory. */
+CURL *xfer_env_scratch(struct ds_xfer_env *env);
 
 struct ds_buf { char *p; size_t len, cap; };
 
@@ -53,7 +53,7 @@ struct ds_xfer {
     char method[16];
     int finished;
     struct ds_waiter *waiter; /* woken when done; NULL for a blocking call */
-    int jarred;               /* easy is attached to a cookie jar */
+    struct ds_jar *jar;       /* the cookie jar easy is attached to, or NULL */
     /* The outcome, once finished: */
     CURLcode result;
     long status;              /* HTTP status; 0 if no response came */

@@ -111,11 +111,10 @@ static int lhttp_cookies(lua_State *L)
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
-    CURL *scratch = xfer_env_easy(&rt->xfers);
+    CURL *scratch = xfer_env_scratch(&rt->xfers);
     if (!scratch)
         return luaL_error(L, "http.cookies: out of memory");
     *list = jar_list(request_jar(L), scratch);
-    xfer_env_put(&rt->xfers, scratch);
     lua_newtable(L);
     int n = 0;
     long long now = (long long)time(NULL);

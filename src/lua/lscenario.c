@@ -179,12 +179,10 @@ static void empty_jar(lua_State *L, struct ds_jar *jar)
 {
     if (!jar->dirty)
         return;
-    struct ds_xfer_env *env = &rt_get(L)->xfers;
-    CURL *scratch = xfer_env_easy(env);
+    CURL *scratch = xfer_env_scratch(&rt_get(L)->xfers);
     if (!scratch)
         luaL_error(L, "out of memory emptying a cookie jar");
     jar_clear(jar, scratch);
-    xfer_env_put(env, scratch);
 }
 
 static int launch_protected(lua_State *L)
