@@ -196,7 +196,11 @@ static void task_resume(lua_State *L, struct ds_task *t)
         nargs = 0; /* a continuation: the stack is its own */
     else
         nargs--; /* the function itself */
+    struct ds_rt *rt = t->group->rt;
+    struct ds_task *outer = rt->current;
+    rt->current = t;
     int status = lua_resume(t->co, L, nargs, &nres);
+    rt->current = outer;
     if (status == LUA_YIELD) {
         lua_pop(t->co, nres);
         if (!t->xfer && !t->w.heap_pos && !t->child) /* a bare coroutine.yield() */
@@ -365,7 +369,8 @@ static int gather_run(lua_State *L, struct ds_group *g, int gi)
         g->tasks[i].shard = -1;
     }
     struct ds_task *self = task_of(L);
-    g->jar = self ? self->jar : NULL;
+    struct ds_task *owner = self ? self : g->rt->current;
+    g->jar = owner ? owner->jar : NULL;
     if (self && lua_isyieldable(L)) {
         g->parent = self;
         self->child = g;

@@ -163,8 +163,11 @@ static void set_name(lua_State *L, struct ds_xfer *x, int opts)
 
 struct ds_jar *request_jar(lua_State *L)
 {
+    struct ds_rt *rt = rt_get(L);
     struct ds_task *t = task_of(L);
-    return t && t->jar ? t->jar : &rt_get(L)->jar;
+    if (!t) /* a coroutine of the script's own, maybe inside a task */
+        t = rt->current;
+    return t && t->jar ? t->jar : &rt->jar;
 }
 
 struct ds_xfer *request_new(lua_State *L, struct ds_xfer_env *env, const char *method,

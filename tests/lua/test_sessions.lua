@@ -72,6 +72,12 @@ return {
     out.login = r[1]
     clock.sleep(0.05)
     out.me = http.map(function() return me(url) end, { 1, 2, 3 })
+    -- a coroutine of the scenario's own is no task: its request blocks,
+    -- still with the VU's cookies, as does a gather started in it
+    out.wrapped = coroutine.wrap(function()
+      return me(url), http.map(function() return me(url) end, { 1 })[1]
+    end)
+    out.wrapped = { out.wrapped() }
     local c = http.cookies()
     out.cookie = #c == 1 and c[1].name or #c
     out.want = i % 2 == 1 and "John Liu" or "William Ott"
@@ -94,6 +100,8 @@ end
 local function check_iteration(i, out, logged_in_before)
   T.eq(out.login, 200, "iteration " .. i .. " login")
   for k = 1, 3 do T.eq(out.me[k], out.want, "iteration " .. i .. " /me from task " .. k) end
+  T.eq(out.wrapped[1], out.want, "iteration " .. i .. " /me from its own coroutine")
+  T.eq(out.wrapped[2], out.want, "iteration " .. i .. " /me from a gather in it")
   T.eq(out.cookie, "session", "iteration " .. i .. " http.cookies()")
   if logged_in_before then
     T.ok(out.before == "John Liu" or out.before == "William Ott",
