@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "respond.h"
 #include "route.h"
+#include "session.h"
 
 /* A decoded, lower-cased filter value; NULL text means "no filter". */
 struct filter {
@@ -137,7 +138,7 @@ static int dispatch(struct ds_buf *b, const struct ds_store *s, const char *meth
     if (strcmp(method, "GET") != 0) {
         snprintf(msg, sizeof msg, "Method %.32s not allowed", method);
         ds_write_error(b, "MethodNotAllowed", msg);
-        r->allow_get = 1;
+        r->allow = "GET";
         return 405;
     }
     switch (rt->kind) {
@@ -175,6 +176,8 @@ static int finish(struct ds_buf *b, int status, struct ds_reply *r)
 int ds_api_reply(const struct ds_store *s, const char *method, const char *path,
                  const struct ds_route *rt, const struct ds_query *q, struct ds_reply *r)
 {
+    if (ds_session_route(rt->kind))
+        return ds_session_reply(NULL, s, method, rt, NULL, r);
     memset(r, 0, sizeof *r);
     struct ds_buf b;
     ds_buf_init(&b);
@@ -222,5 +225,10 @@ void ds_query_set(struct ds_query *q, const char *key, const char *value)
 
 int ds_api_route(const char *method, const struct ds_route *rt)
 {
+    if (ds_session_route(rt->kind)) {
+        if (strcmp(method, ds_session_method(rt->kind)) != 0)
+            return -1;
+        return ds_route_api_index(rt->kind == DS_ROUTE_LOGIN ? DS_ROUTE_USERS : DS_ROUTE_USER);
+    }
     return strcmp(method, "GET") == 0 ? ds_route_api_index(rt->kind) : -1;
 }

@@ -24,12 +24,14 @@ struct ds_reply {
     char *body;        /* malloc'd, NUL-terminated; owned by the caller */
     size_t len;
     int text_plain;    /* "/" answers text/plain, everything else JSON */
-    int allow_get;     /* 405: send Allow: GET */
+    const char *allow; /* 405: the Allow header's value */
+    char set_cookie[128]; /* a Set-Cookie header's value, or "" */
     const char *content_type; /* NULL: text/plain or JSON, as text_plain */
 };
 
 /* Fills *r for a request whose path matched rt (path is only quoted in a
- * 404). Returns -1 only when out of memory (nothing to free then). */
+ * 404); a session route is answered as one without cookie or body
+ * (session.h). Returns -1 only when out of memory (nothing to free then). */
 int ds_api_reply(const struct ds_store *s, const char *method, const char *path,
                  const struct ds_route *rt, const struct ds_query *q, struct ds_reply *r);
 /* ds_route_match, then ds_api_reply. */
@@ -40,7 +42,9 @@ int ds_api_answer(const struct ds_store *s, const char *method, const char *path
 int ds_api_error(struct ds_reply *r, unsigned status, const char *type, const char *message);
 
 /* The API route index (0..3, route.h) when this request waits out a delay
- * and may draw a fault: a GET of an API route. Otherwise -1. */
+ * and may draw a fault: a GET of an API route, or a session route with its
+ * method: POST /login as /users (it finds a user by name), GET /me and
+ * POST /logout as /users/{id}. Otherwise -1. */
 int ds_api_route(const char *method, const struct ds_route *rt);
 
 #endif

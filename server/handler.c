@@ -97,6 +97,7 @@ void ds_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         ds_stats_end(&srv->stats);
     ds_stats_done(&srv->stats, req->route.kind, status_sent(conn, req, toe));
     ds_route_free(&req->route);
+    free(req->body);
     free(req->uri);
     free(req);
     *con_cls = NULL;
@@ -191,12 +192,25 @@ static enum MHD_Result api_call(struct ds_server *srv, struct MHD_Connection *co
     return ds_reply_api(srv, conn, method, url, req);
 }
 
+/* Up to DS_LOGIN_BODY_MAX bytes; beyond, only that it was longer. Out
+ * of memory keeps nothing: the login then reads an empty body. */
+static void keep_body(struct ds_req *req, const char *data, size_t n)
+{
+    if (req->body_over || req->body_len + n > DS_LOGIN_BODY_MAX) {
+        req->body_over = 1;
+        return;
+    }
+    if (!req->body && !(req->body = malloc(DS_LOGIN_BODY_MAX)))
+        return;
+    memcpy(req->body + req->body_len, data, n);
+    req->body_len += n;
+}
+
 enum MHD_Result ds_on_request(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version,
                               const char *upload_data, size_t *upload_data_size,
                               void **con_cls)
 {
-    (void)upload_data;
     struct ds_server *srv = cls;
     struct ds_req *req = *con_cls;
     if (!req)
@@ -206,8 +220,11 @@ enum MHD_Result ds_on_request(void *cls, struct MHD_Connection *conn, const char
     if (req->phase == DS_PHASE_NEW)
         return first_call(srv, req, method, url, version);
     if (*upload_data_size) {
-        /* no route takes a body: read and drop it, then answer (answering
-         * early would close the connection under a client still sending) */
+        /* only a login's body is kept; any other is read and dropped, and
+         * the answer waits for its end (answering early would close the
+         * connection under a client still sending) */
+        if (req->route.kind == DS_ROUTE_LOGIN)
+            keep_body(req, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }

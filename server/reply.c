@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "metrics.h"
+#include "session.h"
 
 static enum MHD_Result queue_oom(struct MHD_Connection *conn, struct ds_req *req)
 {
@@ -94,9 +95,12 @@ static enum MHD_Result queue(struct ds_server *srv, struct MHD_Connection *conn,
     const char *type = r->content_type ? r->content_type
                      : r->text_plain   ? "text/plain; charset=utf-8"
                                        : "application/json";
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    if (r->allow_get)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET");
+    if (r->status != MHD_HTTP_NO_CONTENT)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (r->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->set_cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
     if (timed)
         add_timing(srv, resp, req);
     enum MHD_Result ret = MHD_queue_response(conn, r->status, resp);
@@ -123,6 +127,21 @@ static enum MHD_Result query_value(void *cls, enum MHD_ValueKind kind,
     return MHD_YES;
 }
 
+/* A session route: its cookie and body from the connection. */
+static int session_reply(struct ds_server *srv, struct MHD_Connection *conn, const char *method,
+                         const struct ds_req *req, struct ds_reply *r)
+{
+    struct ds_session_in in = {
+        .cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "session"),
+        .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_CONTENT_TYPE),
+        .body = req->body,
+        .body_len = req->body_len,
+        .body_over = req->body_over,
+    };
+    return ds_session_reply(srv->sessions, srv->store, method, &req->route, &in, r);
+}
+
 enum MHD_Result ds_reply_api(struct ds_server *srv, struct MHD_Connection *conn,
                              const char *method, const char *url, struct ds_req *req)
 {
@@ -133,9 +152,14 @@ enum MHD_Result ds_reply_api(struct ds_server *srv, struct MHD_Connection *conn,
         return ds_reply_error(srv, conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "InjectedFault",
                               msg);
     }
+    struct ds_reply r;
+    if (ds_session_route(req->route.kind)) {
+        if (session_reply(srv, conn, method, req, &r) != 0)
+            return queue_oom(conn, req);
+        return queue(srv, conn, req, &r, 1);
+    }
     struct ds_query q = {NULL, NULL, NULL};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_value, &q);
-    struct ds_reply r;
     if (ds_api_reply(srv->store, method, url, &req->route, &q, &r) != 0)
         return queue_oom(conn, req);
     return queue(srv, conn, req, &r, 1);

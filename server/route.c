@@ -41,6 +41,12 @@ static int first_segment(const char *s, size_t n, int has_id, struct ds_route *r
         r->kind = DS_ROUTE_STATS;
     else if (strcmp(d, "metrics") == 0 && !has_id)
         r->kind = DS_ROUTE_METRICS;
+    else if (strcmp(d, "login") == 0 && !has_id)
+        r->kind = DS_ROUTE_LOGIN;
+    else if (strcmp(d, "logout") == 0 && !has_id)
+        r->kind = DS_ROUTE_LOGOUT;
+    else if (strcmp(d, "me") == 0 && !has_id)
+        r->kind = DS_ROUTE_ME;
     free(d);
     return 0;
 }

@@ -13,6 +13,9 @@ enum ds_route_kind {
     DS_ROUTE_CUSTOMER,   /* "/customers/{id}" */
     DS_ROUTE_STATS,      /* "/_stats": the server's counters (handler.c) */
     DS_ROUTE_METRICS,    /* "/metrics": the same for Prometheus (handler.c) */
+    DS_ROUTE_LOGIN,      /* "/login": sessions (session.h) */
+    DS_ROUTE_LOGOUT,     /* "/logout" */
+    DS_ROUTE_ME,         /* "/me" */
     DS_ROUTE_BAD         /* undecodable (%00): 400 */
 };
 

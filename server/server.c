@@ -38,6 +38,7 @@ static struct ds_server *fail(struct ds_server *srv, enum ds_server_err *kind,
     *kind = k;
     if (srv) {
         ds_delay_stop(srv->delay);
+        ds_sessions_free(srv->sessions);
         ds_store_free(srv->store);
         if (srv->listen_fd >= 0)
             close(srv->listen_fd);
@@ -168,7 +169,8 @@ struct ds_server *ds_server_start(const struct ds_server_opts *o, char *err,
         return fail(srv, kind, DS_SERVER_EUSAGE);
     }
     srv->store = o->store ? o->store : ds_store_seed();
-    if (!srv->store) {
+    srv->sessions = ds_sessions_new(DS_SESSIONS_MAX);
+    if (!srv->store || !srv->sessions) {
         snprintf(err, errlen, "out of memory");
         return fail(srv, kind, DS_SERVER_ERUNTIME);
     }
@@ -268,6 +270,7 @@ void ds_server_stop(struct ds_server *s, struct ds_server_stats *final)
         ds_schedule_read(&s->planner.sched, final);
     }
     ds_delay_stop(s->delay);
+    ds_sessions_free(s->sessions);
     ds_store_free(s->store);
     free(s);
 }

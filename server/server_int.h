@@ -11,6 +11,7 @@
 #include "delay.h"
 #include "plan.h"
 #include "route.h"
+#include "session.h"
 #include "stats.h"
 #include "store.h"
 
@@ -20,6 +21,7 @@ struct ds_server {
     struct ds_delay *delay;      /* NULL when no request can wait */
     struct ds_planner planner;   /* used by the libmicrohttpd thread only */
     struct ds_stats stats;
+    struct ds_sessions *sessions; /* POST /login's (session.h) */
     int listen_fd;               /* ours again after MHD_quiesce_daemon */
     unsigned port;
     int log;
@@ -63,6 +65,9 @@ struct ds_req {
     int planned;                 /* plan holds a decision (for the log) */
     int in_flight;               /* counted in the stats' in_flight */
     int full;                    /* the slot queue turned it away: 503 */
+    char *body;                  /* a login's body (session.h), else NULL */
+    size_t body_len;
+    int body_over;               /* longer than DS_LOGIN_BODY_MAX */
 };
 
 /* libmicrohttpd callbacks (handler.c); cls is the ds_server. */

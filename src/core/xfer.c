@@ -32,12 +32,22 @@ static void easy_put(struct ds_xfer_env *env, CURL *e)
     env->pool[env->npool++] = e;
 }
 
+CURL *xfer_env_scratch(struct ds_xfer_env *env)
+{
+    if (!env->scratch)
+        env->scratch = curl_easy_init();
+    return env->scratch;
+}
+
 void xfer_env_free(struct ds_xfer_env *env)
 {
     curl_slist_free_all(env->default_headers);
     env->default_headers = NULL;
     while (env->npool)
         curl_easy_cleanup(env->pool[--env->npool]);
+    if (env->scratch)
+        curl_easy_cleanup(env->scratch);
+    env->scratch = NULL;
 }
 
 static int buf_add(struct ds_buf *b, const char *p, size_t n)
@@ -81,6 +91,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         x->head.len = 0;
         x->body.len = 0;
     }
+    /* the jar may hold cookies now: the next iteration empties it */
+    if (x->jar && n > 11 && (p[0] == 'S' || p[0] == 's') && strncasecmp(p, "Set-Cookie:", 11) == 0)
+        x->jar->dirty = 1;
     return buf_add(&x->head, p, size * n) ? 0 : size * n;
 }
 
@@ -217,6 +230,11 @@ int xfer_setup(struct ds_xfer *x, const struct xfer_opts *o)
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 2048L);
     if (set_method(x, o) != 0)
         return -1;
+    if (o->jar) {
+        if (jar_attach(o->jar, e) != 0)
+            return -1;
+        x->jar = o->jar;
+    }
     return finish_headers(x);
 }
 
@@ -230,6 +248,9 @@ void xfer_release(struct ds_xfer *x)
 {
     if (x->easy) {
         sched_remove(x->env->sched, &x->tr);
+        if (x->jar)
+            jar_detach(x->easy);
+        x->jar = NULL;
         easy_put(x->env, x->easy);
         x->easy = NULL;
     }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <curl/curl.h>
 
+#include "core/jar.h"
 #include "core/sched.h"
 
 #define XFER_POOL_MAX 1024
@@ -25,6 +26,7 @@ struct ds_xfer_env {
     CURL *pool[XFER_POOL_MAX];
     int npool;
     struct curl_slist *default_headers; /* built on first use */
+    CURL *scratch;                      /* xfer_env_scratch's */
     /* Called once for every finished transfer, before its waiter is woken
      * (a load run's recorder), or NULL. */
     void (*observe)(void *ud, const struct ds_xfer *x);
@@ -33,6 +35,10 @@ struct ds_xfer_env {
 
 /* Frees the pooled handles and headers; not the scheduler. */
 void xfer_env_free(struct ds_xfer_env *env);
+/* env's easy handle for work that is not a transfer (a jar's, jar.h):
+ * never in a multi, never reset (that costs more than the work); whoever
+ * uses it leaves it attached to no jar. NULL when out of memory. */
+CURL *xfer_env_scratch(struct ds_xfer_env *env);
 
 struct ds_buf { char *p; size_t len, cap; };
 
@@ -47,6 +53,7 @@ struct ds_xfer {
     char method[16];
     int finished;
     struct ds_waiter *waiter; /* woken when done; NULL for a blocking call */
+    struct ds_jar *jar;       /* the cookie jar easy is attached to, or NULL */
     /* The outcome, once finished: */
     CURLcode result;
     long status;              /* HTTP status; 0 if no response came */
@@ -83,6 +90,7 @@ struct xfer_opts {
     int follow;       /* follow redirects */
     const char *body; /* NULL: none */
     size_t body_len;
+    struct ds_jar *jar; /* the cookies it sends and stores; NULL: none */
 };
 /* Sets every curl option of the transfer. -1 when out of memory. */
 int xfer_setup(struct ds_xfer *x, const struct xfer_opts *o);

@@ -54,6 +54,7 @@ struct ds_runspec {
     double grace;            /* wait for iterations in flight after the end */
     int collect;             /* keep iterations' return values (JSON) */
     int seeded;              /* each iteration's math.random from (seed, i) */
+    int keep_cookies;        /* a VU's cookies outlive its iterations */
     uint64_t seed;
 };
 

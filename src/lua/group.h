@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct ds_group;
+struct ds_jar;
 
 struct ds_group_hooks {
     /* Task `slot` (0-based) finished: status is lua_resume's; co holds its
@@ -33,6 +34,9 @@ int group_running(const struct ds_group *g);
 /* Gives the task in `slot` its own generator for math.random, seeded from
  * (seed, stream); the gathers it starts seed theirs from it, in order. */
 void group_seed(struct ds_group *g, int slot, uint64_t seed, uint64_t stream);
+/* Gives the task in `slot` a cookie jar (its VU's): its requests and
+ * those of the gathers it starts use it. */
+void group_jar(struct ds_group *g, int slot, struct ds_jar *jar);
 /* Cancels every running task: transfers leave the multi now. */
 void group_stop(lua_State *L, struct ds_group *g);
 

@@ -28,6 +28,7 @@ struct ds_group {
     char *error;            /* why the group failed, when not return_errors:
                                malloc'd, or out_of_memory */
     struct ds_task *parent; /* task waiting for this group; NULL: a blocking wait */
+    struct ds_jar *jar;     /* its tasks' cookies: those of the task that started it */
     const struct ds_group_hooks *hooks; /* an open group's owner (group.h) */
     void *hooks_ud;
 };
@@ -101,6 +102,7 @@ static void group_spawn(lua_State *L, struct ds_group *g)
         t->co = lua_newthread(L);
         t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
         task_bind(t->co, t);
+        t->jar = g->jar; /* a VU's gather shares its cookies */
         /* a seeded task's gathers draw from seeds of its own, in spawn order,
          * so a replay does not depend on how tasks interleave */
         if (g->parent && g->parent->seeded) {
@@ -194,7 +196,11 @@ static void task_resume(lua_State *L, struct ds_task *t)
         nargs = 0; /* a continuation: the stack is its own */
     else
         nargs--; /* the function itself */
+    struct ds_rt *rt = t->group->rt;
+    struct ds_task *outer = rt->current;
+    rt->current = t;
     int status = lua_resume(t->co, L, nargs, &nres);
+    rt->current = outer;
     if (status == LUA_YIELD) {
         lua_pop(t->co, nres);
         if (!t->xfer && !t->w.heap_pos && !t->child) /* a bare coroutine.yield() */
@@ -368,6 +374,8 @@ static int gather_run(lua_State *L, struct ds_group *g, int gi)
         g->tasks[i].shard = -1;
     }
     struct ds_task *self = task_of(L);
+    struct ds_task *owner = self ? self : g->rt->current;
+    g->jar = owner ? owner->jar : NULL;
     if (self && lua_isyieldable(L)) {
         g->parent = self;
         self->child = g;
@@ -493,6 +501,11 @@ void group_pump(lua_State *L, struct ds_group *g, double deadline)
     if (g->finished != finished)
         return;
     sched_poll(rt->sched, waitlist_empty(ready) ? deadline : 0);
+}
+
+void group_jar(struct ds_group *g, int slot, struct ds_jar *jar)
+{
+    g->tasks[slot].jar = jar;
 }
 
 void group_seed(struct ds_group *g, int slot, uint64_t seed, uint64_t stream)

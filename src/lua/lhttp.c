@@ -7,6 +7,7 @@
 
 #include <lauxlib.h>
 #include <string.h>
+#include <time.h>
 
 static int request_done(lua_State *L, int xi)
 {
@@ -83,6 +84,71 @@ static int lhttp_get(lua_State *L)
     return request(L, "GET", 1, 2);
 }
 
+/* curl's list lives in a userdata while the table is built, so that a
+ * Lua memory error on the way still frees it. */
+#define COOKIES_MT "dockscript.cookielist"
+
+static int cookielist_gc(lua_State *L)
+{
+    struct curl_slist **list = lua_touserdata(L, 1);
+    curl_slist_free_all(*list);
+    *list = NULL;
+    return 0;
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, int v)
+{
+    lua_pushboolean(L, v);
+    lua_setfield(L, -2, k);
+}
+
+/* http.cookies() -> {{name, value, domain, path, expires, secure,
+ * httponly}, ...}: the jar the next request here would use. */
+static int lhttp_cookies(lua_State *L)
+{
+    struct ds_rt *rt = rt_get(L);
+    struct curl_slist **list = lua_newuserdatauv(L, sizeof *list, 0);
+    *list = NULL;
+    if (luaL_newmetatable(L, COOKIES_MT)) {
+        lua_pushcfunction(L, cookielist_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    CURL *scratch = xfer_env_scratch(&rt->xfers);
+    if (!scratch)
+        return luaL_error(L, "http.cookies: out of memory");
+    *list = jar_list(request_jar(L), scratch);
+    lua_newtable(L);
+    int n = 0;
+    long long now = (long long)time(NULL);
+    for (struct curl_slist *p = *list; p; p = p->next) {
+        struct ds_cookie c;
+        /* curl drops an expired cookie (a logout's Max-Age=0) only when it
+         * next sends cookies; it would never send it */
+        if (jar_parse(p->data, &c) != 0 || (c.expires && c.expires <= now))
+            continue;
+        lua_createtable(L, 0, 7);
+        set_str(L, "name", c.name);
+        set_str(L, "value", c.value);
+        set_str(L, "domain", c.domain);
+        set_str(L, "path", c.path);
+        lua_pushinteger(L, c.expires);
+        lua_setfield(L, -2, "expires");
+        set_bool(L, "secure", c.secure);
+        set_bool(L, "httponly", c.httponly);
+        lua_rawseti(L, -2, ++n);
+    }
+    curl_slist_free_all(*list);
+    *list = NULL;
+    return 1;
+}
+
 int luaopen_http(lua_State *L)
 {
     static const luaL_Reg fns[] = {
@@ -90,6 +156,7 @@ int luaopen_http(lua_State *L)
         {"request", lhttp_request},
         {"gather", lhttp_gather},
         {"map", lhttp_map},
+        {"cookies", lhttp_cookies},
         {NULL, NULL},
     };
     request_register(L);

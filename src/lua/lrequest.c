@@ -3,6 +3,8 @@
 #include "lua/lrequest.h"
 #include "core/servertiming.h"
 #include "lua/opts.h"
+#include "lua/rt.h"
+#include "lua/task.h"
 
 #include <ctype.h>
 #include <lauxlib.h>
@@ -159,6 +161,15 @@ static void set_name(lua_State *L, struct ds_xfer *x, int opts)
     lua_pop(L, 1);
 }
 
+struct ds_jar *request_jar(lua_State *L)
+{
+    struct ds_rt *rt = rt_get(L);
+    struct ds_task *t = task_of(L);
+    if (!t) /* a coroutine of the script's own, maybe inside a task */
+        t = rt->current;
+    return t && t->jar ? t->jar : &rt->jar;
+}
+
 struct ds_xfer *request_new(lua_State *L, struct ds_xfer_env *env, const char *method,
                             const char *url, int opts)
 {
@@ -172,6 +183,7 @@ struct ds_xfer *request_new(lua_State *L, struct ds_xfer_env *env, const char *m
         opts = 0;
     }
     struct xfer_opts o = {0};
+    o.jar = request_jar(L);
     o.timeout = opt_number(L, opts, "timeout", 30.0);
     if (!(o.timeout > 0 && o.timeout <= 1e6)) /* and fits curl's long milliseconds */
         luaL_error(L, "opts.timeout: must be a number of seconds in (0, 1e6]");

@@ -9,6 +9,9 @@
 
 #include "core/xfer.h"
 
+/* The cookie jar of a request made from L: its VU's (a task's), or the
+ * runtime's. */
+struct ds_jar *request_jar(lua_State *L);
 /* Pushes a new transfer built from url and the options table at index
  * `opts` (0 or nil: none); raises a Lua error on a bad option or URL. */
 struct ds_xfer *request_new(lua_State *L, struct ds_xfer_env *env, const char *method,

@@ -193,7 +193,9 @@ static int read_spec(struct reader *r, struct ds_runspec *s)
     int64_t threads;
     lua_getfield(r->L, r->t, "collect");
     s->collect = lua_toboolean(r->L, -1);
-    lua_pop(r->L, 1);
+    lua_getfield(r->L, r->t, "keep_cookies");
+    s->keep_cookies = lua_toboolean(r->L, -1);
+    lua_pop(r->L, 2);
     if (read_seed(r, s) != 0)
         return -1;
     if (str(r, "scenario", &s->scenario) || str(r, "path", &s->path) ||

@@ -22,6 +22,10 @@ struct scen {
     struct ds_worker *w;
     const struct ds_runspec *spec;
     struct ds_group *g;
+    /* A VU is an iteration slot, in both models: its cookie jar is the
+     * slot's, emptied when an iteration starts in it (unless
+     * keep_cookies), as k6 empties a VU's jar at each iteration. */
+    struct ds_jar *jars;
     int iter_ref, data_ref, group_ref;
 };
 
@@ -114,6 +118,10 @@ static int open_protected(lua_State *L)
     if (!s->g)
         return luaL_error(L, "out of memory for %d iteration slots", (int)s->w->slots);
     s->group_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* the group userdata */
+    /* a jar costs its 16 bytes until a request uses it */
+    s->jars = calloc((size_t)s->w->slots, sizeof *s->jars);
+    if (!s->jars)
+        return luaL_error(L, "out of memory for %d cookie jars", (int)s->w->slots);
     return 0;
 }
 
@@ -172,13 +180,28 @@ static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char 
 
 struct launch_args { struct scen *s; int slot; int64_t i; };
 
+/* A new iteration starts logged out: its VU's jar emptied. */
+static void empty_jar(lua_State *L, struct ds_jar *jar)
+{
+    if (!jar->dirty)
+        return;
+    CURL *scratch = xfer_env_scratch(&rt_get(L)->xfers);
+    if (!scratch)
+        luaL_error(L, "out of memory emptying a cookie jar");
+    jar_clear(jar, scratch);
+}
+
 static int launch_protected(lua_State *L)
 {
     const struct launch_args *a = lua_touserdata(L, 1);
+    struct ds_jar *jar = &a->s->jars[a->slot];
+    if (!a->s->spec->keep_cookies)
+        empty_jar(L, jar);
     lua_rawgeti(L, LUA_REGISTRYINDEX, a->s->iter_ref);
     lua_rawgeti(L, LUA_REGISTRYINDEX, a->s->data_ref);
     lua_pushinteger(L, a->i);
     group_launch(L, a->s->g, a->slot, 2);
+    group_jar(a->s->g, a->slot, jar);
     if (a->s->spec->seeded)
         group_seed(a->s->g, a->slot, a->s->spec->seed, (uint64_t)a->i);
     return 0;
@@ -248,6 +271,10 @@ static void scen_close(void *ctx)
     if (s->L)
         rt_get(s->L)->xfers.observe = NULL;
     state_free(s->L); /* the group's __gc cancels what is left */
+    /* after the state: its transfers have left the jars */
+    for (int64_t k = 0; s->jars && k < s->w->slots; k++)
+        jar_free(&s->jars[k]);
+    free(s->jars);
     free(s);
 }
 

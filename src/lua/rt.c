@@ -37,6 +37,7 @@ void rt_detach(struct ds_rt *rt)
     if (!rt)
         return;
     xfer_env_free(&rt->xfers);
+    jar_free(&rt->jar); /* after every handle left it */
     sched_free(rt->sched);
     free(rt);
 }

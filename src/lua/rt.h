@@ -10,9 +10,17 @@
 #include "core/sched.h"
 #include "core/xfer.h"
 
+struct ds_task;
+
 struct ds_rt {
     struct ds_sched *sched;
     struct ds_xfer_env xfers; /* its sched is the one above */
+    /* The cookies of requests made outside a VU: a plain script's, a
+     * scenario's setup (a VU's jar is lscenario.c's). */
+    struct ds_jar jar;
+    /* The task being resumed (lgather.c): code it runs in a coroutine of
+     * its own is no task, but its requests are still the task's VU's. */
+    struct ds_task *current;
     int gather_depth;  /* blocking gathers on the C stack (lgather.c) */
     int servers;       /* server.start servers running (lserver.c) */
     /* Told what a blocking call waits for ("GET URL"), NULL when it is

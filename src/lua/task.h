@@ -10,6 +10,7 @@
 #include "core/sched.h"
 
 struct ds_group;
+struct ds_jar;
 struct ds_xfer;
 
 struct ds_task {
@@ -21,6 +22,7 @@ struct ds_task {
     struct ds_xfer *xfer;     /* transfer it waits for */
     struct ds_group *child;   /* nested gather it waits for */
     int shard;                /* of its previous transfer, for keep-alive */
+    struct ds_jar *jar;       /* its VU's cookies; NULL: the runtime's */
     int seeded;               /* math.random draws from rng (load.lua --seed) */
     struct prng rng;
 };

@@ -23,7 +23,7 @@ s=$src/server
     -I "$s" -I "$s/include" $(pkg-config --cflags lua5.4) -o "$out/fuzz_api" "$src/tests/fuzz/fuzz_api.c" \
     "$s/api.c" "$s/route.c" "$s/respond.c" "$s/buf.c" "$s/utf8.c" "$s/store.c" \
     "$s/store_build.c" "$s/seed.c" "$s/plan.c" "$s/fault.c" "$s/dist.c" "$s/rng.c" \
-    "$s/stats.c" "$s/dhist.c" "$s/phist.c" \
+    "$s/stats.c" "$s/dhist.c" "$s/phist.c" "$s/session.c" "$s/login_body.c" \
     "$s/clock.c" $(pkg-config --libs lua5.4-cjson lua5.4 libmicrohttpd) -lm
 
 # New inputs go to the build tree's corpus (first directory); the seed

@@ -120,7 +120,7 @@ local function config(p, progress)
   local o = p.o
   local cfg = { scenario = p.path, args = p.args, model = o.model, threads = o.threads,
                 shard = o.shard, collect = p.collect, path = package.path, scripts = sys.scripts,
-                grace = o.grace, seed = o.seed, progress = progress }
+                grace = o.grace, seed = o.seed, keep_cookies = o.keep_cookies, progress = progress }
   if o.model == "open" then
     cfg.rate_points, cfg.max_vus = o.rate_points, o.max_vus
   else
@@ -134,6 +134,7 @@ local function recorded_options(o)
   return { model = o.model, vus = o.vus, iterations = o.iterations, duration = o.duration,
            rate = o.rate, stages = o.stages, max_vus = o.max_vus,
            degraded_factor = o.degraded_factor, seed = o.seed,
+           keep_cookies = o.keep_cookies or nil,
            from_scenario = o.from_scenario and #o.from_scenario > 0 and o.from_scenario or nil }
 end
 

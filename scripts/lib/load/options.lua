@@ -137,7 +137,7 @@ end
 -- The option names a caller may give (spec fields; the command line's
 -- --max-vus is max_vus), and the pairs that exclude each other.
 M.NAMES = { "vus", "iterations", "duration", "rate", "stages", "max_vus", "threads", "shard",
-            "json", "thresholds", "quiet", "grace", "degraded_factor", "seed" }
+            "json", "thresholds", "quiet", "grace", "degraded_factor", "seed", "keep_cookies" }
 local OPEN_CLOSED = "--vus and --iterations are the closed model, --rate, --stages and "
   .. "--max-vus the open one"
 local CONFLICTS = {
@@ -250,6 +250,10 @@ function M.resolve(o)
     r.seed = math.tointeger(tonumber(o.seed))
     if not r.seed then M.fail(string.format("--seed: expected an integer, got '%s'", tostring(o.seed))) end
   end
+  if o.keep_cookies ~= nil and type(o.keep_cookies) ~= "boolean" then
+    M.fail(string.format("keep_cookies: expected true or false, got '%s'", tostring(o.keep_cookies)))
+  end
+  r.keep_cookies = o.keep_cookies or false
   r.from_scenario = o.from_scenario
   r.thresholds = o.thresholds
   if type(r.thresholds) == "string" then r.thresholds = { r.thresholds } end
