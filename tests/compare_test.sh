@@ -37,9 +37,6 @@ one_run() {
 }
 
 one_attempt() {
-    # serve_start could read the last server's file before the new one
-    # truncates it
-    rm -f "$tmp/serve.out"
     serve_start --delay "$3" --seed "$2" --fail "$4" --quiet
     timeout 60 "$ds" load.lua docking_scenario.lua --rate "$5" --duration "$6" --quiet \
         --json "$1" -- "$serve_url" >"$tmp/load.out" 2>&1

@@ -44,13 +44,17 @@ lines() {
 # serve_start ARGS...: runs `dockscript serve --port 0 ARGS` in the
 # background; sets serve_url and serve_pid, or exits if it does not start
 # within 10 s.
+# Each server writes its own file: the shell truncates a reused one only
+# once the new process runs, so a wait could read the previous server's URL.
 serve_start() {
-    "$ds" serve --port 0 "$@" >"$tmp/serve.out" 2>&1 &
+    serve_n=$((${serve_n:-0} + 1))
+    serve_out=$tmp/serve.$serve_n.out
+    "$ds" serve --port 0 "$@" >"$serve_out" 2>&1 &
     serve_pid=$!
     i=0
-    until grep -q "http://" "$tmp/serve.out" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-    serve_url=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n 1)
-    [ -n "$serve_url" ] || { echo "dockscript serve did not start: $(cat "$tmp/serve.out")"; exit 1; }
+    until grep -q "http://" "$serve_out" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+    serve_url=$(grep -o 'http://[0-9.:]*' "$serve_out" | head -n 1)
+    [ -n "$serve_url" ] || { echo "dockscript serve did not start: $(cat "$serve_out")"; exit 1; }
 }
 
 # interrupted AFTER OUT CMD...: runs CMD in the background (output to OUT),

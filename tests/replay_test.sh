@@ -23,11 +23,11 @@ LUA
 run() {
     name=$1
     shift
-    "$ds" serve --port 0 --delay 0.005 --log >"$tmp/serve.out" 2>"$tmp/$name.log" &
+    "$ds" serve --port 0 --delay 0.005 --log >"$tmp/$name.serve" 2>"$tmp/$name.log" &
     spid=$!
     i=0
-    until grep -q "http://" "$tmp/serve.out" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-    url=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n 1)
+    until grep -q "http://" "$tmp/$name.serve" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+    url=$(grep -o 'http://[0-9.:]*' "$tmp/$name.serve" | head -n 1)
     : >"$tmp/$name.out"
     pids=
     for shard in "$@"; do
