@@ -55,6 +55,9 @@ struct ds_runspec {
     int collect;             /* keep iterations' return values (JSON) */
     int seeded;              /* each iteration's math.random from (seed, i) */
     uint64_t seed;
+    /* no iteration beyond it starts (0: none): the rows of a data file
+     * that gives each row once (require("load").data, queue or shuffle) */
+    int64_t limit;
 };
 
 /* Failure messages kept per thread: more than a report shows (load's
@@ -99,6 +102,7 @@ struct ds_worker {
     struct ds_slot { int64_t i; double due, started; } *slot;
     int *free;                     /* free slot numbers, a stack */
     int nfree;
+    int ran_out;                   /* it stopped at spec->limit */
 };
 
 struct ds_run {

@@ -157,6 +157,18 @@ static int64_t iteration(const struct loop *l, int64_t k)
     return l->w->offset + 1 + l->w->stride * k;
 }
 
+/* Iteration i would start but is past the data's rows: this worker starts
+ * no more, and the grace period counts from now. */
+static int past_limit(struct loop *l, int64_t i, double now)
+{
+    if (!l->spec->limit || i <= l->spec->limit)
+        return 0;
+    l->w->ran_out = 1;
+    l->more = 0;
+    l->end_at = now;
+    return 1;
+}
+
 static int launch(struct loop *l, int64_t i, double due, double now)
 {
     struct ds_worker *w = l->w;
@@ -201,6 +213,8 @@ static double launch_open(struct loop *l, double now)
             l->more = 0;
             return -1;
         }
+        if (past_limit(l, iteration(l, l->k), now))
+            return -1;
         if (w->t0 + at > now)
             return w->t0 + at;
         if (!w->nfree) {
@@ -224,6 +238,8 @@ static void launch_closed(struct loop *l, double now)
         int64_t i = iteration(l, l->k);
         if ((spec->iterations && i > spec->iterations) || (!spec->iterations && now >= l->end_at))
             l->more = 0;
+        else if (past_limit(l, i, now))
+            return;
         else if (!l->w->nfree)
             return;
         else if (launch(l, i, now, now) != 0)

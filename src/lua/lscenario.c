@@ -9,6 +9,7 @@
 #include "lua/group.h"
 #include "lua/ljson.h"
 #include "lua/lrandom.h"
+#include "lua/lrows.h"
 #include "lua/rt.h"
 #include "lua/state.h"
 
@@ -92,8 +93,10 @@ static int open_protected(lua_State *L)
     lua_pushstring(L, spec->path);
     lua_setfield(L, -2, "path");
     lua_pop(L, 1);
-    if (spec->seeded)
+    if (spec->seeded) {
         lrandom_install(L);
+        lrows_set_seed(L, (lua_Integer)spec->seed);
+    }
     if (luaL_loadfile(L, spec->scenario) != LUA_OK)
         return lua_error(L);
     lua_call(L, 0, 1);
