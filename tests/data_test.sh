@@ -93,6 +93,16 @@ jcheck "queue, open model: done + dropped = 200 rows, no more" "$tmp/qopen.1.jso
     [ "$(wc -l <"$tmp/qopen.rows")" -ge 1 ] && ok "queue, open model: no row twice" ||
     fail "queue, open model: rows" "$(cat "$tmp/qopen.out")"
 
+# iterations dropped for busy slots take rows; none past the rows is counted
+cat >"$tmp/scen/slow.lua" <<'LUA'
+local users = require("load").data("users.csv", { strategy = "queue" })
+return { iteration = function(_, i) users:row(i); clock.sleep(0.5) end }
+LUA
+timeout 60 "$ds" load.lua "$tmp/scen/slow.lua" --rate 1000 --duration 5 --max-vus 4 --threads 2 \
+    --quiet --json "$tmp/slow.json" >"$tmp/slow.out" 2>&1
+jcheck "queue, open model with drops: done + dropped = 200, none past the rows" "$tmp/slow.json" \
+    'j.iterations.dropped > 0 and j.iterations.done + j.iterations.dropped == 200'
+
 # --- the same rows whatever the threads or shards ------------------------
 for s in circular shuffle random; do
     run "$s.1" $s "--vus 4 --threads 1 --iterations 300 --seed 7"

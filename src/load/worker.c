@@ -157,6 +157,13 @@ static int64_t iteration(const struct loop *l, int64_t k)
     return l->w->offset + 1 + l->w->stride * k;
 }
 
+/* This worker's iterations up to spec->limit. */
+static int64_t within_limit(const struct loop *l)
+{
+    int64_t first = l->w->offset + 1;
+    return l->spec->limit < first ? 0 : (l->spec->limit - first) / l->w->stride + 1;
+}
+
 /* Iteration i would start but is past the data's rows: this worker starts
  * no more, and the grace period counts from now. */
 static int past_limit(struct loop *l, int64_t i, double now)
@@ -221,6 +228,9 @@ static double launch_open(struct loop *l, double now)
             int64_t due = due_by(l, now - w->t0);
             if (due <= l->k)
                 due = l->k + 1;
+            /* none past the data's rows counts as dropped: they never exist */
+            if (l->spec->limit && due > within_limit(l))
+                due = within_limit(l);
             atomic_fetch_add(&w->dropped, due - l->k);
             l->k = due;
             continue;
