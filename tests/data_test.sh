@@ -140,7 +140,7 @@ grep -q "^data 'users.csv' ran out after 200 rows" "$tmp/shuffle.1.out" && ok "s
 # --- RFC 4180: quoting, CRLF, spaces, empty fields; JSON lines; a table -----
 printf '\357\273\277id,text,empty\r\n1,"a, b",\r\n2,"say ""hi""","x"\r\n3,"two\r\nlines",\r\n4, padded ,""\r\n5,last,' \
     >"$tmp/scen/rfc.csv"
-printf '{"id":1,"tags":["a","b"],"n":{"k":2}}\n\n{"id":2,"tags":[],"n":null}\n' >"$tmp/scen/users.jsonl"
+printf '\357\273\277{"id":1,"tags":["a","b"],"n":{"k":2}}\r\n\n{"id":2,"tags":[],"n":null}\n' >"$tmp/scen/users.jsonl"
 cat >"$tmp/scen/rfc.lua" <<'LUA'
 local load = require "load"
 local csv, jl = load.data("rfc.csv"), load.data("users.jsonl")

@@ -137,16 +137,19 @@ static int load_lines(struct rows_build *b, FILE *f, const char *path, rows_chec
     int rc = 0;
     while (rc == 0 && (got = getline(&line, &cap, f)) >= 0) {
         size_t len = (size_t)got;
-        lineno++;
-        if (blank(line, len))
+        /* a UTF-8 byte order mark is not part of the first object */
+        int bom = lineno++ == 0 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0;
+        char *s = bom ? line + 3 : line;
+        len -= (size_t)(s - line);
+        if (blank(s, len))
             continue;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
             len--;
-        line[len] = '\0';
-        if (check && check(ud, line, len, why, sizeof why) != 0) {
+        s[len] = '\0';
+        if (check && check(ud, s, len, why, sizeof why) != 0) {
             snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
             rc = -1;
-        } else if (rows_add(b, line, len) != 0) {
+        } else if (rows_add(b, s, len) != 0) {
             snprintf(err, errlen, "%s:%zu: out of memory (or past 4 GiB)", path, lineno);
             rc = -1;
         }

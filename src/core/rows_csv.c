@@ -90,7 +90,8 @@ static int check_header(struct csv_ctx *c)
         size_t len, len2;
         const char *name = rows_name(r, k, &len);
         if (len == 0) {
-            snprintf(c->err, c->errlen, "%s:1: column %zu has no name in the header", c->path, k + 1);
+            snprintf(c->err, c->errlen, "%s:1: column %zu has no name in the header", c->path,
+                     k + 1);
             return -1;
         }
         for (size_t j = 0; j < k; j++) {
@@ -128,7 +129,8 @@ int rows_load_csv(struct rows_build *b, FILE *f, const char *path, char *err, si
         rc = -1;
     }
     if (rc == 0 && csv_fini(&p, on_field, on_record, &c) != 0) {
-        snprintf(err, errlen, "%s:%zu: a quoted field in the row that starts here is never closed", path, c.start);
+        snprintf(err, errlen, "%s:%zu: a quoted field in the row that starts here is never closed",
+                 path, c.start);
         rc = -1;
     }
     rc = rc == 0 && c.failed ? -1 : rc;

@@ -63,8 +63,8 @@ function M.open(source, opts)
   elseif type(source) == "string" and source ~= "" then
     local format = o.format or FORMATS[source:match("%.(%w+)$") or ""]
     if not format then
-      fail(string.format("load.data: %s: say its format: {format = \"csv\"} or {format = \"jsonl\"} "
-        .. "(known by the names *.csv, *.jsonl, *.ndjson)", source))
+      fail(string.format("load.data: %s: say its format: {format = \"csv\"} or "
+        .. "{format = \"jsonl\"} (known by the names *.csv, *.jsonl, *.ndjson)", source))
     end
     local dir = source:sub(1, 1) ~= "/" and caller_dir(2)
     h, err = rows.open(dir and dir .. "/" .. source or source, format, o.strategy, source)
