@@ -29,7 +29,16 @@ struct scen {
 static const char *error_text(lua_State *L)
 {
     const char *msg = lua_tostring(L, -1);
-    return msg ? msg : lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
+    if (msg)
+        return msg;
+    /* a load module's failure ({message =, code =}: load.data in setup) */
+    if (lua_istable(L, -1) && lua_getfield(L, -1, "message") == LUA_TSTRING) {
+        lua_replace(L, -2);
+        return lua_tostring(L, -1);
+    }
+    if (lua_istable(L, -1))
+        lua_pop(L, 1);
+    return lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
 }
 
 /* ---- finished iterations ---- */

@@ -22,14 +22,20 @@ local FORMATS = { csv = "csv", jsonl = "jsonl", ndjson = "jsonl" }
 -- were opened: {name =, rows =} (load.run reads them, M.limit).
 local once = {}
 
--- The folder of the file of the function `level` calls up from here.
+-- The folder of the file of the first Lua function `level` calls up from
+-- here (past C functions such as pcall); nil for a chunk with no file. A
+-- tail call (`return load.data(...)`) leaves no trace of its caller: then
+-- nil too.
 local function caller_dir(level)
-  local info = debug.getinfo(level + 1, "S")
+  local info
+  repeat
+    level = level + 1
+    info = debug.getinfo(level, "S")
+  until not info or info.what ~= "C"
   local src = info and info.source or ""
   if src:sub(1, 1) ~= "@" then return nil end
   return src:sub(2):match("^(.*)/[^/]*$") or "."
 end
-
 
 local function check_opts(opts)
   opts = opts == nil and {} or opts
