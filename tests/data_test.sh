@@ -43,11 +43,13 @@ for s in queue circular shuffle random; do scenario $s; done
 run() {
     name=$1 strategy=$2
     shift 2
-    "$ds" serve --port 0 --delay 0 --log >"$tmp/serve.out" 2>"$tmp/$name.log" &
+    # a file of its own: the shell truncates a reused one only once the
+    # server's process runs, and the previous server's address would be read
+    "$ds" serve --port 0 --delay 0 --log >"$tmp/$name.serve" 2>"$tmp/$name.log" &
     spid=$!
     i=0
-    until grep -q "http://" "$tmp/serve.out" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-    url=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n 1)
+    until grep -q "http://" "$tmp/$name.serve" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+    url=$(grep -o 'http://[0-9.:]*' "$tmp/$name.serve" | head -n 1)
     : >"$tmp/$name.out"
     pids= k=0
     for shard in "$@"; do
@@ -114,7 +116,8 @@ for s in circular shuffle random; do
         cmp -s "$tmp/$s.1.rows" "$tmp/$s.s.rows"; then
         ok "$s: the same row for each i in 1 thread, 2 threads, 2 shards"
     else
-        fail "$s: rows differ by threads or shards" "$(diff "$tmp/$s.1.rows" "$tmp/$s.s.rows" | head)"
+        fail "$s: rows differ by threads or shards" "$(diff "$tmp/$s.1.rows" "$tmp/$s.2.rows" | head
+            diff "$tmp/$s.1.rows" "$tmp/$s.s.rows" | head; cat "$tmp/$s.1.out" "$tmp/$s.2.out" "$tmp/$s.s.out")"
     fi
 done
 awk '$2 != ($1 - 1) % 200 + 1 { bad = 1 } END { exit bad || NR != 300 }' "$tmp/circular.1.rows" &&
