@@ -34,6 +34,7 @@ packages_build() {
     echo cmake pkg-config gcc make
     echo liblua5.4-dev lua-cjson-dev lua-argparse        # Lua 5.4, its JSON, the scripts' options
     echo libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev
+    echo libcsv-dev                                      # load.data: CSV data files (RFC 4180)
     echo libjs-chart.js                                  # report.lua, --html: Chart.js, inlined in the page
     echo man-db                                          # `man dockscript` after cmake --install
 }

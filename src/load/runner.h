@@ -56,6 +56,9 @@ struct ds_runspec {
     int seeded;              /* each iteration's math.random from (seed, i) */
     int keep_cookies;        /* a VU's cookies outlive its iterations */
     uint64_t seed;
+    /* no iteration beyond it starts (0: none): the rows of a data file
+     * that gives each row once (require("load").data, queue or shuffle) */
+    int64_t limit;
 };
 
 /* Failure messages kept per thread: more than a report shows (load's
@@ -113,6 +116,7 @@ struct ds_worker {
     int *free;                     /* free slot numbers, a stack */
     int nfree;
     char waiting[160];             /* what its setup waits for; run->lock */
+    int ran_out;                   /* it stopped at spec->limit */
 };
 
 struct ds_run {

@@ -196,6 +196,25 @@ static int64_t iteration(const struct loop *l, int64_t k)
     return l->w->offset + 1 + l->w->stride * k;
 }
 
+/* This worker's iterations up to spec->limit. */
+static int64_t within_limit(const struct loop *l)
+{
+    int64_t first = l->w->offset + 1;
+    return l->spec->limit < first ? 0 : (l->spec->limit - first) / l->w->stride + 1;
+}
+
+/* Iteration i would start but is past the data's rows: this worker starts
+ * no more, and the grace period counts from now. */
+static int past_limit(struct loop *l, int64_t i, double now)
+{
+    if (!l->spec->limit || i <= l->spec->limit)
+        return 0;
+    l->w->ran_out = 1;
+    l->more = 0;
+    l->end_at = now;
+    return 1;
+}
+
 static int launch(struct loop *l, int64_t i, double due, double now)
 {
     struct ds_worker *w = l->w;
@@ -240,12 +259,17 @@ static double launch_open(struct loop *l, double now)
             l->more = 0;
             return -1;
         }
+        if (past_limit(l, iteration(l, l->k), now))
+            return -1;
         if (w->t0 + at > now)
             return w->t0 + at;
         if (!w->nfree) {
             int64_t due = due_by(l, now - w->t0);
             if (due <= l->k)
                 due = l->k + 1;
+            /* none past the data's rows counts as dropped: they never exist */
+            if (l->spec->limit && due > within_limit(l))
+                due = within_limit(l);
             atomic_fetch_add(&w->dropped, due - l->k);
             l->k = due;
             continue;
@@ -263,6 +287,8 @@ static void launch_closed(struct loop *l, double now)
         int64_t i = iteration(l, l->k);
         if ((spec->iterations && i > spec->iterations) || (!spec->iterations && now >= l->end_at))
             l->more = 0;
+        else if (past_limit(l, i, now))
+            return;
         else if (!l->w->nfree)
             return;
         else if (launch(l, i, now, now) != 0)

@@ -188,6 +188,16 @@ static int read_seed(struct reader *r, struct ds_runspec *s)
     return 0;
 }
 
+/* The last iteration a data file allows (absent: no limit). */
+static int read_limit(struct reader *r, struct ds_runspec *s)
+{
+    int type = lua_getfield(r->L, r->t, "limit");
+    lua_pop(r->L, 1);
+    if (type == LUA_TNIL)
+        return 0;
+    return integer(r, "limit", &s->limit, 1, INT64_MAX);
+}
+
 static int read_spec(struct reader *r, struct ds_runspec *s)
 {
     int64_t threads;
@@ -196,7 +206,7 @@ static int read_spec(struct reader *r, struct ds_runspec *s)
     lua_getfield(r->L, r->t, "keep_cookies");
     s->keep_cookies = lua_toboolean(r->L, -1);
     lua_pop(r->L, 2);
-    if (read_seed(r, s) != 0)
+    if (read_seed(r, s) != 0 || read_limit(r, s) != 0)
         return -1;
     if (str(r, "scenario", &s->scenario) || str(r, "path", &s->path) ||
         str(r, "scripts", &s->scripts) || integer(r, "threads", &threads, 1, MAX_THREADS) ||
@@ -462,6 +472,10 @@ static void push_worker(lua_State *L, const struct ds_run *run, struct ds_worker
     if (s->collect) {
         push_results(L, w);
         lua_setfield(L, -2, "results");
+    }
+    if (w->ran_out) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "ran_out");
     }
 }
 

@@ -9,6 +9,7 @@
 #include "lua/group.h"
 #include "lua/ljson.h"
 #include "lua/lrandom.h"
+#include "lua/lrows.h"
 #include "lua/rt.h"
 #include "lua/state.h"
 
@@ -32,7 +33,16 @@ struct scen {
 static const char *error_text(lua_State *L)
 {
     const char *msg = lua_tostring(L, -1);
-    return msg ? msg : lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
+    if (msg)
+        return msg;
+    /* a load module's failure ({message =, code =}: load.data in setup) */
+    if (lua_istable(L, -1) && lua_getfield(L, -1, "message") == LUA_TSTRING) {
+        lua_replace(L, -2);
+        return lua_tostring(L, -1);
+    }
+    if (lua_istable(L, -1))
+        lua_pop(L, 1);
+    return lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, -1));
 }
 
 /* ---- finished iterations ---- */
@@ -96,8 +106,10 @@ static int open_protected(lua_State *L)
     lua_pushstring(L, spec->path);
     lua_setfield(L, -2, "path");
     lua_pop(L, 1);
-    if (spec->seeded)
+    if (spec->seeded) {
         lrandom_install(L);
+        lrows_set_seed(L, (lua_Integer)spec->seed);
+    }
     if (luaL_loadfile(L, spec->scenario) != LUA_OK)
         return lua_error(L);
     lua_call(L, 0, 1);

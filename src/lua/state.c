@@ -5,6 +5,7 @@
 #include "lua/lhttp.h"
 #include "lua/ljson.h"
 #include "lua/lmetrics.h"
+#include "lua/lrows.h"
 #include "lua/lrunner.h"
 #include "lua/lserver.h"
 #include "lua/lsys.h"
@@ -39,6 +40,8 @@ static int open_all(lua_State *L)
     lua_setglobal(L, "sys");
     /* load.lua's engine: require "runner", not a global */
     luaL_requiref(L, "runner", luaopen_runner, 0);
+    /* require("load").data's shared rows: not a global either */
+    luaL_requiref(L, "rows", luaopen_rows, 0);
     return 0;
 }
 

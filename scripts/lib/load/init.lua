@@ -6,6 +6,7 @@
 -- The command (dockscript load.lua) is scripts/load.lua.
 -- The worker threads are C (the `runner` module); this file checks the
 -- options, reads the scenario, and turns the raw result into the report.
+local data = require "load.data"
 local options = require "load.options"
 local report_mod = require "load.report"
 local summary = require "load.summary"
@@ -50,6 +51,7 @@ local function read_scenario(path)
   local chunk, lerr = loadfile(path)
   if not chunk then fail("scenario " .. first_line(lerr), 1) end
   local ok, sc = pcall(chunk)
+  if not ok and options.is_failure(sc) then error(sc, 0) end -- load.data's: exit 2
   if not ok then fail("scenario " .. path .. " raised while loading: " .. first_line(sc), 1) end
   if type(sc) ~= "table" then
     fail(string.format("scenario %s returns %s, not a table {setup =, iteration =, options =}",
@@ -100,6 +102,7 @@ local function prepare(spec)
   -- the scenario's own modules first, here and in the workers
   local entry = path:match("^(.*)/[^/]*$") .. "/?.lua;"
   if package.path:sub(1, #entry) ~= entry then package.path = entry .. package.path end
+  data.reset()
   local sc = read_scenario(path)
   local caller = {}
   for _, k in ipairs(options.NAMES) do caller[k] = spec[k] end
@@ -111,6 +114,7 @@ local function prepare(spec)
   threshold.need_baseline(parsed, base ~= nil, fail)
   if spec.html then check_html_target(spec.html) end
   return { o = o, sc = sc, path = path, thresholds = parsed, args = spec.args or {},
+           limit = data.limit(),
            collect = spec.collect and true or false, baseline = base, html = spec.html }
 end
 
@@ -120,7 +124,8 @@ local function config(p, progress)
   local o = p.o
   local cfg = { scenario = p.path, args = p.args, model = o.model, threads = o.threads,
                 shard = o.shard, collect = p.collect, path = package.path, scripts = sys.scripts,
-                grace = o.grace, seed = o.seed, keep_cookies = o.keep_cookies, progress = progress }
+                grace = o.grace, seed = o.seed, keep_cookies = o.keep_cookies, progress = progress,
+                limit = p.limit and p.limit.rows }
   if o.model == "open" then
     cfg.rate_points, cfg.max_vus = o.rate_points, o.max_vus
   else
@@ -184,6 +189,9 @@ local function execute(p, show_progress)
   if progress then io.stderr:write("\r\27[K") end
   if not result then fail(first_line(err), code) end
   local raw = report_mod.merge(result.threads)
+  for _, t in ipairs(result.threads) do
+    if t.ran_out then raw.data_ran_out = { data = p.limit.name, rows = p.limit.rows } end
+  end
   raw.scenario = p.path:match("[^/]*$")
   raw.args = p.args
   raw.options = recorded_options(p.o)
@@ -254,6 +262,8 @@ function load.merge(paths, thresholds)
   return report
 end
 
+-- require("load").data(SOURCE [, {strategy =, format =}]): load/data.lua
+load.data = data.open
 load.summary = summary.text
 load.write_json = report_mod.write
 load.read_json = report_mod.read

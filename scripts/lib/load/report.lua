@@ -14,8 +14,8 @@ local PERCENTILES = { { "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.
 -- A run that lasted under a second has no rate (nil, shown as "-"): n / 0.01 s
 -- would be a figure no second saw.
 local function window(raw)
-  local planned = not raw.interrupted and raw.options and raw.options.model == "open"
-    and raw.options.duration
+  local planned = not raw.interrupted and not raw.data_ran_out and raw.options
+    and raw.options.model == "open" and raw.options.duration
   local w = planned or raw.duration
   return (w and w >= 1) and w or nil
 end
@@ -91,6 +91,7 @@ function M.build(raw)
     r.errors[i] = { message = e.message, count = e.count, first = e.first }
   end
   r.interrupted = raw.interrupted or nil
+  r.data_ran_out = raw.data_ran_out
   r.planned = raw.planned
   for i, s in ipairs(raw.series or {}) do
     local row = { t = s.t, iterations = s.iterations, requests = s.requests, errors = s.errors,
@@ -122,7 +123,7 @@ end
 -- it hold the stragglers of the grace period).
 local function last_full_second(raw)
   local o = raw.options or {}
-  local planned = not raw.interrupted and o.duration or raw.duration or 0
+  local planned = not raw.interrupted and not raw.data_ran_out and o.duration or raw.duration or 0
   return math.floor(math.min(planned, raw.duration or planned) + 1e-9)
 end
 
@@ -206,6 +207,10 @@ local function raw_of(r)
     start_lag = hist(type(r.start_lag) == "table" and r.start_lag.histogram, "start_lag"),
     requests = {}, errors = {}, series = {}, interrupted = r.interrupted == true or nil,
   }
+  local out = r.data_ran_out
+  if type(out) == "table" and type(out.data) == "string" and int(out.rows) then
+    raw.data_ran_out = { data = out.data, rows = int(out.rows) }
+  end
   if not (raw.iterations.done and raw.iterations.failed and raw.iterations.dropped) then
     error("iterations: done, failed and dropped must be counts", 0)
   end
@@ -400,6 +405,7 @@ function M.merge(raws)
     m.chain:merge(raw.chain)
     m.start_lag:merge(raw.start_lag)
     m.interrupted = m.interrupted or raw.interrupted
+    m.data_ran_out = m.data_ran_out or raw.data_ran_out
     if raw.results then
       m.results = m.results or {}
       for i, v in pairs(raw.results) do m.results[i] = v end

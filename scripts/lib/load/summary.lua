@@ -241,6 +241,11 @@ end
 function M.lines(r)
   local out = { header(r), iterations_line(r) }
   if r.interrupted then table.insert(out, 1, interrupted_line(r)) end
+  local d = r.data_ran_out
+  if d then
+    out[#out + 1] = string.format("data '%s' ran out after %s rows: the run ended there", d.data,
+      M.count(d.rows))
+  end
   local o = r.options or {}
   if r.iterations.dropped > 0 and o.max_vus then
     out[#out + 1] = string.format("dropped: %s iterations came due while --max-vus %s were in "
