@@ -10,8 +10,9 @@
 #     --client-delay --max-delay 3600 --workers 1 --queue-max 0` with its
 #     one slot held: the client's time (curl's time_total, ROUNDS requests
 #     each, median and max) of GET /, an unknown path (404), a bad X-Delay
-#     (400), a 503 (no slot) and /_stats; and the server's own total of
-#     the 503 (Server-Timing), median and max;
+#     (400), a 503 (no slot) and /_stats; the server's own total of the
+#     503 (Server-Timing), median and max; then an API route (GET
+#     /users/1) of a server at --delay 0;
 #  C. normal requests while 1,000 slowloris connections trickle headers:
 #     how many in 1.5 s and the slowest, from tests/server/test_slowloris.py;
 #  D. 10,000 lookups by host name on 2 threads at delay 0.5 (ideal 1.0 s),
@@ -106,6 +107,19 @@ for part in $parts; do
                 t[int((NR + 1) / 2)], t[NR] }'
         kill "$holder" "$srv" 2>/dev/null || true
         wait "$holder" "$srv" 2>/dev/null || true
+        pids=
+        port=$(free_port)
+        "$ds" serve --port "$port" --delay 0 --quiet >"$tmp/serve.out" 2>&1 &
+        srv=$!
+        pids="$pids $srv"
+        url=http://127.0.0.1:$port
+        i=0
+        until curl -sf "$url/" >/dev/null; do
+            i=$((i + 1)); [ $i -lt 50 ] || die "dockscript serve did not start"; sleep 0.1
+        done
+        answer_times "--delay 0: GET /users/1 (schedule)" 200 "$url/users/1"
+        kill "$srv" 2>/dev/null || true
+        wait "$srv" 2>/dev/null || true
         pids=
         ;;
     C)
