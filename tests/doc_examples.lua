@@ -23,8 +23,8 @@
 -- it reach the old one), then waits until that very server accepts
 -- connections, failing if it exited (/usr/bin/python3 connects; no request
 -- is made, so /_stats counts only the example's). When the document ends
--- the test fails if a background command exited non-zero on its own, and
--- stops what still runs. `tools` and `build` in the folder are the source
+-- the test fails if a background command exited non-zero on its own, or
+-- still runs (a reader going on to the next document would meet it). `tools` and `build` in the folder are the source
 -- tree's tools/ and BUILD_DIR, as at the source tree's root.
 -- A block right after `<!-- doc-test: not run: REASON -->` is not run (the
 -- reason is printed): for commands that install packages or run the whole
@@ -114,7 +114,8 @@ end
 -- What the test adds to the document's shell. __ds_free PORT: nothing
 -- listens there yet. __ds_up PORT PID: process PID, still running, accepts
 -- connections on PORT within 10 s. __ds_end (on exit): a background
--- command that exited on its own must have exited 0; the rest is stopped.
+-- command that exited on its own must have exited 0, and none may still
+-- run after the last example (it is stopped, and fails the document).
 -- Each example's end, and the shell's exit status, are marked in the
 -- output so that each example's lines can be told apart.
 local HELPERS = [[
