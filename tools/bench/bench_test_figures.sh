@@ -18,17 +18,19 @@
 #  D. 10,000 lookups by host name on 2 threads at delay 0.5 (ideal 1.0 s),
 #     from tests/hostname_test.sh (its own name in a mount namespace);
 #  E. calibrate.lua at 100/s and 200/s for 1 s on 1 thread: outside p99
-#     (latency minus the server's Server-Timing total: client, kernels).
+#     (latency minus the server's Server-Timing total: client, kernels);
+#  F. 100 connects right after 100 were cancelled mid-connect: median and
+#     slowest (curl's clock), from tests/lua/test_gather.lua.
 # Every figure is of checked answers: a wrong status, or a test that
 # failed, stops the script (exit 1) without it.
 # usage: tools/bench/bench_test_figures.sh [BUILD_DIR]
-# environment: PARTS="A B C D E" (which parts), ROUNDS=100 (part B)
+# environment: PARTS="A B C D E F" (which parts), ROUNDS=100 (part B)
 set -eu
 cd "$(dirname "$0")/../.."
 src=$(pwd)
 ds=$(realpath "${1:-build}/dockscript")
 rounds=${ROUNDS:-100}
-parts=${PARTS:-"A B C D E"}
+parts=${PARTS:-"A B C D E F"}
 tmp=$(mktemp -d)
 pids=
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
@@ -146,6 +148,12 @@ for part in $parts; do
               r.start_lag_p99 * 1000))
           end' "$tmp/cal.json" || die "calibrate.lua saw failures: no figure"
         ;;
-    *) die "PARTS: unknown part '$part' (A B C D E)" ;;
+    F)
+        echo "== F. connects after cancelled ones (tests/lua/test_gather.lua) =="
+        timeout 180 tests/with_fixture.sh tests/fixture/http_fixture.py -- "$ds" tests/lua/test_gather.lua \
+            >"$tmp/gather.out" 2>&1 || { cat "$tmp/gather.out" >&2; die "test_gather.lua failed (above): no figure"; }
+        grep -o 'connects after the cancelled ones.*' "$tmp/gather.out" | sed 's/^/  /'
+        ;;
+    *) die "PARTS: unknown part '$part' (A B C D E F)" ;;
     esac
 done
