@@ -20,17 +20,19 @@
 #  E. calibrate.lua at 100/s and 200/s for 1 s on 1 thread: outside p99
 #     (latency minus the server's Server-Timing total: client, kernels);
 #  F. 100 connects right after 100 were cancelled mid-connect: median and
-#     slowest (curl's clock), from tests/lua/test_gather.lua.
+#     slowest (curl's clock), from tests/lua/test_gather.lua;
+#  G. start lag of the open model at 100/s (chains of 2 GETs at delay
+#     0.05, server in-process), from tests/lua/test_runner.lua.
 # Every figure is of checked answers: a wrong status, or a test that
 # failed, stops the script (exit 1) without it.
 # usage: tools/bench/bench_test_figures.sh [BUILD_DIR]
-# environment: PARTS="A B C D E F" (which parts), ROUNDS=100 (part B)
+# environment: PARTS="A B C D E F G" (which parts), ROUNDS=100 (part B)
 set -eu
 cd "$(dirname "$0")/../.."
 src=$(pwd)
 ds=$(realpath "${1:-build}/dockscript")
 rounds=${ROUNDS:-100}
-parts=${PARTS:-"A B C D E F"}
+parts=${PARTS:-"A B C D E F G"}
 tmp=$(mktemp -d)
 pids=
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
@@ -154,6 +156,12 @@ for part in $parts; do
             >"$tmp/gather.out" 2>&1 || { cat "$tmp/gather.out" >&2; die "test_gather.lua failed (above): no figure"; }
         grep -o 'connects after the cancelled ones.*' "$tmp/gather.out" | sed 's/^/  /'
         ;;
-    *) die "PARTS: unknown part '$part' (A B C D E F)" ;;
+    G)
+        echo "== G. start lag, open model at 100/s (tests/lua/test_runner.lua) =="
+        timeout 120 "$ds" tests/lua/test_runner.lua >"$tmp/runner.out" 2>&1 ||
+            { cat "$tmp/runner.out" >&2; die "test_runner.lua failed (above): no figure"; }
+        grep -o 'open model at 100/s: start lag.*' "$tmp/runner.out" | sed 's/^/  /'
+        ;;
+    *) die "PARTS: unknown part '$part' (A B C D E F G)" ;;
     esac
 done
