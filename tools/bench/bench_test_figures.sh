@@ -12,7 +12,8 @@
 #     each, median and max) of GET /, an unknown path (404), a bad X-Delay
 #     (400), a 503 (no slot) and /_stats; the server's own total of the
 #     503 (Server-Timing), median and max; then an API route (GET
-#     /users/1) of a server at --delay 0;
+#     /users/1) of a server at --delay 0, and the Server-Timing queue of
+#     a delayed one (X-Delay 0.01; no --workers: no slot to wait for);
 #  C. normal requests while 1,000 slowloris connections trickle headers:
 #     how many in 1.5 s and the slowest, from tests/server/test_slowloris.py;
 #  D. 10,000 lookups by host name on 2 threads at delay 0.5 (ideal 1.0 s),
@@ -113,7 +114,7 @@ for part in $parts; do
         wait "$holder" "$srv" 2>/dev/null || true
         pids=
         port=$(free_port)
-        "$ds" serve --port "$port" --delay 0 --quiet >"$tmp/serve.out" 2>&1 &
+        "$ds" serve --port "$port" --delay 0 --client-delay --quiet >"$tmp/serve.out" 2>&1 &
         srv=$!
         pids="$pids $srv"
         url=http://127.0.0.1:$port
@@ -122,6 +123,17 @@ for part in $parts; do
             i=$((i + 1)); [ $i -lt 50 ] || die "dockscript serve did not start"; sleep 0.1
         done
         answer_times "--delay 0: GET /users/1 (schedule)" 200 "$url/users/1"
+        : >"$tmp/st"
+        i=0
+        while [ $i -lt "$rounds" ]; do
+            curl -s -D - -o /dev/null -H 'X-Delay: 0.01' "$url/users/1" | tr -d '\r' |
+                sed -n 's/^Server-Timing: queue;dur=\([0-9.]*\),.*$/\1/p' >>"$tmp/st"
+            i=$((i + 1))
+        done
+        [ "$(wc -l <"$tmp/st")" -eq "$rounds" ] || die "an answer without Server-Timing: no figure"
+        sort -n "$tmp/st" | awk '{ t[NR] = $1 } END {
+            printf "  %-34s median %7.3f ms   max %8.3f ms\n", "queue at X-Delay 0.01 (server_timing)",
+                t[int((NR + 1) / 2)], t[NR] }'
         kill "$srv" 2>/dev/null || true
         wait "$srv" 2>/dev/null || true
         pids=
