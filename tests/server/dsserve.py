@@ -160,6 +160,20 @@ def raw(port, data, timeout=5.0, read_all=True):
         s.close()
 
 
+SERVER_TIMING_RE = re.compile(r"queue;dur=(\d+\.\d{3}), delay;dur=(\d+\.\d{3}), "
+                              r"total;dur=(\d+\.\d{3})$")
+
+
+def waited_ms(headers):
+    """(queue, delay) in ms as the answer's Server-Timing says, from
+    headers with lower-cased names (Server.get's): what the server made
+    the request wait, by its own clock. (0.0, 0.0) is an answer at once,
+    which a client's stopwatch on a busy machine cannot tell."""
+    m = SERVER_TIMING_RE.match(headers.get("server-timing", ""))
+    assert m, headers
+    return float(m.group(1)), float(m.group(2))
+
+
 def status_of(response_bytes):
     m = re.match(rb"HTTP/1\.[01] (\d{3}) ", response_bytes)
     return int(m.group(1)) if m else None

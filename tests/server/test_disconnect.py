@@ -44,13 +44,11 @@ class Disconnect(unittest.TestCase):
             finally:
                 for s in socks:
                     s.close()
-            t0 = time.monotonic()
             gone = wait_until(lambda: server_conns(srv.port) <= base[0]
                               and open_fds(pid) <= base[1] + 2, 5)
             self.assertTrue(gone, "round %d: %d connections, %d fds after 5 s "
                             "(baseline %d, %d)" % (r, server_conns(srv.port),
                                                     open_fds(pid), base[0], base[1]))
-            self.assertLess(time.monotonic() - t0, 5)
             time.sleep(0.2)
             self.after_round.append(rss_kb(pid))
         after = (server_conns(srv.port), open_fds(pid), rss_kb(pid))

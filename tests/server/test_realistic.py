@@ -15,7 +15,7 @@ import http.client
 
 sys.path.insert(0, os.path.dirname(__file__))
 from dsserve import (Server, HOST, open_requests, read_until_close, run,  # noqa: E402
-                     status_of, wait_until)
+                     status_of, wait_until, waited_ms)
 
 DELAY_RE = re.compile(r" delay=(\d+\.\d+)")
 
@@ -43,8 +43,8 @@ def sequential(server, n, path="/users/1", headers=None):
 
 def concurrent(port, n, path=b"/users/1", timeout=10):
     """n requests sent at once on n connections, answers read as they come:
-    [(status or None, seconds from its own send to its answer)] in send
-    order; bounded by timeout."""
+    [(status or None, seconds from its own send to its answer, headers with
+    lower-cased names)] in send order; bounded by timeout."""
     request = b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path
     socks, sent_at = [], []
     try:
@@ -62,7 +62,11 @@ def concurrent(port, n, path=b"/users/1", timeout=10):
     def read(i, s):
         try:
             out = read_until_close(s, timeout)
-            results[i] = (status_of(out), time.monotonic() - sent_at[i])
+            took = time.monotonic() - sent_at[i]
+            head = out.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
+            headers = dict((k.strip().lower(), v.strip()) for k, _, v in
+                           (line.partition(":") for line in head))
+            results[i] = (status_of(out), took, headers)
         finally:
             s.close()
 
@@ -111,12 +115,16 @@ class Delays(unittest.TestCase):
     def test_route_delay(self):
         with Server("--delay", "0", "--route-delay", "users=0.3",
                     "--route-delay=customer=uniform:0.1,0.2") as s:
-            for path, lo, hi in (("/users", 0.3, 0.45), ("/users/1", 0, 0.1),
-                                 ("/customers", 0, 0.1), ("/customers/2", 0.1, 0.35)):
+            for path, lo, hi in (("/users", 0.3, 0.45), ("/customers/2", 0.1, 0.35)):
                 t0 = time.monotonic()
                 self.assertEqual(s.get(path)[0], 200, path)
                 took = time.monotonic() - t0
                 self.assertTrue(lo <= took < hi, (path, took))
+            # the other routes keep --delay 0: no wait, by the server's account
+            for path in ("/users/1", "/customers"):
+                status, headers, _ = s.get(path)
+                self.assertEqual(status, 200, path)
+                self.assertEqual(waited_ms(headers), (0.0, 0.0), path)
 
     def test_client_delay(self):
         with Server("--delay", "0", "--client-delay", "--max-delay", "0.4") as s:
@@ -127,24 +135,23 @@ class Delays(unittest.TestCase):
             self.assertEqual(s.get("/users/1", headers={"X-Delay": "1e9"})[0], 200)
             self.assertTrue(0.4 <= time.monotonic() - t0 < 0.55, "capped by --max-delay")
             for bad in ("-1", "abc", "0x10", "nan", "1,5", ""):
-                t0 = time.monotonic()
                 status, headers, body = s.get("/customers/1", headers={"X-Delay": bad})
-                self.assertLess(time.monotonic() - t0, 0.15, "a bad X-Delay answers at once")
+                self.assertEqual(waited_ms(headers), (0.0, 0.0), "a bad X-Delay answers at once")
                 self.assertEqual(status, 400, bad)
                 self.assertEqual(json.loads(body),
                                  {"type": "BadRequest", "message":
                                   "X-Delay must be a number of seconds >= 0, got '%s'" % bad})
             # "/" and unknown paths never wait, whatever the header says
-            t0 = time.monotonic()
-            self.assertEqual(s.get("/", headers={"X-Delay": "5"})[0], 200)
-            self.assertLess(time.monotonic() - t0, 0.15)
+            status, headers, _ = s.get("/", headers={"X-Delay": "5"})
+            self.assertEqual(status, 200)
+            self.assertEqual(waited_ms(headers), (0.0, 0.0))
 
     def test_x_delay_is_ignored_without_client_delay(self):
         with Server("--delay", "0") as s:
-            t0 = time.monotonic()
-            self.assertEqual(s.get("/users/1", headers={"X-Delay": "abc"})[0], 200)
-            self.assertEqual(s.get("/users/1", headers={"X-Delay": "2"})[0], 200)
-            self.assertLess(time.monotonic() - t0, 0.3)
+            for value in ("abc", "2"):
+                status, headers, _ = s.get("/users/1", headers={"X-Delay": value})
+                self.assertEqual(status, 200, value)
+                self.assertEqual(waited_ms(headers), (0.0, 0.0), value)
 
 
 class Faults(unittest.TestCase):
@@ -226,9 +233,9 @@ class Queue(unittest.TestCase):
         statuses = [r[0] for r in results]
         self.assertEqual(statuses.count(503), 14, statuses)
         self.assertEqual(statuses.count(200), 6, statuses)
-        for status, took in results:
+        for status, took, headers in results:
             if status == 503:
-                self.assertLess(took, 0.3, "503 at once")
+                self.assertEqual(waited_ms(headers), (0.0, 0.0), "503 at once")
         ok = sorted(r[1] for r in results if r[0] == 200)
         self.assertGreaterEqual(ok[-1], 1.5, "the queued four waited for the slots")
         self.assertEqual(stats["requests"]["by_status"], {"200": 6, "503": 14})
@@ -254,9 +261,9 @@ class Stats(unittest.TestCase):
             s.get("/nope")
             s.get("/")
             s.get("/users/1", method="POST")
-            t0 = time.monotonic()
+            # that /_stats never waits: test_stats_load.py (answered while
+            # 5,000 wait); how long it takes: tools/bench/bench_test_figures.sh
             status, stats = s.get_json("/_stats")
-            self.assertLess(time.monotonic() - t0, 0.04, "/_stats never waits")
         self.assertEqual(status, 200)
         self.assertEqual(set(stats), {"uptime", "in_flight", "in_flight_max", "queued",
                                       "requests", "faults", "delay", "cpu", "phase",

