@@ -55,6 +55,7 @@ struct ds_runspec {
     int collect;             /* keep iterations' return values (JSON) */
     int seeded;              /* each iteration's math.random from (seed, i) */
     uint64_t seed;
+    double start_at;         /* epoch seconds the run starts at, after setup (0: at once) */
 };
 
 /* Failure messages kept per thread: more than a report shows (load's
@@ -110,6 +111,7 @@ struct ds_run {
     int ready;                     /* workers past setup */
     int finished;                  /* workers done */
     double t0;                     /* the common start; 0 until all are ready */
+    double t0_epoch;               /* t0 on the wall clock (epoch seconds) */
     char *fatal;                   /* the first worker error that stops the run */
     atomic_int abort;              /* a worker failed: stop everything */
     atomic_int stop;               /* interrupted: no new iterations */
