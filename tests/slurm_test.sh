@@ -27,7 +27,7 @@ cannot() {
     echo "slurm_test: skipped" >&2
     exit 77
 }
-for tool in munged mungekey slurmctld slurmd sbatch squeue scontrol sinfo scancel python3 curl; do
+for tool in munged mungekey slurmctld slurmd sbatch squeue scontrol sinfo scancel curl; do
     command -v $tool >/dev/null 2>&1 || PATH=$PATH:/usr/sbin command -v $tool >/dev/null 2>&1 ||
         cannot "$tool not found; install it: tools/deps.sh --test (slurm-wlm, munge)"
 done
@@ -58,7 +58,7 @@ trap stop_cluster EXIT
 trap 'exit 130' INT TERM
 
 # two free ports on 127.0.0.1, for slurmctld and slurmd
-ports=$(python3 -c 'import socket
+ports=$(/usr/bin/python3 -c 'import socket
 s = [socket.socket() for _ in range(2)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
@@ -149,7 +149,7 @@ printf 'merged summary (3 Slurm array tasks):\n%s\n' "$(cat "$tmp/run/merge.out"
 
 # the server's own count: every request of the merged report reached it,
 # and the one of each thread's setup (GET /users?role=sales)
-total=$(curl -s "$serve_url/_stats" | python3 -c 'import json, sys; print(json.load(sys.stdin)["requests"]["total"])')
+total=$(curl -s "$serve_url/_stats" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["requests"]["total"])')
 res=$("$ds" -e '
     local m = json.decode(io.open(arg[1]):read("a"))
     local sum = 0

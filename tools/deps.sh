@@ -41,7 +41,7 @@ packages_build() {
 
 packages_test() {
     echo python3 python3-requests python3-aiohttp        # tests/server/*.py (Debian's /usr/bin/python3)
-    echo python3-yaml                                    # load: docs/k8s-load-job.yaml is read
+    echo python3-yaml                                    # k8s_manifest: docs/k8s-load-job.yaml is read
     echo python3-kubernetes                              # k8s_manifest: the Jobs against the V1Job models
     echo slurm-wlm munge                                 # slurm: slurmctld + slurmd + munged on localhost
     echo chromium                                        # report_browser: the report pages in headless Chromium
