@@ -63,6 +63,19 @@ interrupted 1.5 "$tmp/int.out" "$ds" load.lua $run --start-at $(( $(date +%s) + 
     fail "Ctrl-C while waiting: exit $code" "$(cat "$tmp/int.out")"
 [ ! -e "$tmp/int.json" ] && ok "nothing ran: no --json" || fail "an interrupted wait wrote --json"
 
+# --- a setup that ends after --start-at: the run starts then, and says so ---------
+cat >"$tmp/slow.lua" <<'LUA'
+return { setup = function() clock.sleep(2.5) end, iteration = function() end }
+LUA
+at=$(( $(date +%s) + 1 ))
+"$ds" load.lua "$tmp/slow.lua" --vus 1 --iterations 1 --start-at $at --quiet --json "$tmp/slow.json" \
+    >"$tmp/slow.out" 2>&1
+code=$?
+[ $code -eq 0 ] && grep -Eq "^load.lua: started [0-9.]+ s after --start-at: setup took until then$" "$tmp/slow.out" &&
+    ok "a setup longer than the wait: the run starts after it, and says so" ||
+    fail "a late setup: exit $code" "$(cat "$tmp/slow.out")"
+lua "its start is the setup's end, after --start-at" "return j[1].start > $at + 1" "$tmp/slow.json"
+
 # --- shards started together, one of them launched 2 s late ------------------------
 # The unsharded run, then 2 shards of the same run with one --start-at: the
 # second process launched 2 s after the first still starts with it.
