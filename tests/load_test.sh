@@ -328,8 +328,8 @@ serve_pid=$serve_pid_main
 serve_url=$serve_url_main
 
 # --- shards as separate processes, merged -------------------------------------
-# The flow of docs/k8s-load-job.yaml with N local processes in place of the
-# Indexed Job's pods: the same command, each with its JOB_COMPLETION_INDEX.
+# Shards as N local processes, each with its JOB_COMPLETION_INDEX (the
+# manifest itself: the k8s_manifest test; --shard auto: load_sync).
 mkdir -p "$tmp/results"
 pids=
 for index in 0 1; do
@@ -375,17 +375,6 @@ usage_error "--merge: not a dockscript run" 2 "^load.lua: --merge: $tmp/bench.js
 usage_error "--merge: a missing file" 2 "^load.lua: --merge: $tmp/gone.json: No such file" --merge "$tmp/f1.json" "$tmp/gone.json"
 usage_error "--merge with run options" 2 "^load.lua: --merge takes only --json, --html, --threshold and --quiet" --merge "$tmp/f1.json" --vus 2
 
-if python3 -c 'import yaml' 2>/dev/null; then
-    res=$(python3 -c 'import sys, yaml
-docs = list(yaml.safe_load_all(open(sys.argv[1])))
-job = [d for d in docs if d["kind"] == "Job" and d["spec"].get("completionMode") == "Indexed"][0]
-cmd = job["spec"]["template"]["spec"]["containers"][0]["args"][0]
-print("ok" if "--shard $((JOB_COMPLETION_INDEX + 1))/" in cmd and "--json /results/shard-$JOB_COMPLETION_INDEX.json" in cmd
-      and any("--merge /results/shard-*.json" in d["spec"]["template"]["spec"]["containers"][0]["args"][0]
-              for d in docs if d["kind"] == "Job" and d is not job) else "no")' "$here/../docs/k8s-load-job.yaml" 2>&1)
-    [ "$res" = ok ] && ok "docs/k8s-load-job.yaml: an Indexed Job of shards and a merge" ||
-        fail "docs/k8s-load-job.yaml" "$res"
-fi
 
 # --- progress, module, plot --------------------------------------------------
 out=$(timeout 30 script -qc "'$ds' load.lua $scen --rate 20 --duration 2.5 -- $serve_url" /dev/null 2>&1)

@@ -8,7 +8,8 @@
 #                             nginx, uWSGI + Flask, aiohttp, /usr/bin/time, ss)
 # A step that fails prints its error, then what failed and how to retry.
 # No system service is left enabled or running that was not before (the
-# nginx package enables and starts one; the benchmarks run their own).
+# nginx, slurm-wlm and munge packages enable and start theirs; the
+# benchmarks and the slurm test run their own).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -41,7 +42,9 @@ packages_build() {
 
 packages_test() {
     echo python3 python3-requests python3-aiohttp        # tests/server/*.py (Debian's /usr/bin/python3)
-    echo python3-yaml                                    # load: docs/k8s-load-job.yaml is read
+    echo python3-yaml                                    # k8s_manifest: docs/k8s-load-job.yaml is read
+    echo python3-kubernetes                              # k8s_manifest: the Jobs against the V1Job models
+    echo slurm-wlm munge                                 # slurm: slurmctld + slurmd + munged on localhost
     echo chromium                                        # report_browser: the report pages in headless Chromium
     echo valgrind                                        # memcheck
     echo clang libclang-rt-14-dev                        # server_fuzz, hist_fuzz (libFuzzer)

@@ -175,6 +175,23 @@ static void start_workers(struct ds_run *run)
     intr_restore(&old);
 }
 
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --start-at: the wall-clock instant every shard starts at, after setup,
+ * so that shards on other machines start their seconds together. Waits in
+ * steps of at most 50 ms, so an interrupt ends the wait. */
+static void wait_start_at(struct ds_run *run)
+{
+    double left;
+    while (!run->fatal && intr_count() == 0 && (left = run->spec->start_at - wall_now()) > 0)
+        wait_ms(run, left < 0.05 ? (int)(left * 1000) + 1 : 50);
+}
+
 void runner_waiting(void *worker, const char *what)
 {
     struct ds_worker *w = worker;
@@ -191,8 +208,9 @@ static void setup_waiting(const struct ds_run *run, char *out, size_t len)
         snprintf(out, len, "%s", run->workers[j].waiting);
 }
 
-/* Waits for every worker's setup, or for a failure or an interrupt (which
- * cancels setup's requests: the workers' schedulers watch run->abort). */
+/* Waits for every worker's setup (and for --start-at), or for a failure
+ * or an interrupt (which cancels setup's requests: the workers'
+ * schedulers watch run->abort). */
 static void start_together(struct ds_run *run, ds_progress_fn *progress, void *ud)
 {
     double began = ds_now(), next = began + 1;
@@ -209,14 +227,20 @@ static void start_together(struct ds_run *run, ds_progress_fn *progress, void *u
         progress(ud, run, now - began, NULL, waiting);
         pthread_mutex_lock(&run->lock);
     }
+    if (run->spec->start_at > 0)
+        wait_start_at(run);
     if (intr_count() > 0 && !run->fatal) {
-        run->fatal = strdup("interrupted during setup");
+        run->fatal = strdup(run->ready == run->nworkers && run->spec->start_at > 0
+                                ? "interrupted while waiting for --start-at"
+                                : "interrupted during setup");
         atomic_store(&run->stop, 1);
     }
     if (run->fatal)
         atomic_store(&run->abort, 1);
-    else
-        run->t0 = ds_now(); /* every worker's setup is done: start together */
+    else { /* every worker's setup is done: start together */
+        run->t0 = ds_now();
+        run->t0_epoch = wall_now();
+    }
     pthread_cond_broadcast(&run->cond);
     pthread_mutex_unlock(&run->lock);
 }

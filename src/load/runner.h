@@ -59,6 +59,7 @@ struct ds_runspec {
     /* no iteration beyond it starts (0: none): the rows of a data file
      * that gives each row once (require("load").data, queue or shuffle) */
     int64_t limit;
+    double start_at;         /* epoch seconds the run starts at, after setup (0: at once) */
 };
 
 /* Failure messages kept per thread: more than a report shows (load's
@@ -128,6 +129,7 @@ struct ds_run {
     int ready;                     /* workers past setup */
     int finished;                  /* workers done */
     double t0;                     /* the common start; 0 until all are ready */
+    double t0_epoch;               /* t0 on the wall clock (epoch seconds) */
     char *fatal;                   /* the first worker error that stops the run */
     atomic_int abort;              /* a worker failed: stop everything */
     atomic_int stop;               /* interrupted: no new iterations */

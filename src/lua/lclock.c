@@ -1,13 +1,24 @@
-/* The `clock` module: monotonic time, and a sleep that yields in a task. */
+/* The `clock` module: monotonic time, the wall clock, and a sleep that
+ * yields in a task. */
 #include "lua/lhttp.h"
 #include "lua/rt.h"
 #include "lua/task.h"
 
 #include <lauxlib.h>
+#include <time.h>
 
 static int lclock_now(lua_State *L)
 {
     lua_pushnumber(L, ds_now());
+    return 1;
+}
+
+/* Epoch seconds with their fraction: what --start-at is compared with. */
+static int lclock_wall(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lua_pushnumber(L, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
     return 1;
 }
 
@@ -49,6 +60,7 @@ int luaopen_clock(lua_State *L)
     static const luaL_Reg fns[] = {
         {"now", lclock_now},
         {"sleep", lclock_sleep},
+        {"wall", lclock_wall},
         {NULL, NULL},
     };
     luaL_newlib(L, fns);

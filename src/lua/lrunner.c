@@ -5,7 +5,7 @@
  * checked in Lua; this file checks only the invariants that keep C safe,
  * and fails as values: nil, message, code (2 for a spec that breaks them,
  * 1 for a run that failed, 130 for one interrupted before it started).
- *   runner.run(spec) -> {threads = {raw, ...}, interrupted = bool}
+ *   runner.run(spec) -> {threads = {raw, ...}, interrupted = bool, start = epoch seconds}
  *   runner.fd_budget() -> free descriptors, the limit, in-process servers */
 #include "lua/lrunner.h"
 #include "core/fdlimit.h"
@@ -208,6 +208,9 @@ static int read_spec(struct reader *r, struct ds_runspec *s)
     lua_pop(r->L, 2);
     if (read_seed(r, s) != 0 || read_limit(r, s) != 0)
         return -1;
+    if (lua_getfield(r->L, r->t, "start_at") != LUA_TNIL && num(r, "start_at", &s->start_at, 1, 1e11))
+        return -1;
+    lua_pop(r->L, 1);
     if (str(r, "scenario", &s->scenario) || str(r, "path", &s->path) ||
         str(r, "scripts", &s->scripts) || integer(r, "threads", &threads, 1, MAX_THREADS) ||
         num(r, "grace", &s->grace, 0, 1e9) || read_shard(r, s) || read_args(r, s))
@@ -493,6 +496,7 @@ static void push_run(lua_State *L, struct ds_run *run)
     if (run->stopped_at > 0) {
         set_num(L, "stopped_after", run->stopped_at - run->t0);
     }
+    set_num(L, "start", run->t0_epoch);
 }
 
 /* The run lives in a userdata so that a Lua error while pushing the

@@ -430,6 +430,95 @@ T.test("capacity: a rate of 10.3/s is 10 or 11 iterations a second, not a shortf
   local r = ramp("1s:10.3,4s:10.3", 5.1)
   T.eq(r.capacity.reason, nil, "kept up")
   T.eq(r.capacity.knee_rate, 10.3)
+T.test("--shard auto: Kubernetes and Slurm variables, a one-line error elsewhere", function()
+  local auto = require "load.shard_auto"
+  local function env(t) return function(k) return t[k] end end
+  T.ok(T.deepeq({ auto.resolve(env({ JOB_COMPLETION_INDEX = "0", JOB_COMPLETIONS = "4" })) },
+    { 1, 4 }), "Kubernetes index 0 of 4: shard 1/4")
+  T.ok(T.deepeq({ auto.resolve(env({ JOB_COMPLETION_INDEX = "3", JOB_COMPLETIONS = "4" })) },
+    { 4, 4 }), "index 3: 4/4")
+  T.ok(T.deepeq({ auto.resolve(env({ SLURM_ARRAY_TASK_ID = "7", SLURM_ARRAY_TASK_MIN = "5",
+    SLURM_ARRAY_TASK_COUNT = "3" })) }, { 3, 3 }), "Slurm --array=5-7, task 7: 3/3")
+  T.ok(T.deepeq({ auto.resolve(env({ SLURM_ARRAY_TASK_ID = "4", SLURM_ARRAY_TASK_MIN = "0",
+    SLURM_ARRAY_TASK_COUNT = "4", SLURM_ARRAY_TASK_STEP = "2" })) }, { 3, 4 }),
+    "Slurm --array=0-6:2, task 4: 3/4")
+  local m, code = failure(function() auto.resolve(env({})) end)
+  T.eq(code, 2)
+  T.eq(m, "--shard auto: found none of JOB_COMPLETION_INDEX with JOB_COMPLETIONS (a Kubernetes "
+    .. "Indexed Job) or SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_COUNT and SLURM_ARRAY_TASK_MIN "
+    .. "(a Slurm job array)")
+  T.ok(not m:find("\n"), "one line")
+  T.eq(failure(function() auto.resolve(env({ JOB_COMPLETION_INDEX = "1" })) end),
+    "--shard auto: JOB_COMPLETION_INDEX is set but JOB_COMPLETIONS is not")
+  T.eq(failure(function() auto.resolve(env({ JOB_COMPLETION_INDEX = "4", JOB_COMPLETIONS = "4" })) end),
+    "--shard auto: JOB_COMPLETION_INDEX/JOB_COMPLETIONS gives shard 5 of 4, not one of 1..4")
+  T.eq(failure(function() auto.resolve(env({ SLURM_ARRAY_TASK_ID = "x", SLURM_ARRAY_TASK_MIN = "0",
+    SLURM_ARRAY_TASK_COUNT = "2" })) end), "--shard auto: SLURM_ARRAY_TASK_ID: expected an integer >= 0, got 'x'")
+  T.eq(failure(function() auto.resolve(env({ SLURM_ARRAY_TASK_ID = "3", SLURM_ARRAY_TASK_MIN = "0",
+    SLURM_ARRAY_TASK_COUNT = "2" })) end), "--shard auto: SLURM_ARRAY_TASK_ID/MIN/COUNT gives shard 4 of 2, not one of 1..2")
+  -- through the option, from this process's environment (none of them here)
+  if not os.getenv("JOB_COMPLETION_INDEX") and not os.getenv("SLURM_ARRAY_TASK_ID") then
+    T.ok(failure(function() resolve({ vus = 2, shard = "auto" }) end):find("^%-%-shard auto: found none of"),
+      "--shard auto from options")
+  end
+end)
+
+T.test("--start-at: epoch seconds or RFC 3339, not in the past", function()
+  local start_at = require "load.start_at"
+  T.eq(start_at.epoch("1970-01-01T00:00:00Z"), 0)
+  T.eq(start_at.epoch("2026-12-06T08:00:00Z"), 1796544000)
+  T.eq(start_at.epoch("2026-12-06T08:00:00.25Z"), 1796544000.25)
+  T.eq(start_at.epoch("2026-12-06T09:30:00+01:30"), 1796544000, "an offset")
+  T.eq(start_at.epoch("2000-02-29T00:00:00Z"), 951782400, "a leap day")
+  T.eq(start_at.epoch("1796544000"), 1796544000)
+  T.eq(start_at.epoch("1796544000.5"), 1796544000.5)
+  for _, bad in ipairs({ "soon", "2026-12-06", "2026-12-06T08:00:00", "2026-13-01T00:00:00Z",
+                         "2026-12-06T08:00:00.Z", "-5", "" }) do
+    T.eq(start_at.epoch(bad), nil, "'" .. bad .. "'")
+  end
+  local now = 1796544000
+  T.eq(start_at.parse("1796544010", now), 1796544010, "in the future")
+  T.eq(start_at.parse("1796543999.5", now), 1796543999.5, "half a second ago: a late start, allowed")
+  local m, code = failure(function() start_at.parse("1796543998", now) end)
+  T.eq(code, 2)
+  T.eq(m, "--start-at: 1796543998 is 2.0 s in the past (now is 2026-12-06T08:00:00Z)")
+  T.ok(failure(function() start_at.parse("soon", now) end):find("^%-%-start%-at: expected epoch seconds"))
+  local o = resolve({ vus = 2, start_at = string.format("%.3f", clock.wall() + 60) })
+  T.ok(o.start_at > clock.wall(), "resolved to epoch seconds")
+end)
+
+T.test("merge by the wall clock: a shard that started 3 s late shifts nothing", function()
+  local c = values(30, 0.1, 0.001)
+  local function shard(i, start, series)
+    local r = raw_of({ shard = { i, 2 }, chain = c, series = series, duration = #series })
+    r.start = start
+    return r
+  end
+  local t0 = 1796544000.2
+  local a = shard(1, t0, { values(10, 0.1, 0), values(20, 0.1, 0), values(30, 0.1, 0) })
+  local b = shard(2, t0 + 3.01, { values(1, 0.1, 0), values(2, 0.1, 0), values(3, 0.1, 0) })
+  local m = report.merge_shards({ b, a })
+  T.eq(m.start, t0, "the first shard's start")
+  T.ok(T.deepeq(m.late, { { { 2, 2 }, 3 } }), "shard 2/2 placed 3 s after")
+  local got = {}
+  for i, s in ipairs(m.series) do got[i] = s.iterations end
+  T.ok(T.deepeq(got, { 10, 20, 30, 1, 2, 3 }), "seconds at their wall-clock places: "
+    .. table.concat(got, ","))
+  T.ok(math.abs(m.duration - 6.01) < 1e-6, "the span of both")
+  local r = report.build(m)
+  T.eq(r.start, 1796544000.2)
+  T.eq(r.series[4].wall, 1796544003.2, "each second's wall-clock start")
+  -- a few milliseconds apart (shards started by --start-at): the same seconds
+  b.start = t0 + 0.004
+  m = report.merge_shards({ a, b })
+  T.eq(#m.late, 0)
+  T.eq(m.series[1].iterations, 11)
+  T.eq(m.series[3].iterations, 33)
+  -- through JSON files, as --merge reads them
+  local path = tmp .. ".w"
+  T.ok(report.write(report.build(a), path))
+  T.eq(assert(report.read(path)).start, t0)
+  os.remove(path)
 end)
 
 T.test("failure messages: one rule for threads and shards, counts add up to failed", function()

@@ -19,7 +19,10 @@ local VALUE_OPTIONS = {
   { "--threads", "T", "Worker threads, each with its own Lua state (default: the number of "
     .. "cores)." },
   { "--shard", "I/N", "Run the I-th of N interleaved shares of the run (iterations i with "
-    .. "(i - 1) % N == I - 1, rate / N, VUs / N)." },
+    .. "(i - 1) % N == I - 1, rate / N, VUs / N); auto: I and N from a Kubernetes Indexed "
+    .. "Job or a Slurm job array." },
+  { "--start-at", "TIME", "Start the run (after setup) at TIME, epoch seconds or RFC 3339 "
+    .. "like 2026-12-06T08:00:00Z: shards on many machines start together." },
   { "--json", "FILE", "Write every figure, with mergeable histograms, to FILE." },
   { "--seed", "S", "Replay: each iteration's math.random is seeded from (S, its number), so "
     .. "the same requests go out in any number of threads or shards." },

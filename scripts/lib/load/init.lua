@@ -125,7 +125,7 @@ local function config(p, progress)
   local cfg = { scenario = p.path, args = p.args, model = o.model, threads = o.threads,
                 shard = o.shard, collect = p.collect, path = package.path, scripts = sys.scripts,
                 grace = o.grace, seed = o.seed, keep_cookies = o.keep_cookies, progress = progress,
-                limit = p.limit and p.limit.rows }
+                limit = p.limit and p.limit.rows, start_at = o.start_at }
   if o.model == "open" then
     cfg.rate_points, cfg.max_vus = o.rate_points, o.max_vus
   else
@@ -138,7 +138,7 @@ end
 local function recorded_options(o)
   return { model = o.model, vus = o.vus, iterations = o.iterations, duration = o.duration,
            rate = o.rate, stages = o.stages, max_vus = o.max_vus,
-           degraded_factor = o.degraded_factor, seed = o.seed,
+           degraded_factor = o.degraded_factor, seed = o.seed, start_at = o.start_at,
            keep_cookies = o.keep_cookies or nil,
            from_scenario = o.from_scenario and #o.from_scenario > 0 and o.from_scenario or nil }
 end
@@ -181,6 +181,15 @@ local function finish(raw, parsed, base)
   return report
 end
 
+-- A setup that ended after --start-at started this shard late: said, since
+-- --merge then places its seconds by the wall clock, after the others'.
+local function late_start(start_at, start)
+  if start_at and start and start - start_at > require("load.start_at").PAST_SLACK then
+    io.stderr:write(string.format("load.lua: started %.1f s after --start-at: setup took until "
+      .. "then\n", start - start_at))
+  end
+end
+
 -- One raw result per worker thread, merged as shards are.
 local function execute(p, show_progress)
   local runner = require "runner"
@@ -196,6 +205,8 @@ local function execute(p, show_progress)
   raw.args = p.args
   raw.options = recorded_options(p.o)
   raw.interrupted = result.interrupted or nil
+  raw.start = result.start
+  late_start(p.o.start_at, result.start)
   return finish(raw, p.thresholds, p.baseline), raw
 end
 
@@ -248,6 +259,10 @@ local function merge_files(paths, thresholds)
   local why = report_mod.check_merge(raws, paths)
   if why then fail("--merge: " .. why, 2) end
   local merged = report_mod.merge_shards(raws)
+  for _, l in ipairs(merged.late) do
+    io.stderr:write(string.format("load.lua: shard %d/%d started %d s after the first: its seconds "
+      .. "are placed by the wall clock\n", l[1][1], l[1][2], l[2]))
+  end
   local n = raws[1].shard[2]
   if not merged.shard then
     io.stderr:write(string.format("load.lua: merging %d of %d shards: the figures cover only those\n",

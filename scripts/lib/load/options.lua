@@ -89,8 +89,10 @@ function M.stages(v)
   return list
 end
 
--- "I/N" (or {I, N}) as I, N with 1 <= I <= N.
+-- "I/N" (or {I, N}) as I, N with 1 <= I <= N; "auto" from the engine's
+-- variables (load/shard_auto.lua).
 function M.shard(v)
+  if v == "auto" then return require("load.shard_auto").resolve(os.getenv) end
   local i, n
   if type(v) == "table" then i, n = math.tointeger(v[1]), math.tointeger(v[2])
   elseif type(v) == "string" then
@@ -137,7 +139,8 @@ end
 -- The option names a caller may give (spec fields; the command line's
 -- --max-vus is max_vus), and the pairs that exclude each other.
 M.NAMES = { "vus", "iterations", "duration", "rate", "stages", "max_vus", "threads", "shard",
-            "json", "thresholds", "quiet", "grace", "degraded_factor", "seed", "keep_cookies" }
+            "json", "thresholds", "quiet", "grace", "degraded_factor", "seed", "keep_cookies",
+            "start_at" }
 local OPEN_CLOSED = "--vus and --iterations are the closed model, --rate, --stages and "
   .. "--max-vus the open one"
 local CONFLICTS = {
@@ -254,6 +257,7 @@ function M.resolve(o)
     M.fail(string.format("keep_cookies: expected true or false, got '%s'", tostring(o.keep_cookies)))
   end
   r.keep_cookies = o.keep_cookies or false
+  if o.start_at ~= nil then r.start_at = require("load.start_at").parse(o.start_at, clock.wall()) end
   r.from_scenario = o.from_scenario
   r.thresholds = o.thresholds
   if type(r.thresholds) == "string" then r.thresholds = { r.thresholds } end

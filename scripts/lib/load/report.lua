@@ -60,6 +60,9 @@ local function start_lag(h)
   return row
 end
 
+-- Epoch seconds to the millisecond: a wall clock is not finer.
+local function ms(t) return math.floor(t * 1000 + 0.5) / 1000 end
+
 -- The report of a raw result (runner.run's, or M.merge's). raw.options
 -- (the resolved options), raw.scenario and raw.args are load.lua's.
 function M.build(raw)
@@ -93,9 +96,11 @@ function M.build(raw)
   r.interrupted = raw.interrupted or nil
   r.data_ran_out = raw.data_ran_out
   r.planned = raw.planned
+  r.start = raw.start and ms(raw.start)
   for i, s in ipairs(raw.series or {}) do
     local row = { t = s.t, iterations = s.iterations, requests = s.requests, errors = s.errors,
                   inflight = s.inflight, histogram = s.histogram:encode() }
+    if raw.start then row.wall = ms(raw.start + s.t - 1) end
     if s.histogram:count() > 0 then
       row.p50, row.p90 = s.histogram:percentile(50), s.histogram:percentile(90)
       row.p99 = s.histogram:percentile(99)
@@ -206,6 +211,7 @@ local function raw_of(r)
     chain = hist(type(r.chain) == "table" and r.chain.histogram, "chain"),
     start_lag = hist(type(r.start_lag) == "table" and r.start_lag.histogram, "start_lag"),
     requests = {}, errors = {}, series = {}, interrupted = r.interrupted == true or nil,
+    start = tonumber(r.start),
   }
   local out = r.data_ran_out
   if type(out) == "table" and type(out.data) == "string" and int(out.rows) then
@@ -417,11 +423,45 @@ function M.merge(raws)
   return m
 end
 
+-- Shards placed by the wall clock: each one's seconds shift by the whole
+-- seconds it started after the first (rounded: the series is per second),
+-- so a shard that started late adds its seconds to the moments they were,
+-- not to the others' first seconds. Shards that all carry `start` (epoch
+-- seconds) are aligned; otherwise (files of an older version) by t.
+-- Returns the shifted copies, the first start, and the shifts.
+function M.align(raws)
+  local first
+  for _, raw in ipairs(raws) do
+    if not raw.start then return raws, nil, {} end
+    first = math.min(first or raw.start, raw.start)
+  end
+  local out, shifts = {}, {}
+  for i, raw in ipairs(raws) do
+    local shift = math.floor(raw.start - first + 0.5)
+    shifts[i] = shift
+    local c = copy(raw)
+    c.series = {}
+    for k, s in ipairs(raw.series or {}) do
+      c.series[k] = copy(s)
+      c.series[k].t = s.t + shift
+    end
+    c.duration = raw.duration + (raw.start - first)
+    out[i] = c
+  end
+  return out, first, shifts
+end
+
 -- The merge of shard files: `shard` is {1, 1} when they are every shard
 -- of a run (then the report equals the unsharded run's), otherwise
 -- absent; `shards` lists what was merged.
 function M.merge_shards(raws)
-  local m = M.merge(raws)
+  local aligned, start, shifts = M.align(raws)
+  local m = M.merge(aligned)
+  m.start = start
+  m.late = {} -- {shard, seconds} of those placed after the first (not in the report)
+  for i, shift in ipairs(shifts) do
+    if shift > 0 then m.late[#m.late + 1] = { raws[i].shard, shift } end
+  end
   local n = raws[1].shard[2]
   m.shards = {}
   for i, raw in ipairs(raws) do m.shards[i] = raw.shard end
