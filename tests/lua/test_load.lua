@@ -430,6 +430,8 @@ T.test("capacity: a rate of 10.3/s is 10 or 11 iterations a second, not a shortf
   local r = ramp("1s:10.3,4s:10.3", 5.1)
   T.eq(r.capacity.reason, nil, "kept up")
   T.eq(r.capacity.knee_rate, 10.3)
+end)
+
 T.test("--shard auto: Kubernetes and Slurm variables, a one-line error elsewhere", function()
   local auto = require "load.shard_auto"
   local function env(t) return function(k) return t[k] end end
@@ -520,6 +522,7 @@ T.test("merge by the wall clock: a shard that started 3 s late shifts nothing", 
   T.eq(assert(report.read(path)).start, t0)
   os.remove(path)
 end)
+
 
 T.test("failure messages: one rule for threads and shards, counts add up to failed", function()
   -- 30 distinct messages, iteration i failing with message (i % 30); the
