@@ -38,6 +38,7 @@ void rec_free(struct ds_rec *r)
     for (int i = 0; i < r->ntags; i++)
         tag_free(r->tags[i]);
     free(r->per_sec);
+    checks_free(&r->checks);
     free(r);
 }
 

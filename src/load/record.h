@@ -11,6 +11,7 @@
 
 #include "core/servertiming.h"
 #include "hist/hist.h"
+#include "load/checks.h"
 
 #define REC_TAG_MAX 96     /* longer tags are cut */
 #define REC_MAX_TAGS 100   /* beyond: one "(other)" tag; see rec_request */
@@ -52,6 +53,7 @@ struct ds_rec {
     int64_t *per_sec;  /* requests finished in second s since t0 */
     size_t nsec;
     atomic_llong requests; /* also read by the progress line's thread */
+    struct ds_checks checks; /* the scenario's check() results */
 };
 
 /* t0 may be set later, before the first request. */

@@ -443,6 +443,18 @@ static void push_results(lua_State *L, const struct ds_worker *w)
     }
 }
 
+/* {[name] = {passes, fails}} */
+static void push_checks(lua_State *L, const struct ds_checks *c)
+{
+    lua_createtable(L, 0, (int)c->n);
+    for (size_t i = 0; i < c->n; i++) {
+        lua_createtable(L, 0, 2);
+        set_int(L, "passes", c->v[i].passes);
+        set_int(L, "fails", c->v[i].fails);
+        lua_setfield(L, -2, c->v[i].name);
+    }
+}
+
 static void push_worker(lua_State *L, const struct ds_run *run, struct ds_worker *w)
 {
     const struct ds_runspec *s = run->spec;
@@ -470,6 +482,8 @@ static void push_worker(lua_State *L, const struct ds_run *run, struct ds_worker
     lua_setfield(L, -2, "requests");
     push_errors(L, w);
     lua_setfield(L, -2, "errors");
+    push_checks(L, &w->rec->checks);
+    lua_setfield(L, -2, "checks");
     push_series(L, run, w);
     lua_setfield(L, -2, "series");
     if (s->collect) {

@@ -174,6 +174,7 @@ static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char 
     sched_set_cancel(rt->sched, &w->run->abort);
     rt->waiting = runner_waiting;
     rt->waiting_ud = w;
+    rt->checks = &w->rec->checks;
     lua_pushcfunction(s->L, open_protected);
     lua_pushlightuserdata(s->L, s);
     if (lua_pcall(s->L, 1, 0, 0) != LUA_OK) {

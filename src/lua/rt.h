@@ -9,6 +9,7 @@
 
 #include "core/sched.h"
 #include "core/xfer.h"
+#include "load/checks.h"
 
 struct ds_task;
 
@@ -27,6 +28,8 @@ struct ds_rt {
      * over: a load run's setup shows it on the progress line. */
     void (*waiting)(void *ud, const char *what);
     void *waiting_ud;
+    /* where check() counts (a load run's thread), or NULL: only returns */
+    struct ds_checks *checks;
 };
 
 /* A new runtime stored in L's registry; NULL and a message in err. */

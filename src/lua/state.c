@@ -2,6 +2,7 @@
  * the libraries, out of memory) runs under lua_pcall, so a failure is a
  * message, never Lua's panic; worker threads make their states here too. */
 #include "lua/state.h"
+#include "lua/lcheck.h"
 #include "lua/lhttp.h"
 #include "lua/ljson.h"
 #include "lua/lmetrics.h"
@@ -32,6 +33,7 @@ static int open_all(lua_State *L)
     open_module(L, "clock", luaopen_clock, "clock");
     open_module(L, "server", luaopen_server, "server");
     open_module(L, "metrics", luaopen_metrics, "metrics");
+    open_module(L, "check", luaopen_check, "check");
     /* sys.scripts: the bundled scripts folder (scenarios/ in it are found
      * by bare name) */
     luaL_requiref(L, "sys", luaopen_sys, 0);

@@ -93,6 +93,7 @@ function M.build(raw)
   for i, e in ipairs(raw.errors or {}) do
     r.errors[i] = { message = e.message, count = e.count, first = e.first }
   end
+  r.checks = require("load.checks").report(raw.checks)
   r.interrupted = raw.interrupted or nil
   r.data_ran_out = raw.data_ran_out
   r.planned = raw.planned
@@ -237,6 +238,7 @@ local function raw_of(r)
     raw.errors[i] = { message = tostring(e.message), count = int(e.count) or 0,
                       first = int(e.first) }
   end
+  raw.checks = require("load.checks").read(r.checks)
   for i, s in ipairs(type(r.series) == "table" and r.series or {}) do
     raw.series[i] = { t = int(s.t) or error("series: t is not an integer", 0),
       iterations = int(s.iterations) or 0, requests = int(s.requests) or 0,
@@ -419,6 +421,7 @@ function M.merge(raws)
   end
   m.requests = merge_requests(raws)
   m.errors = merge_errors(raws)
+  m.checks = require("load.checks").merge(raws)
   m.series = merge_series(raws)
   return m
 end

@@ -129,6 +129,17 @@ local function error_lines(r)
   return out
 end
 
+-- A checked threshold's value (or why it has none), as the summary shows it.
+function M.threshold_value(t)
+  local v = t.value
+  return t.relative and v and string.format(t.stat == "errors" and "%+.3f points%s"
+      or "%+.1f%%%s", v, t.note and " (" .. t.note .. ")" or (t.significant and ", significant" or ""))
+    or t.note or ((t.stat == "errors" or t.stat == "check rate") and pct(v))
+    or ((t.stat == "count" or t.stat == "dropped" or t.stat == "failed" or t.stat == "done"
+         or t.stat == "check passes" or t.stat == "check fails") and M.count(v))
+    or (t.stat == "rate" and M.rate(v)) or M.time(v)
+end
+
 local function threshold_lines(r)
   if not r.thresholds or #r.thresholds == 0 then return {} end
   local failed = 0
@@ -137,15 +148,8 @@ local function threshold_lines(r)
   local width = 0
   for _, t in ipairs(r.thresholds) do width = math.max(width, #t.expression) end
   for _, t in ipairs(r.thresholds) do
-    local v = t.value
-    local shown = t.relative and v and string.format(t.stat == "errors" and "%+.3f points%s"
-        or "%+.1f%%%s", v, t.note and " (" .. t.note .. ")" or (t.significant and ", significant" or ""))
-      or t.note or (t.stat == "errors" and pct(v))
-      or ((t.stat == "count" or t.stat == "dropped" or t.stat == "failed" or t.stat == "done")
-          and M.count(v))
-      or (t.stat == "rate" and M.rate(v)) or M.time(v)
     out[#out + 1] = string.format("  %-4s  %-" .. width .. "s  %s", t.ok and "ok" or "FAIL",
-      t.expression, shown)
+      t.expression, M.threshold_value(t))
   end
   return out
 end
@@ -253,6 +257,7 @@ function M.lines(r)
       100 * r.iterations.dropped / (r.iterations.dropped + r.iterations.done + r.iterations.failed))
   end
   for _, l in ipairs(table_lines(r)) do out[#out + 1] = l end
+  for _, l in ipairs(require("load.checks").lines(r.checks)) do out[#out + 1] = l end
   for _, l in ipairs(error_lines(r)) do out[#out + 1] = l end
   if r.model == "open" then
     local l = r.start_lag

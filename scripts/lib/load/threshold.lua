@@ -29,6 +29,11 @@ M.percentile_of = percentile_of
 
 local function is_time(stat) return stat == "min" or stat == "mean" or stat == "max" or percentile_of(stat) end
 
+local checks = require "load.checks"
+-- The statistics of `checks` and `check:NAME`: a pass rate (a fraction, or
+-- with %) and the counts.
+local CHECK_STATS = { rate = true, passes = true, fails = true }
+
 -- The value with its unit, in the threshold's own terms.
 local function parse_value(v, stat)
   local num, unit = v:match("^(%-?%d*%.?%d+)%s*(%a*%%?)$")
@@ -36,7 +41,7 @@ local function parse_value(v, stat)
   if not num then return nil, "expected a number after the comparison" end
   if unit == "" then return num end
   if unit == "%" then
-    if stat ~= "errors" then return nil, "% is for errors only" end
+    if stat ~= "errors" and stat ~= "check rate" then return nil, "% is for errors and check rates only" end
     return num / 100
   end
   if TIME_UNITS[unit] and is_time(stat) then return num * TIME_UNITS[unit] end
@@ -57,7 +62,11 @@ function M.parse(expr)
   if metric then
     t.metric, t.stat = metric, stat
     if metric == "" then return nil, "no metric before ':'" end
-    if not STATS[stat] and not percentile_of(stat) then
+    if checks.metric(metric) then
+      if not CHECK_STATS[stat] then
+        return nil, string.format("unknown statistic '%s' of %s (rate, passes or fails)", stat, metric)
+      end
+    elseif not STATS[stat] and not percentile_of(stat) then
       return nil, string.format("unknown statistic '%s' (count, rate, min, mean, max or pNN like p95, p99.9; p0 is the min, p100 the max)", stat)
     end
   else
@@ -67,12 +76,17 @@ function M.parse(expr)
     end
     t.stat = lhs
   end
-  local value, err = parse_value(rhs, t.stat)
+  local check_rate = t.metric and checks.metric(t.metric) and t.stat == "rate"
+  local value, err = parse_value(rhs, check_rate and "check rate" or t.stat)
   if not value then return nil, err end
   -- errors are a fraction: a bare 1 or more would be 100% or beyond
   if t.stat == "errors" and not rhs:find("%", 1, true) and value >= 1 then
     return nil, string.format("errors%s%s is %g00%%: write errors%s%s%% or errors%s%g",
       op, rhs, value, op, rhs, op, value / 100)
+  end
+  if check_rate and not rhs:find("%", 1, true) and value > 1 then
+    return nil, string.format("a check rate is a fraction: %s%s%s%% or %s%s%g", lhs, op, rhs, lhs,
+      op, value / 100)
   end
   t.value = value
   return t
@@ -121,6 +135,7 @@ local function figure(t, report, hists)
     end
     return it[t.stat]
   end
+  if checks.metric(t.metric) then return checks.figure(t, report) end
   local row, h
   if t.metric == "chain" or t.metric == "start_lag" then
     row, h = report[t.metric], hists[t.metric]
@@ -157,7 +172,8 @@ function M.check(parsed, report, hists)
     else
       local v, why, unknown = figure(t, report, hists)
       results[i] = { expression = t.expr, ok = v ~= nil and OPS[t.op](v, t.value), value = v,
-                     note = why, stat = t.stat, unknown = unknown }
+                     note = why, unknown = unknown,
+                     stat = t.metric and checks.metric(t.metric) and "check " .. t.stat or t.stat }
     end
   end
   if #relative > 0 then

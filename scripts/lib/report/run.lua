@@ -73,9 +73,10 @@ local function threshold_value(t)
   if t.relative then
     return t.stat == "errors" and string.format("%+.3f points", v) or util.signed_pct(v)
   end
-  if t.stat == "errors" then return util.pct(v, 2) end
+  if t.stat == "errors" or t.stat == "check rate" then return util.pct(v, 2) end
   if t.stat == "rate" then return util.rate(v) end
-  if t.stat == "count" or t.stat == "dropped" or t.stat == "failed" or t.stat == "done" then
+  if t.stat == "count" or t.stat == "dropped" or t.stat == "failed" or t.stat == "done"
+      or t.stat == "check passes" or t.stat == "check fails" then
     return util.count(v)
   end
   return util.time(v)
@@ -274,6 +275,7 @@ function M.page(r, opts)
   add(header(r, opts))
   add(thresholds(r))
   add(summary(r, hists))
+  add(require("report.checks").section(r))
   local cmp = comparison(r.comparison)
   if cmp then
     add(cmp)
