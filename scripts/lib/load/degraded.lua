@@ -7,7 +7,6 @@
 --   local periods, baseline = degraded.find(series, {factor = 2, last = 60})
 local M = {}
 
-M.DEFAULT_FACTOR = 2
 -- An error rate this low never makes a second degraded on its own: with a
 -- baseline of no errors at all, one failed iteration in a second would.
 M.ERROR_FLOOR = 0.01
@@ -55,11 +54,11 @@ end
 -- seconds since the run began (second t covers [t - 1, t)), worst the start
 -- of the worst second (its p99 and error rate beside), recovery the time
 -- from the start to the first of three good seconds after the period (nil:
--- the run ended first). opts.factor (default 2), opts.last (the last full
+-- the run ended first). opts.factor (required), opts.last (the last full
 -- second to judge: later ones hold the stragglers of the grace period).
 function M.find(series, opts)
   opts = opts or {}
-  local factor = opts.factor or M.DEFAULT_FACTOR
+  local factor = assert(opts.factor, "degraded.find: no factor")
   local last = opts.last or #series
   local base = M.baseline(series, last)
   local periods, cur, good = {}, nil, 0

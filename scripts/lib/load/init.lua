@@ -92,6 +92,9 @@ local function read_baseline(path)
   return raw
 end
 
+-- load.run's fields that are not options (load/optable.lua).
+local PLUMBING = { scenario = true, args = true, collect = true, progress = true }
+
 -- The options of spec (load.run's fields; the command line's) merged
 -- over the scenario's, checked: {o = resolved options, sc = scenario,
 -- path = absolute scenario path, thresholds = parsed}.
@@ -101,40 +104,23 @@ local function prepare(spec)
   local entry = path:match("^(.*)/[^/]*$") .. "/?.lua;"
   if package.path:sub(1, #entry) ~= entry then package.path = entry .. package.path end
   local sc = read_scenario(path)
-  local caller = {}
-  for _, k in ipairs(options.NAMES) do caller[k] = spec[k] end
-  if spec.threshold ~= nil and caller.thresholds == nil then caller.thresholds = spec.threshold end
-  local o = options.resolve(options.merge(caller, sc.options))
+  local o = options.resolve(options.merge(options.from_spec(spec, PLUMBING), sc.options))
   local parsed = threshold.parse_all(o.thresholds, fail)
   if o.json then check_json_target(o.json) end
-  local base = spec.baseline and read_baseline(spec.baseline)
+  local base = o.baseline and read_baseline(o.baseline)
   threshold.need_baseline(parsed, base ~= nil, fail)
-  if spec.html then check_html_target(spec.html) end
+  if o.html then check_html_target(o.html) end
   return { o = o, sc = sc, path = path, thresholds = parsed, args = spec.args or {},
-           collect = spec.collect and true or false, baseline = base, html = spec.html }
+           collect = spec.collect and true or false, baseline = base, html = o.html }
 end
 
--- The spec runner.run takes: every field resolved, nothing left to C's
--- judgement.
+-- The spec runner.run takes: the options the table sends to the engine,
+-- every one resolved, and what the workers need to load the scenario.
 local function config(p, progress)
-  local o = p.o
-  local cfg = { scenario = p.path, args = p.args, model = o.model, threads = o.threads,
-                shard = o.shard, collect = p.collect, path = package.path, scripts = sys.scripts,
-                grace = o.grace, seed = o.seed, progress = progress }
-  if o.model == "open" then
-    cfg.rate_points, cfg.max_vus = o.rate_points, o.max_vus
-  else
-    cfg.vus, cfg.iterations, cfg.duration = o.vus, o.iterations or 0, o.duration or 0
-  end
+  local cfg = options.engine(p.o)
+  cfg.scenario, cfg.args, cfg.collect, cfg.progress = p.path, p.args, p.collect, progress
+  cfg.path, cfg.scripts = package.path, sys.scripts
   return cfg
-end
-
--- The options as the report records them.
-local function recorded_options(o)
-  return { model = o.model, vus = o.vus, iterations = o.iterations, duration = o.duration,
-           rate = o.rate, stages = o.stages, max_vus = o.max_vus,
-           degraded_factor = o.degraded_factor, seed = o.seed,
-           from_scenario = o.from_scenario and #o.from_scenario > 0 and o.from_scenario or nil }
 end
 
 -- Progress -------------------------------------------------------------------
@@ -179,7 +165,7 @@ local function execute(p, show_progress)
   local raw = report_mod.merge(result.threads)
   raw.scenario = p.path:match("[^/]*$")
   raw.args = p.args
-  raw.options = recorded_options(p.o)
+  raw.options = options.recorded(p.o)
   raw.interrupted = result.interrupted or nil
   return finish(raw, p.thresholds, p.baseline), raw
 end
