@@ -14,7 +14,9 @@
 -- scenario = false: a scenario's options may not set it; with_merge: also
 -- for --merge and --compare; record: kept in the JSON's `options`; engine:
 -- passed to runner.run; derived: computed, never given (value(get));
--- excludes: {{name, why}} options it cannot be used with; repeatable.
+-- excludes: {{name, why}} options it cannot be used with; repeatable;
+-- summary(v) -> words for the summary's first line when v is not the
+-- default ("seed 7").
 -- get(name) is another option's resolved value: a row may use any other.
 local values = require "load.values"
 
@@ -119,10 +121,12 @@ M.rows = {
       .. "(i - 1) % N == I - 1, rate / N, VUs / N).",
     parse = function(v) return { values.shard(v) } end },
   { name = "seed", arg = "S", record = true, engine = true,
+    summary = function(v) return "seed " .. v end,
     help = "Replay: each iteration's math.random is seeded from (S, its number), so "
       .. "the same requests go out in any number of threads or shards.",
     parse = function(v) return values.integer("--seed", v) end },
   { name = "degraded_factor", arg = "F", record = true, default = 2,
+    summary = function(v) return string.format("degraded factor %g", v) end,
     help = "A second is degraded when its chain p99 or error rate exceeds F "
       .. "times the run's median second.",
     parse = function(v)
@@ -198,6 +202,17 @@ function M.resolve(o)
   end
   for _, row in ipairs(M.rows) do get(row.name) end
   return r
+end
+
+-- The words the summary's first line adds for the options of a run's
+-- JSON (recorded ones) that differ from their defaults: {"seed 7", ...}.
+function M.summary_words(o)
+  local words = {}
+  for _, row in ipairs(M.rows) do
+    local v = row.summary and o[row.name]
+    if v ~= nil and v ~= row.default then words[#words + 1] = row.summary(v) end
+  end
+  return words
 end
 
 -- The fields of r that rows marked `key` name (record, engine).
