@@ -1,6 +1,6 @@
 -- The load run's options, each once (server/options.c's discipline): its
 -- name (the load.run field and scenario option; the flag is --name with
--- "-" for "_"), the flag's argument, help, how a value is parsed and
+-- "-" for "_" unless the row says `flag`), the flag's argument, help, how a value is parsed and
 -- checked, its default, and where it goes. This table drives load.lua's
 -- command line and --help (the defaults printed from here), load.run{},
 -- a scenario's `options`, the summary and JSON `options`, and the spec the
@@ -23,7 +23,6 @@ local values = require "load.values"
 local M = {}
 
 local function flag(name) return "--" .. name:gsub("_", "-") end
-M.flag = flag
 
 local OPEN_CLOSED = "--vus and --iterations are the closed model, --rate, --stages and "
   .. "--max-vus the open one"
@@ -50,21 +49,21 @@ M.rows = {
   { name = "vus", arg = "N", record = true, engine = true, per_shard = 1,
     help = "Closed model: N virtual users, each running iterations back to back.",
     excludes = { { "rate", OPEN_CLOSED }, { "stages", OPEN_CLOSED } },
-    parse = function(v, get) return values.count("--vus", v, shards(get)) end,
+    parse = function(v, get, row) return values.count(row.flag, v, shards(get)) end,
     default = function(get, row) return closed(get) and row.per_shard * shards(get) or nil end,
     default_help = function(row) return row.per_shard .. " per shard" end },
   { name = "iterations", arg = "K", record = true, engine = true,
     help = "Closed model: K iterations shared by the VUs.",
     excludes = { { "rate", OPEN_CLOSED }, { "stages", OPEN_CLOSED },
                  { "duration", "a closed run ends after its iterations or after a duration" } },
-    parse = function(v) return values.count("--iterations", v, 1) end,
+    parse = function(v, _, row) return values.count(row.flag, v, 1) end,
     default = function(get) return closed(get) and not get("duration") and get("vus") or nil end,
     default_help = function() return "one per VU, without --duration" end },
   { name = "duration", arg = "S", record = true, engine = true,
     help = "How long to run: 10, 10s, 500ms, 2m, 1m30s. Closed model: instead of "
       .. "--iterations; open model with --rate.",
     excludes = { { "stages", "the stages set the duration" } },
-    parse = function(v) return values.duration("--duration", v) end,
+    parse = function(v, _, row) return values.duration(row.flag, v) end,
     default = function(get)
       local total = nil
       for _, st in ipairs(get("stages") or {}) do total = (total or 0) + st.duration end
@@ -74,7 +73,7 @@ M.rows = {
   { name = "rate", arg = "R", record = true,
     help = "Open model: R iterations started per second (with --duration), or the "
       .. "starting rate of --stages.",
-    parse = function(v) return values.positive("--rate", v) end,
+    parse = function(v, _, row) return values.positive(row.flag, v) end,
     default = 0, when = function(get) return get("stages") ~= nil end, when_help = "with --stages" },
   { name = "stages", arg = "LIST", record = true,
     help = "Open model: rate ramps linearly to each target over each duration, "
@@ -90,11 +89,11 @@ M.rows = {
     help = "Open model: at most M iterations in flight; one due beyond that is "
       .. "dropped and counted.",
     excludes = { { "vus", OPEN_CLOSED }, { "iterations", OPEN_CLOSED } },
-    parse = function(v, get)
+    parse = function(v, get, row)
       if closed(get) then
-        values.fail("--max-vus is for the open model (--rate or --stages): " .. OPEN_CLOSED)
+        values.fail(row.flag .. " is for the open model (--rate or --stages): " .. OPEN_CLOSED)
       end
-      return values.count("--max-vus", v, shards(get))
+      return values.count(row.flag, v, shards(get))
     end,
     -- each iteration in flight holds a descriptor or two: without
     -- --max-vus, as many as the open-file limit holds, up to cap per shard
@@ -109,7 +108,7 @@ M.rows = {
     end },
   { name = "threads", arg = "T", engine = true,
     help = "Worker threads, each with its own Lua state.",
-    parse = function(v, get) return fit_threads(values.count("--threads", v, 1), get) end,
+    parse = function(v, get, row) return fit_threads(values.count(row.flag, v, 1), get) end,
     default = function(get) return fit_threads(sys.cores(), get) end,
     default_help = function()
       return string.format("the cores this process may use, %d here; at most one per VU",
@@ -124,13 +123,13 @@ M.rows = {
     summary = function(v) return "seed " .. v end,
     help = "Replay: each iteration's math.random is seeded from (S, its number), so "
       .. "the same requests go out in any number of threads or shards.",
-    parse = function(v) return values.integer("--seed", v) end },
+    parse = function(v, _, row) return values.integer(row.flag, v) end },
   { name = "degraded_factor", arg = "F", record = true, default = 2,
     summary = function(v) return string.format("degraded factor %g", v) end,
     help = "A second is degraded when its chain p99 or error rate exceeds F "
       .. "times the run's median second.",
-    parse = function(v)
-      return values.number("--degraded-factor", v, "a number > 1", function(x) return x > 1 end)
+    parse = function(v, _, row)
+      return values.number(row.flag, v, "a number > 1", function(x) return x > 1 end)
     end },
   { name = "json", arg = "FILE", with_merge = true,
     help = "Write every figure, with mergeable histograms, to FILE." },
@@ -146,8 +145,8 @@ M.rows = {
     help = "Compare the run with BASE.json (an earlier --json): p50/p90/p99 then and now, "
       .. "what changed significantly; relative thresholds (chain:p99<+10%)." },
   { name = "grace", cli = false, engine = true, default = 30,
-    parse = function(v)
-      return values.number("grace", v, "a number >= 0", function(x) return x >= 0 end)
+    parse = function(v, _, row)
+      return values.number(row.name, v, "a number >= 0", function(x) return x >= 0 end)
     end },
 }
 
