@@ -23,6 +23,7 @@ local function main(argv)
   local report
   if a.merge or a.compare then
     if a.json then load.check_json_target(a.json) end
+    if a.junit then load.check_output_target("--junit", a.junit) end
     report = a.merge and load.merge_files(a.merge, a.threshold)
       or load.compare_files(a.compare[1], a.compare[2], a.threshold)
     if a.json then
@@ -30,6 +31,7 @@ local function main(argv)
       if not ok then fail("--json " .. a.json .. ": " .. tostring(err), 1) end
     end
     if a.html then load.write_html(report, a.html) end
+    if a.junit then load.write_junit(report, a.junit) end
   else
     local spec = cli.spec(a)
     local tty = not spec.quiet and sys.isatty(2)

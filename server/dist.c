@@ -1,4 +1,5 @@
 #include "dist.h"
+#include "server_dist.h"
 
 #include <errno.h>
 #include <math.h>
@@ -149,4 +150,15 @@ double ds_dist_p99(const struct ds_dist *d)
     default:
         return d->b;
     }
+}
+
+int ds_dist_draw(const char *spec, uint64_t seed, double *out, char *err, size_t errlen)
+{
+    struct ds_dist d;
+    struct ds_rng r;
+    if (ds_dist_parse(spec, &d, err, errlen) != 0)
+        return -1;
+    ds_rng_seed(&r, seed, 0);
+    *out = ds_dist_sample(&d, &r);
+    return 0;
 }

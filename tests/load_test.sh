@@ -53,6 +53,13 @@ usage_error "scenario without iteration: exit 1" 1 "has no iteration function" "
 usage_error "scenario with a syntax error: exit 1" 1 "^load.lua: scenario $tmp/syntax.lua:[0-9]+: " "$tmp/syntax.lua"
 usage_error "setup raising: exit 1" 1 "^load.lua: setup: .*no data here$" "$tmp/setup.lua" --vus 2 --iterations 2 --threads 2
 usage_error "scenario options that exclude each other" 2 "^load.lua: scenario options: --vus and --rate" "$tmp/opts.lua"
+printf 'return {iteration = function() end, options = {rat = 5, duration = 1}}\n' >"$tmp/typo_opt.lua"
+usage_error "a scenario option that is no option: did you mean" 2 \
+    "^load.lua: scenario options: unknown option 'rat'; did you mean 'rate'\?$" "$tmp/typo_opt.lua"
+printf 'return {iteration = function() end, options = {shard = "1/2"}}\n' >"$tmp/shard_opt.lua"
+usage_error "an option a scenario may not set" 2 \
+    "^load.lua: scenario options: 'shard' is not for a scenario: give --shard on the command line$" \
+    "$tmp/shard_opt.lua"
 usage_error "--rate 0" 2 "^load.lua: --rate: expected a number > 0, got '0'$" $scen --rate 0 --duration 1
 usage_error "--rate -5" 2 "^load.lua: --rate: expected a number > 0, got '-5'$" $scen --rate -5 --duration 1
 usage_error "--rate x" 2 "^load.lua: --rate: expected a number > 0, got 'x'$" $scen --rate x --duration 1
@@ -398,6 +405,10 @@ check "load.run from Lua, results collected" 0 "^6.6.true$" "$ds" -e '
     local r = load.run{scenario = "docking_scenario.lua", vus = 2, iterations = 6, collect = true,
                        args = {arg[1]}}
     print(r.iterations.done, #r.results, r.results[1][1].name ~= nil)' "$serve_url"
+check "load.run: a field that is no option names the nearest" 0 \
+    "^load.run: unknown field 'vu'; did you mean 'vus'\?$" "$ds" -e '
+    local ok, err = pcall(require("load").run, {scenario = "docking_scenario.lua", vu = 2})
+    print(err)'
 check "load.run raises one line on bad input" 0 "^--rate: expected a number > 0, got '0'$" "$ds" -e '
     local ok, err = pcall(require("load").run, {scenario = "docking_scenario.lua", rate = 0, duration = 1})
     print(err)'

@@ -1,5 +1,5 @@
 #!/bin/sh
-# load.lua --seed: each iteration's math.random (and its gathers') is seeded
+# load.lua --seed: each iteration's math.random and clock.think (and its gathers') are seeded
 # from (S, i), so the same scenario and seed send the same requests in any
 # number of threads or shards; compared from the server's access log.
 # usage: replay_test.sh DOCKSCRIPT
@@ -10,7 +10,9 @@ ds=$(realpath "$1")
 cat >"$tmp/rand.lua" <<'LUA'
 return { iteration = function(args, i)
   local id = math.random(1, 5)
-  http.get(args[1] .. "/users/" .. id, { params = { i = i, x = math.random(1000) } })
+  -- think time draws from the same generator
+  local pause = string.format("%.9f", clock.think("uniform:0,0.004"))
+  http.get(args[1] .. "/users/" .. id, { params = { i = i, x = math.random(1000), t = pause } })
   -- a nested gather: its tasks draw from seeds of the iteration's own
   local sub = http.gather({ function() return math.random(100) end,
                             function() clock.sleep(0.001 * math.random(3)) return math.random(100) end })

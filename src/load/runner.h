@@ -2,7 +2,7 @@
  * each thread has its own event loop and its own interpreter, nothing
  * crosses threads) and one raw result per thread at the end. Lua-free: what
  * runs an iteration is a driver (struct ds_driver) that src/lua provides.
- * Every option arrives resolved (scripts/lib/load/options.lua); this layer
+ * Every option arrives resolved (scripts/lib/load/optable.lua); this layer
  * checks only what keeps it memory-safe. */
 #ifndef DS_RUNNER_H
 #define DS_RUNNER_H

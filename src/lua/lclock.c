@@ -1,8 +1,9 @@
-/* The `clock` module: monotonic time, the wall clock, and a sleep that
- * yields in a task. */
+/* The `clock` module: monotonic time, the wall clock, a sleep that yields
+ * in a task, and think time drawn from the server's delay distributions. */
 #include "lua/lhttp.h"
 #include "lua/rt.h"
 #include "lua/task.h"
+#include "server_dist.h"
 
 #include <lauxlib.h>
 #include <time.h>
@@ -23,7 +24,8 @@ static int lclock_wall(lua_State *L)
 }
 
 /* Only the scheduler wakes a sleeper (it leaves the heap then): a stray
- * coroutine.resume of the task must not end the sleep early. */
+ * coroutine.resume of the task must not end the sleep early. ctx: how many
+ * values at the bottom of the stack the call returns. */
 static int sleep_k(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
@@ -32,19 +34,20 @@ static int sleep_k(lua_State *L, int status, lua_KContext ctx)
         return luaL_error(L, "clock.sleep: resumed after its task was cancelled");
     if (t->w.heap_pos)
         return lua_yieldk(L, 0, ctx, sleep_k);
-    return 0;
+    lua_settop(L, (int)ctx); /* what a resume passed goes */
+    return (int)ctx;
 }
 
-static int lclock_sleep(lua_State *L)
+/* Sleeps s seconds, then returns the nret values at the bottom of the
+ * stack (nothing else may be above them). */
+static int sleep_for(lua_State *L, double s, int nret)
 {
-    lua_Number s = luaL_checknumber(L, 1);
-    luaL_argcheck(L, s >= 0 && s < 1e9, 1, "must be a number of seconds >= 0");
     double until = ds_now() + s;
     struct ds_sched *sched = rt_get(L)->sched;
     struct ds_task *t = task_of(L);
     if (t && lua_isyieldable(L)) {
         sched_sleep_until(sched, &t->w, until);
-        return lua_yieldk(L, 0, 0, sleep_k);
+        return lua_yieldk(L, 0, nret, sleep_k);
     }
     /* Blocking, but transfers in flight keep moving. */
     while (ds_now() < until) {
@@ -52,7 +55,36 @@ static int lclock_sleep(lua_State *L)
             return luaL_error(L, "clock.sleep: interrupted");
         sched_poll(sched, until);
     }
-    return 0;
+    return nret;
+}
+
+static int lclock_sleep(lua_State *L)
+{
+    lua_Number s = luaL_checknumber(L, 1);
+    luaL_argcheck(L, s >= 0 && s < 1e9, 1, "must be a number of seconds >= 0");
+    lua_settop(L, 0);
+    return sleep_for(L, s, 0);
+}
+
+/* clock.think(spec): sleeps a draw of spec (--delay's syntax) and returns
+ * it. Its randomness is one math.random(0): the iteration's own generator
+ * under load.lua --seed (lrandom.c), so a replay thinks the same pauses. */
+static int lclock_think(lua_State *L)
+{
+    const char *spec = luaL_checkstring(L, 1);
+    if (lua_getglobal(L, "math") != LUA_TTABLE ||
+        lua_getfield(L, -1, "random") != LUA_TFUNCTION)
+        return luaL_error(L, "clock.think: needs math.random");
+    lua_pushinteger(L, 0);
+    lua_call(L, 1, 1);
+    uint64_t seed = (uint64_t)lua_tointeger(L, -1);
+    char err[160];
+    double s;
+    if (ds_dist_draw(spec, seed, &s, err, sizeof err) != 0)
+        return luaL_error(L, "clock.think: %s", err);
+    lua_settop(L, 0);
+    lua_pushnumber(L, s);
+    return sleep_for(L, s, 1);
 }
 
 int luaopen_clock(lua_State *L)
@@ -61,6 +93,7 @@ int luaopen_clock(lua_State *L)
         {"now", lclock_now},
         {"sleep", lclock_sleep},
         {"wall", lclock_wall},
+        {"think", lclock_think},
         {NULL, NULL},
     };
     luaL_newlib(L, fns);

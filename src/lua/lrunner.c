@@ -69,6 +69,14 @@ static int str(struct reader *r, const char *k, const char **out)
     return 0;
 }
 
+/* A field the spec may leave out (an option without a value). */
+static int absent(struct reader *r, const char *k)
+{
+    int type = lua_getfield(r->L, r->t, k);
+    lua_pop(r->L, 1);
+    return type == LUA_TNIL;
+}
+
 static void *anchored(struct reader *r, size_t size)
 {
     void *p = lua_newuserdatauv(r->L, size ? size : 1, 0);
@@ -163,8 +171,8 @@ static int read_model(struct reader *r, struct ds_runspec *s)
     if (s->open)
         return read_points(r, s) || integer(r, "max_vus", &s->max_vus, s->shard_n, MAX_INFLIGHT);
     if (integer(r, "vus", &s->vus, s->shard_n, MAX_INFLIGHT) ||
-        integer(r, "iterations", &s->iterations, 0, INT64_C(1) << 53) ||
-        num(r, "duration", &s->duration, 0, 1e9))
+        (!absent(r, "iterations") && integer(r, "iterations", &s->iterations, 0, INT64_C(1) << 53)) ||
+        (!absent(r, "duration") && num(r, "duration", &s->duration, 0, 1e9)))
         return -1;
     if (!s->iterations && !(s->duration > 0))
         return bad(r, "runner.run: a closed run needs '%s' or 'duration'", "iterations");
@@ -176,9 +184,7 @@ static int read_model(struct reader *r, struct ds_runspec *s)
 
 static int read_seed(struct reader *r, struct ds_runspec *s)
 {
-    int type = lua_getfield(r->L, r->t, "seed");
-    lua_pop(r->L, 1);
-    if (type == LUA_TNIL)
+    if (absent(r, "seed"))
         return 0;
     int64_t seed;
     if (integer(r, "seed", &seed, INT64_MIN, INT64_MAX) != 0)

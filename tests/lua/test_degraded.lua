@@ -39,7 +39,7 @@ T.test("stationary runs of 60 s at 20 to 200/s: at most 5% report any period", f
   local runs, alarmed, periods = 0, 0, 0
   for _, rate in ipairs({ 20, 50, 100, 200 }) do
     for _ = 1, 30 do
-      local found = degraded.find(run(rate, 60, const(0.02), const(1)), { last = 60 })
+      local found = degraded.find(run(rate, 60, const(0.02), const(1)), { factor = 2, last = 60 })
       runs = runs + 1
       if #found > 0 then alarmed, periods = alarmed + 1, periods + #found end
     end
@@ -53,7 +53,7 @@ T.test("the same runs with the old rule's trap: 5 failures in a second at 50/s i
   local series = run(50, 30, const(0), const(1))
   for _, s in ipairs(series) do s.errors, s.iterations = 1, s.iterations - 1 end
   series[4].errors, series[4].iterations = 5, series[4].iterations - 4
-  T.eq(#degraded.find(series, { last = 30 }), 0, "periods")
+  T.eq(#degraded.find(series, { factor = 2, last = 30 }), 0, "periods")
 end)
 
 local function near_edges(p, a, b, what)
@@ -65,7 +65,7 @@ T.test("a failing window and a slow one, each found within a second of its edges
   math.randomseed(7)
   for _, rate in ipairs({ 50, 200 }) do
     local series = run(rate, 60, window(20, 30, 0.5, 0.02), window(40, 45, 4, 1))
-    local found, base = degraded.find(series, { last = 60 })
+    local found, base = degraded.find(series, { factor = 2, last = 60 })
     T.eq(#found, 2, rate .. "/s: periods")
     near_edges(found[1], 20, 30, rate .. "/s failing")
     T.eq(found[1].kind, "errors", "the first is failures")
@@ -80,15 +80,15 @@ end)
 T.test("a slow second below the factor is not an incident", function()
   math.randomseed(11)
   -- 1.3x slower for 10 s: significant in counts, below twice the p99
-  local found = degraded.find(run(200, 60, const(0), window(20, 30, 1.3, 1)), { last = 60 })
+  local found = degraded.find(run(200, 60, const(0), window(20, 30, 1.3, 1)), { factor = 2, last = 60 })
   T.eq(#found, 0, "periods")
 end)
 
 T.test("seconds after the last judged one are left out", function()
   math.randomseed(3)
   local series = run(50, 12, window(10, 12, 1, 0), const(1))
-  T.eq(#degraded.find(series, { last = 10 }), 0, "periods within 10 s")
-  T.eq(#degraded.find(series, { last = 12 }), 1, "periods within 12 s")
+  T.eq(#degraded.find(series, { factor = 2, last = 10 }), 0, "periods within 10 s")
+  T.eq(#degraded.find(series, { factor = 2, last = 12 }), 1, "periods within 12 s")
 end)
 
 T.done()

@@ -4,32 +4,18 @@ local M = {}
 
 local options_fail = function(message) error(message, 0) end
 
-local VALUE_OPTIONS = {
-  { "--vus", "N", "Closed model: N virtual users, each running iterations back to back." },
-  { "--iterations", "K", "Closed model: K iterations shared by the VUs (default: one per VU)." },
-  { "--duration", "S", "How long to run: 10, 10s, 500ms, 2m, 1m30s. Closed model: instead of "
-    .. "--iterations; open model with --rate." },
-  { "--rate", "R", "Open model: R iterations started per second (with --duration), or the "
-    .. "starting rate of --stages (default 0)." },
-  { "--stages", "LIST", "Open model: rate ramps linearly to each target over each duration, "
-    .. "e.g. 10s:100,30s:1000,10s:0." },
-  { "--max-vus", "M", "Open model: at most M iterations in flight; one due beyond that is "
-    .. "dropped and counted (default 10000 per shard, fewer if the open-file limit "
-    .. "would not hold them)." },
-  { "--threads", "T", "Worker threads, each with its own Lua state (default: the number of "
-    .. "cores)." },
-  { "--shard", "I/N", "Run the I-th of N interleaved shares of the run (iterations i with "
-    .. "(i - 1) % N == I - 1, rate / N, VUs / N); auto: I and N from a Kubernetes Indexed "
-    .. "Job or a Slurm job array." },
-  { "--start-at", "TIME", "Start the run (after setup) at TIME, epoch seconds or RFC 3339 "
-    .. "like 2026-12-06T08:00:00Z: shards on many machines start together." },
-  { "--json", "FILE", "Write every figure, with mergeable histograms, to FILE." },
-  { "--seed", "S", "Replay: each iteration's math.random is seeded from (S, its number), so "
-    .. "the same requests go out in any number of threads or shards." },
-  { "--degraded-factor", "F", "A second flagged as slow (significantly more iterations slower "
-    .. "than the typical p90) is degraded only when its p99 also exceeds F times the typical "
-    .. "second's (default 2)." },
-}
+-- Every run option is a row of the option table (its flag, argument,
+-- help and default); this file adds only the scenario and the modes.
+local optable = require "load.optable"
+
+local function flags(rows)
+  local out = {}
+  for _, row in ipairs(rows) do
+    if row.cli ~= false and not row.derived then out[#out + 1] = row end
+  end
+  return out
+end
+local FLAGS = flags(optable.rows)
 
 local EPILOG = [[
 A scenario is a Lua file returning {setup = function(args) ... end (optional),
@@ -73,6 +59,23 @@ local function bundled_scenarios()
     .. table.concat(lines, "\n")
 end
 
+-- "--json, --html, --threshold and --quiet": the options --merge and
+-- --compare take.
+function M.merge_flags()
+  local list = {}
+  for _, row in ipairs(FLAGS) do if row.with_merge then list[#list + 1] = row.flag end end
+  return table.concat(list, ", ", 1, #list - 1) .. " and " .. list[#list]
+end
+
+-- The parsed value of row's flag (argparse's key: the flag's name with
+-- "_" for "-"), nil when not given.
+local function given(a, row)
+  local v = a[row.alias:gsub("-", "_")]
+  if row.repeatable and type(v) == "table" and #v == 0 then return nil end
+  if v == false then return nil end
+  return v
+end
+
 function M.parser()
   local ok, argparse = pcall(require, "argparse")
   if not ok then
@@ -86,19 +89,19 @@ function M.parser()
     .. "       dockscript load.lua --merge A.json B.json ... [--json FILE] [--threshold E]...")
   p:argument("scenario", "The scenario file (also looked up among the bundled scripts).")
     :args("?"):argname("SCENARIO.lua")
-  for _, o in ipairs(VALUE_OPTIONS) do p:option(o[1], o[3]):argname(o[2]) end
-  p:option("--threshold", "Fail (exit 3) unless E holds, e.g. chain:p99<1.2s. Repeatable.")
-    :argname("E"):count("*")
-  p:flag("--quiet", "No progress line (shown once a second when stderr is a terminal).")
+  for _, row in ipairs(FLAGS) do
+    if not row.arg then
+      p:flag(row.flag, optable.help(row))
+    else
+      local o = p:option(row.flag, optable.help(row)):argname(row.arg)
+      if row.repeatable then o:count("*") end
+    end
+  end
   p:option("--merge", "Print the summary of shard files A.json B.json ... as one run "
-    .. "(with --json, --html, --threshold).")
+    .. "(with " .. M.merge_flags() .. ").")
     :args("+"):argname("FILE")
-  p:option("--html", "Write the report as one HTML page (works offline) to FILE."):argname("FILE")
-  p:option("--baseline", "Compare the run with BASE.json (an earlier --json): p50/p90/p99 "
-    .. "then and now, what changed significantly; relative thresholds (chain:p99<+10%).")
-    :argname("BASE.json")
-  p:option("--compare", "Print the comparison of RUN.json with BASE.json (with --threshold, "
-    .. "--json, --html), without running anything.")
+  p:option("--compare", "Print the comparison of RUN.json with BASE.json (with "
+    .. M.merge_flags() .. "), without running anything.")
     :args(2):argname({ "BASE.json", "RUN.json" })
   return p
 end
@@ -121,13 +124,11 @@ function M.parse(argv, fail)
   if a.merge or a.compare then
     local mode = a.merge and "--merge" or "--compare"
     local extra = a.scenario and "a scenario" or #after > 0 and "scenario arguments"
-      or a.baseline and "--baseline"
-    for _, o in ipairs(VALUE_OPTIONS) do
-      local key = o[1]:sub(3):gsub("-", "_")
-      if key ~= "json" and a[key] ~= nil then extra = extra or o[1] end
+    for _, row in ipairs(FLAGS) do
+      if not row.with_merge and given(a, row) ~= nil then extra = extra or row.flag end
     end
     if extra then
-      fail(mode .. " takes only --json, --html, --threshold and --quiet, not " .. extra .. " (see --help)", 2)
+      fail(mode .. " takes only " .. M.merge_flags() .. ", not " .. extra .. " (see --help)", 2)
     end
   elseif not a.scenario and not a.compare then
     fail("no scenario: dockscript load.lua SCENARIO.lua [OPTIONS] (see --help)", 2)
@@ -138,13 +139,8 @@ end
 -- load.run's spec from the parsed command line: only what was given, so
 -- the scenario's options fill the rest.
 function M.spec(a)
-  local spec = { scenario = a.scenario, args = a.args, quiet = a.quiet or nil }
-  for _, o in ipairs(VALUE_OPTIONS) do
-    local key = o[1]:sub(3):gsub("-", "_")
-    spec[key] = a[key]
-  end
-  if #a.threshold > 0 then spec.thresholds = a.threshold end
-  spec.html, spec.baseline = a.html, a.baseline
+  local spec = { scenario = a.scenario, args = a.args }
+  for _, row in ipairs(FLAGS) do spec[row.name] = given(a, row) end
   return spec
 end
 

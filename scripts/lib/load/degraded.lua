@@ -30,7 +30,6 @@ local stats = require "load.stats"
 
 local M = {}
 
-M.DEFAULT_FACTOR = 2
 -- Family-wise: the chance that a run whose server never changed reports
 -- any period. 1%, so that 19 runs in 20 stay silent with room to spare for
 -- the ways real seconds are not independent draws.
@@ -115,11 +114,12 @@ end
 -- (second t covers [t - 1, t)), worst the start of the worst second (its
 -- p99, error rate and strongest flag beside), recovery the time from the
 -- start to the first of three good seconds after the period (nil: the run
--- ended first). opts.factor (default 2), opts.last (the last full second
--- to judge: later ones hold the stragglers of the grace period).
+-- ended first). opts.factor (required: the option table's default is the
+-- run's), opts.last (the last full second to judge: later ones hold the
+-- stragglers of the grace period).
 function M.find(series, opts)
   opts = opts or {}
-  local factor = opts.factor or M.DEFAULT_FACTOR
+  local factor = assert(opts.factor, "degraded.find: no factor")
   local base, seconds = M.baseline(series, opts.last or math.huge)
   local level = M.ALPHA / (2 * math.max(1, base.seconds))
   local periods, cur, good = {}, nil, 0

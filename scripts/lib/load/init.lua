@@ -71,11 +71,14 @@ end
 
 -- Checks before the run ----------------------------------------------------
 
--- A --json file must be writable where it is going, said before the run.
-local function check_json_target(path)
-  local ok, err = require("cli").check_output("--json", path)
+-- An output file (--json, --junit) must be writable where it is going,
+-- said before the run.
+local function check_output_target(option, path)
+  local ok, err = require("cli").check_output(option, path)
   if not ok then fail(err) end
 end
+
+local function check_json_target(path) check_output_target("--json", path) end
 
 -- A --html page needs a writable place and Debian's Chart.js: said
 -- before the run.
@@ -94,6 +97,9 @@ local function read_baseline(path)
   return raw
 end
 
+-- load.run's fields that are not options (load/optable.lua).
+local PLUMBING = { scenario = true, args = true, collect = true, progress = true }
+
 -- The options of spec (load.run's fields; the command line's) merged
 -- over the scenario's, checked: {o = resolved options, sc = scenario,
 -- path = absolute scenario path, thresholds = parsed}.
@@ -104,43 +110,26 @@ local function prepare(spec)
   if package.path:sub(1, #entry) ~= entry then package.path = entry .. package.path end
   data.reset()
   local sc = read_scenario(path)
-  local caller = {}
-  for _, k in ipairs(options.NAMES) do caller[k] = spec[k] end
-  if spec.threshold ~= nil and caller.thresholds == nil then caller.thresholds = spec.threshold end
-  local o = options.resolve(options.merge(caller, sc.options))
+  local o = options.resolve(options.merge(options.from_spec(spec, PLUMBING), sc.options))
   local parsed = threshold.parse_all(o.thresholds, fail)
   if o.json then check_json_target(o.json) end
-  local base = spec.baseline and read_baseline(spec.baseline)
+  local base = o.baseline and read_baseline(o.baseline)
   threshold.need_baseline(parsed, base ~= nil, fail)
-  if spec.html then check_html_target(spec.html) end
+  if o.html then check_html_target(o.html) end
+  if o.junit then check_output_target("--junit", o.junit) end
   return { o = o, sc = sc, path = path, thresholds = parsed, args = spec.args or {},
            limit = data.limit(),
-           collect = spec.collect and true or false, baseline = base, html = spec.html }
+           collect = spec.collect and true or false, baseline = base, html = o.html }
 end
 
--- The spec runner.run takes: every field resolved, nothing left to C's
--- judgement.
+-- The spec runner.run takes: the options the table sends to the engine,
+-- every one resolved, and what the workers need to load the scenario.
 local function config(p, progress)
-  local o = p.o
-  local cfg = { scenario = p.path, args = p.args, model = o.model, threads = o.threads,
-                shard = o.shard, collect = p.collect, path = package.path, scripts = sys.scripts,
-                grace = o.grace, seed = o.seed, keep_cookies = o.keep_cookies, progress = progress,
-                limit = p.limit and p.limit.rows, start_at = o.start_at }
-  if o.model == "open" then
-    cfg.rate_points, cfg.max_vus = o.rate_points, o.max_vus
-  else
-    cfg.vus, cfg.iterations, cfg.duration = o.vus, o.iterations or 0, o.duration or 0
-  end
+  local cfg = options.engine(p.o)
+  cfg.scenario, cfg.args, cfg.collect, cfg.progress = p.path, p.args, p.collect, progress
+  cfg.path, cfg.scripts = package.path, sys.scripts
+  cfg.limit = p.limit and p.limit.rows
   return cfg
-end
-
--- The options as the report records them.
-local function recorded_options(o)
-  return { model = o.model, vus = o.vus, iterations = o.iterations, duration = o.duration,
-           rate = o.rate, stages = o.stages, max_vus = o.max_vus,
-           degraded_factor = o.degraded_factor, seed = o.seed, start_at = o.start_at,
-           keep_cookies = o.keep_cookies or nil,
-           from_scenario = o.from_scenario and #o.from_scenario > 0 and o.from_scenario or nil }
 end
 
 -- Progress -------------------------------------------------------------------
@@ -203,11 +192,17 @@ local function execute(p, show_progress)
   end
   raw.scenario = p.path:match("[^/]*$")
   raw.args = p.args
-  raw.options = recorded_options(p.o)
+  raw.options = options.recorded(p.o)
   raw.interrupted = result.interrupted or nil
   raw.start = result.start
   late_start(p.o.start_at, result.start)
   return finish(raw, p.thresholds, p.baseline), raw
+end
+
+-- JUnit XML of the thresholds and checks, for CI systems' test reports.
+local function write_junit(report, path)
+  local ok, err = require("cli").write_file(path, require("load.junit").text(report))
+  if not ok then fail("--junit " .. path .. ": " .. tostring(err), 1) end
 end
 
 local function write_html(report, path)
@@ -227,6 +222,7 @@ local function run(spec, show_progress)
     if not ok then fail("--json " .. p.o.json .. ": " .. tostring(err), 1) end
   end
   if p.html then write_html(report, p.html) end
+  if p.o.junit then write_junit(report, p.o.junit) end
   return report, raw
 end
 
@@ -302,6 +298,8 @@ load.run_spec = run
 load.merge_files = merge_files
 load.compare_files = compare_files
 load.write_html = write_html
+load.write_junit = write_junit
 load.check_json_target = check_json_target
+load.check_output_target = check_output_target
 
 return load

@@ -138,8 +138,10 @@ end
 function M.explain(r, raw)
   local o = raw.options or {}
   local last = last_full_second(raw)
+  -- a file of a version that recorded no factor ran with the default
+  local factor = o.degraded_factor or require("load.optable").row("degraded_factor").default
   local periods, base = require("load.degraded").find(raw.series or {},
-    { factor = o.degraded_factor, last = last })
+    { factor = factor, last = last })
   r.degraded = periods
   r.degraded_baseline = base
   if o.stages and #raw.series > 0 then

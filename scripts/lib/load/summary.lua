@@ -67,6 +67,7 @@ local function header(r)
     for i, k in ipairs(o.from_scenario) do names[i] = (k:gsub("_", "-")) end
     what = what .. string.format(" (%s from the scenario)", table.concat(names, ", "))
   end
+  for _, w in ipairs(require("load.optable").summary_words(o)) do what = what .. ", " .. w end
   local where
   if r.shards then
     local n = r.shards[1] and r.shards[1][2] or 1
