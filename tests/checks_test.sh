@@ -71,6 +71,26 @@ check "checks:p99 is no statistic of checks: exit 2" 2 "unknown statistic 'p99' 
     "$ds" load.lua "$tmp/checked.lua" --vus 1 --iterations 5 --threshold 'checks:p99<1' -- "$serve_url"
 check "checks:rate>99 would be 9900%: exit 2" 2 "a check rate is a fraction" \
     "$ds" load.lua "$tmp/checked.lua" --vus 1 --iterations 5 --threshold 'checks:rate>99' -- "$serve_url"
+"$ds" load.lua "$tmp/checked.lua" --vus 2 --iterations 100 --quiet --threshold 'checks:rate>0.99' \
+    --threshold 'chain:p99<60s' --junit "$tmp/junit.xml" -- "$serve_url" >/dev/null 2>&1
+res=$(/usr/bin/python3 - "$tmp/junit.xml" <<'PY' 2>&1
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = {s.get("name"): s for s in root.findall("testsuite")}
+th, ck = suites["thresholds"], suites["checks"]
+cases = {c.get("name"): c for c in th.findall("testcase")}
+ok = (root.tag == "testsuites" and th.get("tests") == "2" and th.get("failures") == "1"
+      and cases["checks:rate>0.99"].find("failure") is not None
+      and cases["chain:p99<60s"].find("failure") is None
+      and {c.get("name") for c in ck.findall("testcase")} == {"is 200", "has a body"}
+      and ck.get("failures") == "1")
+print("ok" if ok else ET.tostring(root).decode())
+PY
+)
+[ "$res" = ok ] && ok "--junit: thresholds and checks as JUnit test cases, failures where they failed" ||
+    fail "--junit" "$res"
+check "--junit into a folder that does not exist: exit 2 before the run" 2 "^load.lua: --junit" \
+    "$ds" load.lua "$tmp/checked.lua" --vus 1 --iterations 1 --junit "$tmp/nowhere/j.xml" -- "$serve_url"
 kill $serve_pid; wait $serve_pid 2>/dev/null
 
 # shards: their merge has exactly the counts of the server's faults

@@ -163,7 +163,7 @@ T.test("load.run: keep_cookies from the scenario's options; a bad value is one l
   report = load.run({ scenario = sessions, vus = 1, iterations = 2, threads = 1,
                       args = { srv.url }, collect = true })
   T.eq(report.results[2].before, 401, "without it, logged out again")
-  T.eq(report.options.keep_cookies, nil, "not recorded when off")
+  T.eq(report.options.keep_cookies, false, "recorded off")
   T.raises(function()
     load.run({ scenario = sessions, vus = 1, iterations = 1, args = { srv.url },
                keep_cookies = "yes" })

@@ -154,7 +154,7 @@ M.rows = {
     help = "Write the thresholds and checks as JUnit XML test cases to FILE (for CI "
       .. "systems' test reports)." },
   { name = "keep_cookies", cli = false, engine = true, default = false,
-    record = true, summary = function(v) return v and "keeping cookies" or nil end,
+    record = true,
     parse = function(v, _, row)
       if type(v) ~= "boolean" then
         values.fail(string.format("%s: expected true or false, got '%s'", row.name, tostring(v)))
