@@ -380,7 +380,7 @@ usage_error "--merge: different models" 2 "^load.lua: --merge: .* are runs of di
 usage_error "--merge: the same shard twice" 2 "are the same shard \(2/2\)$" --merge "$tmp/f2.json" "$tmp/f1.json" "$tmp/f2.json"
 usage_error "--merge: not a dockscript run" 2 "^load.lua: --merge: $tmp/bench.json: not a dockscript load run" --merge "$tmp/f1.json" "$tmp/bench.json"
 usage_error "--merge: a missing file" 2 "^load.lua: --merge: $tmp/gone.json: No such file" --merge "$tmp/f1.json" "$tmp/gone.json"
-usage_error "--merge with run options" 2 "^load.lua: --merge takes only --json, --html, --threshold and --quiet" --merge "$tmp/f1.json" --vus 2
+usage_error "--merge with run options" 2 "^load.lua: --merge takes only --json, --html, --threshold, --quiet and --junit" --merge "$tmp/f1.json" --vus 2
 
 
 # --- progress, module, plot --------------------------------------------------
