@@ -17,6 +17,11 @@
 struct ds_rate_point { double t, rate; };
 struct ds_worker;
 struct ds_runspec;
+struct ds_flowrec;
+
+/* A flow of a scenario with several (load/flows.h): its name, and its
+ * weight when each iteration picks one. */
+struct ds_flow { const char *name; double weight; };
 
 /* What runs iterations on a worker thread. Every function is called on
  * that thread only; ctx is what open returned. */
@@ -54,7 +59,15 @@ struct ds_runspec {
     double grace;            /* wait for iterations in flight after the end */
     int collect;             /* keep iterations' return values (JSON) */
     int seeded;              /* each iteration's math.random from (seed, i) */
-    uint64_t seed;
+    uint64_t seed;           /* also the flows' picks (0 when not seeded) */
+    const struct ds_flow *flows; /* the scenario's flows; none: its iteration */
+    int nflows;
+    int flow;                /* the flow every iteration runs; -1: picked by weight */
+    double start;            /* a flow's own model: its offset from the run's start */
+    /* Flows with their own model: one spec each, each run by its own
+     * `threads` workers side by side; the run ends when all have ended. */
+    const struct ds_runspec *parts;
+    int nparts;
 };
 
 /* Failure messages kept per thread: more than a report shows (load's
@@ -77,6 +90,7 @@ struct ds_collected { int64_t i; char *json; };
  * thread for the progress line; the rest is read only after it joined. */
 struct ds_worker {
     struct ds_run *run;
+    const struct ds_runspec *spec; /* the run's, or its flow's (spec->parts) */
     int index, joinable;
     pthread_t tid;
     int64_t stride, offset, slots; /* its iterations: offset + 1 + stride * k */
@@ -89,6 +103,7 @@ struct ds_worker {
     struct ds_hist *recent[2];
     int64_t recent_sec[2];
     struct ds_hist *chain, *start_lag;
+    struct ds_flowrec *flows;      /* per flow of spec->flows */
     struct ds_rec *rec;
     struct ds_errcount errors[RUN_KEEP_ERRORS + 1];
     int nerrors;
@@ -96,7 +111,7 @@ struct ds_worker {
     size_t ncollected, capcollected;
     double t0, end;                /* the common start; when its last iteration ended */
     /* per slot: the iteration it runs and when it was due and started */
-    struct ds_slot { int64_t i; double due, started; } *slot;
+    struct ds_slot { int64_t i; double due, started; int flow; } *slot;
     int *free;                     /* free slot numbers, a stack */
     int nfree;
     char waiting[160];             /* what its setup waits for; run->lock */

@@ -33,6 +33,10 @@ int group_running(const struct ds_group *g);
 /* Gives the task in `slot` its own generator for math.random, seeded from
  * (seed, stream); the gathers it starts seed theirs from it, in order. */
 void group_seed(struct ds_group *g, int slot, uint64_t seed, uint64_t stream);
+/* The slot of g whose task t is, or runs inside of (through nested
+ * gathers); -1 for a task outside g. */
+struct ds_task;
+int group_slot_of(const struct ds_group *g, const struct ds_task *t);
 /* Cancels every running task: transfers leave the multi now. */
 void group_stop(lua_State *L, struct ds_group *g);
 
