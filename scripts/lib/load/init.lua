@@ -6,6 +6,7 @@
 -- The command (dockscript load.lua) is scripts/load.lua.
 -- The worker threads are C (the `runner` module); this file checks the
 -- options, reads the scenario, and turns the raw result into the report.
+local flows = require "load.flows"
 local options = require "load.options"
 local report_mod = require "load.report"
 local summary = require "load.summary"
@@ -55,7 +56,7 @@ local function read_scenario(path)
     fail(string.format("scenario %s returns %s, not a table {setup =, iteration =, options =}",
       path, sc == nil and "nothing" or "a " .. type(sc)), 1)
   end
-  if type(sc.iteration) ~= "function" then
+  if sc.flows == nil and type(sc.iteration) ~= "function" then
     fail("scenario " .. path .. " has no iteration function (iteration = function(data, i) ... end)", 1)
   end
   if sc.setup ~= nil and type(sc.setup) ~= "function" then
@@ -104,14 +105,21 @@ local function prepare(spec)
   local caller = {}
   for _, k in ipairs(options.NAMES) do caller[k] = spec[k] end
   if spec.threshold ~= nil and caller.thresholds == nil then caller.thresholds = spec.threshold end
-  local o = options.resolve(options.merge(caller, sc.options))
+  local fl = flows.read(sc, path, fail)
+  flows.check_options(fl, caller, sc.options, fail)
+  local merged = options.merge(caller, sc.options)
+  local o = options.resolve(merged)
   local parsed = threshold.parse_all(o.thresholds, fail)
+  flows.check_thresholds(parsed, fl, fail)
+  local flow_models, parts
+  if fl and fl.kind == "models" then flow_models, parts = flows.resolve(fl, sc, merged, options) end
   if o.json then check_json_target(o.json) end
   local base = spec.baseline and read_baseline(spec.baseline)
   threshold.need_baseline(parsed, base ~= nil, fail)
   if spec.html then check_html_target(spec.html) end
   return { o = o, sc = sc, path = path, thresholds = parsed, args = spec.args or {},
-           collect = spec.collect and true or false, baseline = base, html = spec.html }
+           collect = spec.collect and true or false, baseline = base, html = spec.html,
+           flows = fl, flow_models = flow_models, parts = parts }
 end
 
 -- The spec runner.run takes: every field resolved, nothing left to C's
@@ -126,11 +134,16 @@ local function config(p, progress)
   else
     cfg.vus, cfg.iterations, cfg.duration = o.vus, o.iterations or 0, o.duration or 0
   end
+  if p.flows then cfg.flows, cfg.parts = p.flows.list, p.parts end
   return cfg
 end
 
 -- The options as the report records them.
-local function recorded_options(o)
+local function recorded_options(o, flow_models)
+  if flow_models then
+    return { model = "flows", flows = flows.recorded(flow_models), seed = o.seed,
+             degraded_factor = o.degraded_factor }
+  end
   return { model = o.model, vus = o.vus, iterations = o.iterations, duration = o.duration,
            rate = o.rate, stages = o.stages, max_vus = o.max_vus,
            degraded_factor = o.degraded_factor, seed = o.seed,
@@ -182,10 +195,12 @@ local function execute(p, show_progress)
   local result, err, code = runner.run(config(p, progress))
   if progress then io.stderr:write("\r\27[K") end
   if not result then fail(first_line(err), code) end
+  for _, t in ipairs(result.threads) do flows.split(t, report_mod) end
   local raw = report_mod.merge(result.threads)
   raw.scenario = p.path:match("[^/]*$")
   raw.args = p.args
-  raw.options = recorded_options(p.o)
+  raw.options = recorded_options(p.o, p.flow_models)
+  if p.flow_models then raw.model = "flows" end
   raw.interrupted = result.interrupted or nil
   return finish(raw, p.thresholds, p.baseline), raw
 end
