@@ -13,7 +13,7 @@ local M = {}
 
 M.SEP = "\31"
 -- A flow's model: the closed and open model options of the command line.
-local MODEL = { "vus", "iterations", "duration", "rate", "stages", "max_vus" }
+local MODEL = { "vus", "iterations", "rate", "stages", "max_vus", "duration" }
 local KNOWN = { iteration = true, weight = true, start = true }
 for _, k in ipairs(MODEL) do KNOWN[k] = true end
 
