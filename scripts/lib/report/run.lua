@@ -264,6 +264,18 @@ function M.page(r, opts)
   add(header(r, opts))
   add(thresholds(r))
   add(summary(r, hists))
+  local flows = require("report.flows").section(r, function(row, key, p)
+    return percentile_cell(row, key, p, charts.decoded(row))
+  end, opts.max_points)
+  if flows then
+    add(flows.html)
+    if #flows.charts > 0 then
+      add("<h3>Chain latency per second of each flow</h3>")
+      add('<div class="grid-charts">')
+      for _, ch in ipairs(flows.charts) do chart(ch) end
+      add("</div>")
+    end
+  end
   local cmp = comparison(r.comparison)
   if cmp then
     add(cmp)
