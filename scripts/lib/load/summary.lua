@@ -252,7 +252,7 @@ function M.lines(r)
   for _, l in ipairs(table_lines(r)) do out[#out + 1] = l end
   for _, l in ipairs(require("load.flows").summary_lines(r, M)) do out[#out + 1] = l end
   for _, l in ipairs(error_lines(r)) do out[#out + 1] = l end
-  if r.model == "open" then
+  if r.model == "open" or (r.model == "flows" and (r.start_lag.count or 0) > 0) then
     local l = r.start_lag
     out[#out + 1] = string.format("start lag: p50 %s, p99 %s, max %s", M.time(l.p50),
       M.time(l.p99), M.time(l.max))

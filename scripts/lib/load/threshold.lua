@@ -129,7 +129,7 @@ local function figure(t, report, hists)
     row, h = f.chain, hists.flows[flow]
   elseif t.metric == "chain" or t.metric == "start_lag" then
     row, h = report[t.metric], hists[t.metric]
-    if t.metric == "start_lag" and report.model ~= "open" then
+    if t.metric == "start_lag" and report.model ~= "open" and report.model ~= "flows" then
       return nil, "start_lag is measured in the open model only", true
     end
   else
