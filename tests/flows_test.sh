@@ -126,6 +126,23 @@ check "--merge of 2 shards: the flows' counts of the unsharded run" 0 \
     >"$tmp/cmp.out" 2>&1 && ok "merged shards: every flow and flow tag counts the unsharded run's" ||
     fail "merged shards vs unsharded" "$(cat "$tmp/cmp.out")"
 
+# a flow's requests made in gathers, nested ones too, are the flow's
+cat >"$tmp/nested.lua" <<'LUA'
+return { setup = function(args) return args[1] end, flows = {
+  a = { iteration = function(url)
+    http.gather({ function() return http.get(url .. "/users/1") end,
+                  function() return http.gather({ function() return http.get(url .. "/users/2") end }) end })
+  end },
+  b = { iteration = function(url) http.get(url .. "/users/3") end } } }
+LUA
+"$ds" load.lua "$tmp/nested.lua" --vus 4 --iterations 200 --threads 2 --quiet --json "$tmp/nested.json" -- "$url" >/dev/null 2>&1
+jcheck "requests in (nested) gathers are their iteration's flow's" "$tmp/nested.json" \
+    "j.flows.a.requests['GET /users/2'].count == j.flows.a.iterations.done
+     and j.flows.a.requests['GET /users/1'].count == j.flows.a.iterations.done
+     and j.flows.b.requests['GET /users/3'].count == j.flows.b.iterations.done
+     and j.flows.b.requests['GET /users/1'] == nil and j.flows.a.requests['GET /users/3'] == nil
+     and j.flows.a.iterations.done + j.flows.b.iterations.done == 200"
+
 # --- thresholds on flows ----------------------------------------------------------------
 check "flow:buy:p99<10s passes" 0 "ok +flow:buy:p99<10s" \
     "$ds" load.lua "$tmp/mix.lua" --vus 2 --iterations 200 --threshold 'flow:buy:p99<10s' -- "$url"
