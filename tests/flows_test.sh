@@ -168,6 +168,17 @@ check "flows with their own model run side by side" 0 "^models.lua: flows late \
 jcheck "each flow ran its own model: 60 scheduled, 10 iterations" "$tmp/models.json" \
     "j.model == 'flows' and j.flows.steady.iterations.done == 60 and j.flows.late.iterations.done == 10
      and j.iterations.done == 70 and j.options.flows.late.start == 2"
+jcheck "an open flow's rates are per second of its schedule" "$tmp/models.json" \
+    "j.flows.steady.iterations.rate == 20 and j.flows.steady.chain.rate == 20"
+cat >"$tmp/drops.lua" <<'LUA'
+return { flows = {
+  slow = { rate = 50, duration = 1, max_vus = 1, iteration = function() clock.sleep(0.2) end },
+  quick = { vus = 1, iterations = 5, iteration = function() end } } }
+LUA
+"$ds" load.lua "$tmp/drops.lua" --threads 1 --quiet --json "$tmp/drops.json" >/dev/null 2>&1
+jcheck "an open flow's drops are its own" "$tmp/drops.json" \
+    "j.flows.slow.iterations.dropped > 0 and j.flows.slow.iterations.dropped == j.iterations.dropped
+     and j.flows.quick.iterations.dropped == 0 and j.flows.quick.iterations.done == 5"
 jcheck "the late flow's first iteration starts at its offset (second 3 of the series on)" "$tmp/models.json" "
      j.flows.steady.series[1].t == 1 and j.flows.steady.series[1].iterations > 0
      and (function() for _, s in ipairs(j.flows.late.series) do

@@ -515,6 +515,8 @@ static void push_flows(lua_State *L, struct ds_worker *w)
         lua_createtable(L, 0, 4);
         set_int(L, "done", f->done);
         set_int(L, "failed", f->failed);
+        /* a flow with its own model has workers of its own: theirs */
+        set_int(L, "dropped", k == s->flow ? atomic_load(&w->dropped) : 0);
         push_hist(L, &f->chain, 3);
         lua_setfield(L, -2, "chain");
         lua_newtable(L);

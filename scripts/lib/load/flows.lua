@@ -188,7 +188,8 @@ function M.split(raw, report)
       series[#series + 1] = { t = s.t, iterations = s.iterations, errors = s.errors, requests = 0,
                               inflight = 0, histogram = s.histogram }
     end
-    flows[name] = { iterations = { done = f.done, failed = f.failed }, chain = f.chain,
+    flows[name] = { iterations = { done = f.done, failed = f.failed, dropped = f.dropped or 0 },
+                    chain = f.chain,
                     requests = {}, series = series }
   end
   local own = {}
@@ -245,12 +246,14 @@ function M.merge(raws, report)
       out = out or {}
       local m = out[name]
       if not m then
-        m = { iterations = { done = 0, failed = 0 }, chain = metrics.histogram(f.chain:sigfigs()),
+        m = { iterations = { done = 0, failed = 0, dropped = 0 },
+              chain = metrics.histogram(f.chain:sigfigs()),
               parts = {} }
         out[name] = m
       end
       m.iterations.done = m.iterations.done + f.iterations.done
       m.iterations.failed = m.iterations.failed + f.iterations.failed
+      m.iterations.dropped = m.iterations.dropped + (f.iterations.dropped or 0)
       m.chain:merge(f.chain)
       m.parts[#m.parts + 1] = f
     end
@@ -274,7 +277,8 @@ function M.read_json(flows, hist, read_requests, read_series)
     end
     out[name] = {
       iterations = { done = math.tointeger(f.iterations.done) or 0,
-                     failed = math.tointeger(f.iterations.failed) or 0 },
+                     failed = math.tointeger(f.iterations.failed) or 0,
+                     dropped = math.tointeger(f.iterations.dropped) or 0 },
       chain = hist(type(f.chain) == "table" and f.chain.histogram, "flows: " .. name),
       requests = read_requests(f.requests), series = read_series(f.series),
     }
@@ -282,15 +286,29 @@ function M.read_json(flows, hist, read_requests, read_series)
   return out
 end
 
+-- The seconds a flow's rates are per: an open flow's schedule (as the
+-- open model's run), else the run's (w).
+local function window(raw, name, w)
+  local o = raw.options and raw.options.flows and raw.options.flows[name]
+  if not raw.interrupted and o and o.model == "open" and (o.duration or 0) >= 1 then
+    return o.duration
+  end
+  return w
+end
+
 -- The report's flows: {NAME = {iterations, chain, requests, series}}, each
--- built as the run's own figures are (report.lua's builders).
+-- built as the run's own figures are (report.lua's builders, b.window the
+-- run's seconds of rates).
 function M.build(raw, b)
   if not raw.flows then return nil end
   local out = {}
   for name, f in pairs(raw.flows) do
-    local row = { iterations = { done = f.iterations.done, failed = f.iterations.failed },
-                  chain = b.latency(f.chain), requests = {}, series = {} }
-    for tag, q in pairs(f.requests or {}) do row.requests[tag] = b.request(q) end
+    local w = window(raw, name, b.window)
+    local it = f.iterations
+    local row = { iterations = { done = it.done, failed = it.failed, dropped = it.dropped or 0,
+                                 rate = w and (it.done + it.failed) / w or nil },
+                  chain = b.latency(f.chain, w), requests = {}, series = {} }
+    for tag, q in pairs(f.requests or {}) do row.requests[tag] = b.request(q, w) end
     for i, s in ipairs(f.series or {}) do row.series[i] = b.second(s) end
     out[name] = row
   end

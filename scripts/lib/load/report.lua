@@ -106,8 +106,8 @@ function M.build(raw)
   r.interrupted = raw.interrupted or nil
   r.planned = raw.planned
   for i, s in ipairs(raw.series or {}) do r.series[i] = second_row(s) end
-  r.flows = require("load.flows").build(raw, { latency = function(h) return latency(h, w) end,
-    request = function(q) return request_row(q, w) end, second = second_row })
+  r.flows = require("load.flows").build(raw, { window = w, latency = latency, request = request_row,
+    second = second_row })
   r.results = raw.results
   M.explain(r, raw)
   return r
