@@ -20,7 +20,7 @@ for _, k in ipairs(MODEL) do KNOWN[k] = true end
 local function sorted_keys(t)
   local keys = {}
   for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys)
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
   return keys
 end
 
@@ -175,6 +175,20 @@ local function add_tag(tags, key, q)
   t.histogram:merge(q.histogram)
 end
 
+-- Second t of a flow's series gets tags (its requests counted too).
+local function add_second_tags(series, t, tags)
+  local row
+  for _, s in ipairs(series) do if s.t == t then row = s end end
+  if not row then
+    row = { t = t, iterations = 0, errors = 0, requests = 0, inflight = 0,
+            histogram = metrics.histogram(2) }
+    series[#series + 1] = row
+    table.sort(series, function(a, b) return a.t < b.t end)
+  end
+  row.tags = tags
+  for _, q in pairs(tags) do row.requests = row.requests + q.requests end
+end
+
 -- raw.requests and each second's tags: the flows' own into raw.flows, the
 -- run's summed over the flows. runner.run's raw.flows[NAME] = {done,
 -- failed, chain, series} becomes {iterations = {done, failed}, chain,
@@ -215,25 +229,11 @@ function M.split(raw, report)
         add_tag(summed, flows[name or ""] and rest or tag, q)
       end
       s.tags = summed
-      for name, t in pairs(by_flow) do M.add_second_tags(flows[name].series, s.t, t) end
+      for name, t in pairs(by_flow) do add_second_tags(flows[name].series, s.t, t) end
     end
   end
   raw.flows = flows
   return raw
-end
-
--- Second t of a flow's series gets tags (its requests counted too).
-function M.add_second_tags(series, t, tags)
-  local row
-  for _, s in ipairs(series) do if s.t == t then row = s end end
-  if not row then
-    row = { t = t, iterations = 0, errors = 0, requests = 0, inflight = 0,
-            histogram = metrics.histogram(2) }
-    series[#series + 1] = row
-    table.sort(series, function(a, b) return a.t < b.t end)
-  end
-  row.tags = tags
-  for _, q in pairs(tags) do row.requests = row.requests + q.requests end
 end
 
 -- Merging and reading back -----------------------------------------------------
