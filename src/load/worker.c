@@ -4,8 +4,8 @@
  * back to back), and records how each ended. */
 #include "load/runner.h"
 #include "core/grow.h"
-#include "load/flows.h"
 #include "core/sched.h"
+#include "load/flows.h"
 
 #include <math.h>
 #include <stdio.h>
