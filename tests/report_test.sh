@@ -55,10 +55,21 @@ report "merged shards" merged.json -o merged.html
 serve_start --delay lognormal:0.05,0.2 --quiet
 out=$(timeout 60 "$ds" load.lua docking_scenario.lua --rate 200 --duration 2 --quiet --json real.json \
     -- "$serve_url" 2>&1) || fail "load.lua run" "$out"
+cat >flows.lua <<'LUA'
+return { setup = function(args) return args[1] end, flows = {
+  steady = { rate = 50, duration = 2, iteration = function(url) http.get(url .. "/users") end },
+  late = { vus = 2, duration = 1, start = 1, iteration = function(url) http.get(url .. "/customers/1") end },
+} }
+LUA
+out=$(timeout 60 "$ds" load.lua flows.lua --quiet --json flows.json -- "$serve_url" 2>&1) ||
+    fail "load.lua run of flows" "$out"
 kill -TERM "$serve_pid"
 wait "$serve_pid" 2>/dev/null
 serve_pid=
 report "a real run" real.json -o real.html
+report "a run of flows" flows.json -o flows.html
+grep -q '<h2>Flows</h2>.*flow late.*flow steady' flows.html && ok "flows.html: a flows table" ||
+    fail "flows.html: a flows table"
 
 out=$(timeout 120 "$ds" bench.lua --sweep 1,2,5 --delay 0.05 --quiet --json sweep.json --html sweep.html 2>&1)
 rc=$?
@@ -108,7 +119,7 @@ done
 # Every address in a page is text the input itself holds (the target's URL);
 # nothing is fetched from anywhere (no src/href/url() to a network), and the
 # page's policy forbids it.
-for page in run merged real sweep bench-results hour; do
+for page in run merged real flows sweep bench-results hour; do
     input=$page.json
     [ "$page" = bench-results ] && input=$here/../docs/bench-results.json
     res=$("$ds" -e '
@@ -150,6 +161,7 @@ out=$(timeout 240 $browser "$chromium" "$shots" \
     "run.html=latency-chain:300,latency-tag-5:300,rates:118,errors:59,inflight:59,start-lag:120,spectrum-chain:20,spectrum-tags:50,comparison:36" \
     "merged.html=latency-chain:40,rates:40,errors:20,spectrum-chain:20,spectrum-tags:20" \
     "real.html=latency-chain:6,latency-tag-1:6,latency-tag-2:6,inflight:2,rates:4,start-lag:4,spectrum-chain:10,spectrum-tags:10" \
+    "flows.html=latency-chain:6,latency-flow-1:3,latency-flow-2:6" \
     "sweep.html=bench-time:9,bench-efficiency:6" \
     "bench-results.html=bench-time:30,bench-efficiency:14" \
     "hour.html=latency-chain:3000,latency-tag-20:3000,rates:1200,spectrum-tags:200,comparison:126" 2>&1)

@@ -4,6 +4,7 @@
 #include "load/runner.h"
 #include "core/interrupt.h"
 #include "core/sched.h"
+#include "load/flows.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -70,21 +71,18 @@ static int64_t share(int64_t n, int64_t k, int64_t j)
 }
 
 /* Shard I of N takes iterations i with (i - 1) % N == I - 1; its T
- * threads interleave those the same way. */
-static int layout(struct ds_run *run, const struct ds_runspec *spec)
+ * threads interleave those the same way. Workers from `first` on. */
+static void layout_part(struct ds_run *run, const struct ds_runspec *spec, int first)
 {
     int64_t n = spec->shard_n, I = spec->shard_i - 1;
     int64_t inflight = spec->open ? spec->max_vus : spec->vus;
     int64_t mine = share(inflight, n, I);
     int64_t t = spec->threads;
-    run->workers = calloc((size_t)t, sizeof *run->workers);
-    if (!run->workers)
-        return -1;
-    run->nworkers = (int)t;
     for (int j = 0; j < t; j++) {
-        struct ds_worker *w = &run->workers[j];
+        struct ds_worker *w = &run->workers[first + j];
         w->run = run;
-        w->index = j;
+        w->spec = spec;
+        w->index = first + j;
         w->stride = n * t;
         w->offset = I + n * j;
         w->slots = share(mine, t, j);
@@ -92,6 +90,26 @@ static int layout(struct ds_run *run, const struct ds_runspec *spec)
             w->slots = 1;
         pthread_mutex_init(&w->series_lock, NULL);
     }
+}
+
+/* A run, or each of its flows with their own model (spec->parts) laid
+ * out as a run of its own: each flow is split over its threads and shards
+ * and numbers its iterations from 1. */
+static int layout(struct ds_run *run, const struct ds_runspec *spec)
+{
+    int t = spec->nparts ? 0 : spec->threads;
+    for (int p = 0; p < spec->nparts; p++)
+        t += spec->parts[p].threads;
+    run->workers = calloc((size_t)t, sizeof *run->workers);
+    if (!run->workers)
+        return -1;
+    run->nworkers = t;
+    if (!spec->nparts) {
+        layout_part(run, spec, 0);
+        return 0;
+    }
+    for (int p = 0, first = 0; p < spec->nparts; first += spec->parts[p++].threads)
+        layout_part(run, &spec->parts[p], first);
     return 0;
 }
 
@@ -276,6 +294,7 @@ static void worker_free(struct ds_worker *w)
 {
     hist_free(w->chain);
     hist_free(w->start_lag);
+    flows_free(w);
     rec_free(w->rec);
     for (int i = 0; i < w->nerrors; i++)
         free(w->errors[i].msg);

@@ -17,6 +17,11 @@
 struct ds_rate_point { double t, rate; };
 struct ds_worker;
 struct ds_runspec;
+struct ds_flowrec;
+
+/* A flow of a scenario with several (load/flows.h): its name, and its
+ * weight when each iteration picks one. */
+struct ds_flow { const char *name; double weight; };
 
 /* What runs iterations on a worker thread. Every function is called on
  * that thread only; ctx is what open returned. */
@@ -55,11 +60,19 @@ struct ds_runspec {
     int collect;             /* keep iterations' return values (JSON) */
     int seeded;              /* each iteration's math.random from (seed, i) */
     int keep_cookies;        /* a VU's cookies outlive its iterations */
-    uint64_t seed;
     /* no iteration beyond it starts (0: none): the rows of a data file
      * that gives each row once (require("load").data, queue or shuffle) */
     int64_t limit;
     double start_at;         /* epoch seconds the run starts at, after setup (0: at once) */
+    uint64_t seed;           /* also the flows' picks (0 when not seeded) */
+    const struct ds_flow *flows; /* the scenario's flows; none: its iteration */
+    int nflows;
+    int flow;                /* the flow every iteration runs; -1: picked by weight */
+    double start;            /* a flow's own model: its offset from the run's start */
+    /* Flows with their own model: one spec each, each run by its own
+     * `threads` workers side by side; the run ends when all have ended. */
+    const struct ds_runspec *parts;
+    int nparts;
 };
 
 /* Failure messages kept per thread: more than a report shows (load's
@@ -90,6 +103,7 @@ struct ds_collected { int64_t i; char *json; };
  * thread for the progress line; the rest is read only after it joined. */
 struct ds_worker {
     struct ds_run *run;
+    const struct ds_runspec *spec; /* the run's, or its flow's (spec->parts) */
     int index, joinable;
     pthread_t tid;
     int64_t stride, offset, slots; /* its iterations: offset + 1 + stride * k */
@@ -106,6 +120,7 @@ struct ds_worker {
      * series when the next second's first iteration starts */
     struct ds_hist *lag_now;
     int64_t lag_sec;
+    struct ds_flowrec *flows;      /* per flow of spec->flows */
     struct ds_rec *rec;
     struct ds_errcount errors[RUN_KEEP_ERRORS + 1];
     int nerrors;
@@ -113,7 +128,7 @@ struct ds_worker {
     size_t ncollected, capcollected;
     double t0, end;                /* the common start; when its last iteration ended */
     /* per slot: the iteration it runs and when it was due and started */
-    struct ds_slot { int64_t i; double due, started; } *slot;
+    struct ds_slot { int64_t i; double due, started; int flow; } *slot;
     int *free;                     /* free slot numbers, a stack */
     int nfree;
     char waiting[160];             /* what its setup waits for; run->lock */

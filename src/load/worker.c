@@ -5,6 +5,7 @@
 #include "load/runner.h"
 #include "core/grow.h"
 #include "core/sched.h"
+#include "load/flows.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -114,8 +115,9 @@ void worker_finished(struct ds_worker *w, int slot, const char *error, const cha
     if (!error && json && keep_result(w, s->i, json) != 0)
         error = "out of memory for the collected results";
     /* the open model measures from the scheduled start (wrk2's rule) */
-    double from = w->run->spec->open ? s->due : s->started;
+    double from = w->spec->open ? s->due : s->started;
     int64_t us = to_us(now - from);
+    flows_record(w, s->flow, from - w->t0, us, error != NULL);
     pthread_mutex_lock(&w->series_lock);
     struct ds_second *sec = second_at(w, from - w->t0);
     if (sec && !error) {
@@ -187,6 +189,7 @@ struct loop {
     const struct ds_driver *d;
     void *ctx;
     int64_t k;      /* next of its iterations: offset + 1 + stride * k */
+    double begin;   /* absolute: the first may start then (t0 + spec->start) */
     double end_at;  /* absolute: no iteration starts after it */
     int more;       /* iterations left to start */
 };
@@ -220,7 +223,7 @@ static int launch(struct loop *l, int64_t i, double due, double now)
     struct ds_worker *w = l->w;
     char err[512];
     int slot = w->free[--w->nfree];
-    w->slot[slot] = (struct ds_slot){i, due, now};
+    w->slot[slot] = (struct ds_slot){i, due, now, flows_pick(l->spec, i)};
     atomic_fetch_add(&w->inflight, 1);
     if (l->spec->open)
         record_start_lag(w, due, now);
@@ -261,10 +264,10 @@ static double launch_open(struct loop *l, double now)
         }
         if (past_limit(l, iteration(l, l->k), now))
             return -1;
-        if (w->t0 + at > now)
-            return w->t0 + at;
+        if (l->begin + at > now)
+            return l->begin + at;
         if (!w->nfree) {
-            int64_t due = due_by(l, now - w->t0);
+            int64_t due = due_by(l, now - l->begin);
             if (due <= l->k)
                 due = l->k + 1;
             /* none past the data's rows counts as dropped: they never exist */
@@ -274,7 +277,7 @@ static double launch_open(struct loop *l, double now)
             l->k = due;
             continue;
         }
-        if (launch(l, iteration(l, l->k), w->t0 + at, now) != 0)
+        if (launch(l, iteration(l, l->k), l->begin + at, now) != 0)
             return -1;
         l->k++;
     }
@@ -331,7 +334,9 @@ static void run_loop(struct loop *l)
         double now = ds_now(), next = -1;
         if (atomic_load(&run->stop))
             stop_starting(l, now);
-        if (l->more && spec->open)
+        if (l->more && now < l->begin)
+            next = l->begin; /* a flow that starts later */
+        else if (l->more && spec->open)
             next = launch_open(l, now);
         else if (l->more)
             launch_closed(l, now);
@@ -348,7 +353,7 @@ static void run_loop(struct loop *l)
         }
         if (!l->more)
             next = l->end_at + spec->grace;
-        else if (!spec->open && !spec->iterations)
+        else if (!spec->open && !spec->iterations && now >= l->begin)
             next = l->end_at;
         /* wake at least every 50 ms to see an interrupt */
         if (next < 0 || next > now + 0.05)
@@ -370,7 +375,8 @@ static int prepare(struct ds_worker *w)
     w->lag_now = hist_new(2);
     w->lag_sec = -1;
     w->rec = rec_new(0); /* before the start: the progress line reads it */
-    if (!w->slot || !w->free || !w->chain || !w->start_lag || !w->lag_now || !w->rec) {
+    if (!w->slot || !w->free || !w->chain || !w->start_lag || !w->lag_now || !w->rec ||
+        flows_prepare(w) != 0) {
         runner_fail(w->run, "out of memory for %d iteration slots", n);
         return -1;
     }
@@ -397,7 +403,7 @@ static double wait_start(struct ds_run *run)
 void *worker_main(void *arg)
 {
     struct ds_worker *w = arg;
-    const struct ds_runspec *spec = w->run->spec;
+    const struct ds_runspec *spec = w->spec;
     struct loop l = {.w = w, .spec = spec, .d = spec->driver, .more = 1};
     char err[1024];
     if (prepare(w) == 0) {
@@ -408,7 +414,8 @@ void *worker_main(void *arg)
     if ((w->t0 = wait_start(w->run)) > 0 && l.ctx) {
         w->rec->t0 = w->t0;
         w->end = w->t0;
-        l.end_at = w->t0 + (spec->open ? spec->points[spec->npoints - 1].t : spec->duration);
+        l.begin = w->t0 + spec->start;
+        l.end_at = l.begin + (spec->open ? spec->points[spec->npoints - 1].t : spec->duration);
         run_loop(&l);
         close_lag_second(w);
     }

@@ -37,6 +37,10 @@ void group_seed(struct ds_group *g, int slot, uint64_t seed, uint64_t stream);
 /* Gives the task in `slot` a cookie jar (its VU's): its requests and
  * those of the gathers it starts use it. */
 void group_jar(struct ds_group *g, int slot, struct ds_jar *jar);
+/* The slot of g whose task t is, or runs inside of (through nested
+ * gathers); -1 for a task outside g. */
+struct ds_task;
+int group_slot_of(const struct ds_group *g, const struct ds_task *t);
 /* Cancels every running task: transfers leave the multi now. */
 void group_stop(lua_State *L, struct ds_group *g);
 

@@ -520,6 +520,13 @@ int group_running(const struct ds_group *g)
     return g->running;
 }
 
+int group_slot_of(const struct ds_group *g, const struct ds_task *t)
+{
+    while (t && t->group != g)
+        t = t->group->parent;
+    return t ? t->index - 1 : -1;
+}
+
 void group_stop(lua_State *L, struct ds_group *g)
 {
     group_cancel(L, g);

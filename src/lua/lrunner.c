@@ -9,6 +9,7 @@
  *   runner.fd_budget() -> free descriptors, the limit, in-process servers */
 #include "lua/lrunner.h"
 #include "core/fdlimit.h"
+#include "load/flows.h"
 #include "load/runner.h"
 #include "lua/ljson.h"
 #include "lua/lmetrics.h"
@@ -204,6 +205,85 @@ static int read_limit(struct reader *r, struct ds_runspec *s)
     return integer(r, "limit", &s->limit, 1, INT64_MAX);
 }
 
+/* flows: {{name =, weight =}, ...} (weights > 0 when picked by weight),
+ * in the order the load module gives; none for a plain scenario. */
+static int read_flows(struct reader *r, struct ds_runspec *s)
+{
+    lua_State *L = r->L;
+    s->flow = -1;
+    int type = lua_getfield(L, r->t, "flows");
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_Integer n = type == LUA_TTABLE ? luaL_len(L, -1) : 0;
+    if (n < 1 || n > 1000) {
+        lua_pop(L, 1);
+        return bad(r, "runner.run: '%s' must be a list of 1 to 1000 flows", "flows");
+    }
+    struct ds_flow *f = anchored(r, (size_t)n * sizeof *f);
+    int rc = 0;
+    for (lua_Integer i = 0; i < n && rc == 0; i++) {
+        lua_rawgeti(L, -1, i + 1);
+        lua_getfield(L, -1, "weight");
+        f[i].weight = lua_isnil(L, -1) ? 1 : lua_tonumber(L, -1);
+        lua_pop(L, 1);
+        if (lua_getfield(L, -1, "name") != LUA_TSTRING || !(f[i].weight > 0 && f[i].weight < 1e300))
+            rc = bad(r, "runner.run: '%s' must be {name = string, weight > 0} each", "flows");
+        f[i].name = lua_tostring(L, -1);
+        lua_rawseti(L, r->scratch, ++r->nanchors); /* the name stays valid */
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    s->flows = f;
+    s->nflows = (int)n;
+    return rc;
+}
+
+static int read_threads(struct reader *r, struct ds_runspec *s)
+{
+    int64_t threads;
+    if (integer(r, "threads", &threads, 1, MAX_THREADS) != 0)
+        return -1;
+    s->threads = (int)threads;
+    return 0;
+}
+
+/* parts: flows with their own model, {{flow = index (1-based), start =
+ * seconds, threads, model, and the model's fields}, ...}; each a spec of
+ * its own that shares the run's scenario, shard, seed and flows. */
+static int read_parts(struct reader *r, struct ds_runspec *s)
+{
+    lua_State *L = r->L;
+    if (lua_getfield(L, r->t, "parts") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_Integer n = lua_istable(L, -1) ? luaL_len(L, -1) : 0;
+    if (n < 1 || n != s->nflows) {
+        lua_pop(L, 1);
+        return bad(r, "runner.run: '%s' must be a list of one model per flow", "parts");
+    }
+    struct ds_runspec *parts = anchored(r, (size_t)n * sizeof *parts);
+    int top = r->t, rc = 0;
+    for (lua_Integer i = 0; i < n && rc == 0; i++) {
+        struct ds_runspec *p = &parts[i];
+        *p = *s;
+        lua_rawgeti(L, -1, i + 1);
+        r->t = lua_gettop(L);
+        int64_t flow = 1;
+        rc = integer(r, "flow", &flow, 1, n) || num(r, "start", &p->start, 0, 1e9) ||
+             read_threads(r, p) || read_model(r, p);
+        p->flow = (int)flow - 1;
+        lua_pop(L, 1);
+        r->t = top;
+    }
+    lua_pop(L, 1);
+    s->parts = parts;
+    s->nparts = (int)n;
+    return rc;
+}
+
 static int read_spec(struct reader *r, struct ds_runspec *s)
 {
     int64_t threads;
@@ -219,9 +299,15 @@ static int read_spec(struct reader *r, struct ds_runspec *s)
     lua_pop(r->L, 1);
     if (str(r, "scenario", &s->scenario) || str(r, "path", &s->path) ||
         str(r, "scripts", &s->scripts) || integer(r, "threads", &threads, 1, MAX_THREADS) ||
-        num(r, "grace", &s->grace, 0, 1e9) || read_shard(r, s) || read_args(r, s))
+        num(r, "grace", &s->grace, 0, 1e9) || read_shard(r, s) || read_args(r, s) ||
+        read_flows(r, s))
         return -1;
     s->threads = (int)threads;
+    if (lua_getfield(r->L, r->t, "parts") != LUA_TNIL) {
+        lua_pop(r->L, 1);
+        return read_parts(r, s);
+    }
+    lua_pop(r->L, 1);
     return read_model(r, s);
 }
 
@@ -461,9 +547,44 @@ static void push_checks(lua_State *L, const struct ds_checks *c)
     }
 }
 
+/* {[name] = {done, failed, chain, series = {{t, iterations, errors,
+ * histogram}, ...}}}: the worker's figures per flow, seconds with none
+ * left out (the merge fills them in). */
+static void push_flows(lua_State *L, struct ds_worker *w)
+{
+    const struct ds_runspec *s = w->spec;
+    lua_createtable(L, 0, s->nflows);
+    for (int k = 0; k < s->nflows; k++) {
+        struct ds_flowrec *f = &w->flows[k];
+        lua_createtable(L, 0, 4);
+        set_int(L, "done", f->done);
+        set_int(L, "failed", f->failed);
+        /* a flow with its own model has workers of its own: theirs */
+        set_int(L, "dropped", k == s->flow ? atomic_load(&w->dropped) : 0);
+        push_hist(L, &f->chain, 3);
+        lua_setfield(L, -2, "chain");
+        lua_newtable(L);
+        int n = 0;
+        for (size_t t = 0; t < f->nseries; t++) {
+            struct ds_second *sec = &f->series[t];
+            if (!sec->iterations && !sec->errors)
+                continue;
+            lua_createtable(L, 0, 4);
+            set_int(L, "t", (int64_t)t + 1);
+            set_int(L, "iterations", sec->iterations);
+            set_int(L, "errors", sec->errors);
+            push_hist(L, &sec->latency, 2);
+            lua_setfield(L, -2, "histogram");
+            lua_rawseti(L, -2, ++n);
+        }
+        lua_setfield(L, -2, "series");
+        lua_setfield(L, -2, s->flows[k].name);
+    }
+}
+
 static void push_worker(lua_State *L, const struct ds_run *run, struct ds_worker *w)
 {
-    const struct ds_runspec *s = run->spec;
+    const struct ds_runspec *s = w->spec;
     lua_createtable(L, 0, 12);
     lua_pushstring(L, s->open ? "open" : "closed");
     lua_setfield(L, -2, "model");
@@ -499,6 +620,10 @@ static void push_worker(lua_State *L, const struct ds_run *run, struct ds_worker
     if (w->ran_out) {
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "ran_out");
+    }
+    if (s->nflows && w->flows) {
+        push_flows(L, w);
+        lua_setfield(L, -2, "flows");
     }
 }
 

@@ -12,6 +12,7 @@
 #include "lua/lrows.h"
 #include "lua/rt.h"
 #include "lua/state.h"
+#include "lua/task.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ struct scen {
      * keep_cookies), as k6 empties a VU's jar at each iteration. */
     struct ds_jar *jars;
     int iter_ref, data_ref, group_ref;
+    int *flow_refs; /* per flow of spec->flows: its iteration function */
 };
 
 static const char *error_text(lua_State *L)
@@ -94,6 +96,29 @@ static void push_args(lua_State *L, const struct ds_runspec *spec)
     }
 }
 
+/* The iteration function of each flow, scenario.flows[NAME].iteration
+ * (the scenario table on top). */
+static void ref_flows(lua_State *L, struct scen *s)
+{
+    const struct ds_runspec *spec = s->spec;
+    s->flow_refs = calloc((size_t)spec->nflows, sizeof *s->flow_refs); /* scen_close frees */
+    if (!s->flow_refs)
+        luaL_error(L, "out of memory for %d flows", spec->nflows);
+    for (int k = 0; k < spec->nflows; k++)
+        s->flow_refs[k] = LUA_NOREF;
+    if (lua_getfield(L, -1, "flows") != LUA_TTABLE)
+        luaL_error(L, "%s has no flows table", spec->scenario);
+    for (int k = 0; k < spec->nflows; k++) {
+        const char *name = spec->flows[k].name;
+        if (lua_getfield(L, -1, name) != LUA_TTABLE ||
+            lua_getfield(L, -1, "iteration") != LUA_TFUNCTION)
+            luaL_error(L, "%s: flow %s has no iteration function", spec->scenario, name);
+        s->flow_refs[k] = luaL_ref(L, LUA_REGISTRYINDEX);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
 /* Loads the scenario table and runs setup(args); without setup, the
  * iterations get the args list as their data. Then opens the group. The
  * scenario's shape was checked by load.lua before any thread started: a
@@ -115,9 +140,11 @@ static int open_protected(lua_State *L)
     lua_call(L, 0, 1);
     if (!lua_istable(L, -1))
         return luaL_error(L, "%s returns a %s, not a table", spec->scenario, luaL_typename(L, -1));
-    if (lua_getfield(L, -1, "iteration") != LUA_TFUNCTION)
+    if (spec->nflows)
+        ref_flows(L, s);
+    else if (lua_getfield(L, -1, "iteration") != LUA_TFUNCTION)
         return luaL_error(L, "%s has no iteration function", spec->scenario);
-    s->iter_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    s->iter_ref = spec->nflows ? LUA_REFNIL : luaL_ref(L, LUA_REGISTRYINDEX);
     push_args(L, spec);
     if (lua_getfield(L, -2, "setup") == LUA_TFUNCTION) {
         lua_insert(L, -2);
@@ -139,15 +166,32 @@ static int open_protected(lua_State *L)
 
 static void scen_close(void *ctx);
 
+/* A request of a flow's iteration is filed under "FLOW\x1fTAG": the load
+ * module splits them into the flow's tags and the run's (flows.lua). */
+static const char *flow_tag(const struct scen *s, const struct ds_xfer *x, char *buf, size_t len)
+{
+    if (!s->spec->nflows || !x->waiter || !s->g)
+        return x->tag;
+    int slot = group_slot_of(s->g, task_of_waiter(x->waiter));
+    if (slot < 0 || s->w->slot[slot].flow < 0)
+        return x->tag;
+    /* cut like any long tag (REC_TAG_MAX) */
+    if (snprintf(buf, len, "%s\x1f%s", s->spec->flows[s->w->slot[slot].flow].name, x->tag) < 0)
+        return x->tag;
+    return buf;
+}
+
 /* The transfers' observer: every finished request into the recorder. */
 static void record_request(void *ud, const struct ds_xfer *x)
 {
     /* the recorder cannot fail a request; on out of memory it is one
      * request fewer in the report */
+    const struct scen *s = ud;
     struct st_metric st[ST_MAX];
+    char tag[REC_TAG_MAX];
     int nst = x->result == CURLE_OK && x->head.p ? st_from_headers(x->head.p, x->head.len, st, ST_MAX)
                                                  : 0;
-    (void)rec_request(ud, x->tag, x->finished_at, x->elapsed,
+    (void)rec_request(s->w->rec, flow_tag(s, x, tag, sizeof tag), x->finished_at, x->elapsed,
                       x->result == CURLE_OK ? x->status : 0, x->result, x->bytes, st, nst);
 }
 
@@ -185,7 +229,7 @@ static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char 
         return NULL;
     }
     rt_get(s->L)->xfers.observe = record_request;
-    rt_get(s->L)->xfers.observe_ud = w->rec;
+    rt_get(s->L)->xfers.observe_ud = s;
     return s;
 }
 
@@ -210,7 +254,8 @@ static int launch_protected(lua_State *L)
     struct ds_jar *jar = &a->s->jars[a->slot];
     if (!a->s->spec->keep_cookies)
         empty_jar(L, jar);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, a->s->iter_ref);
+    int flow = a->s->w->slot[a->slot].flow;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, flow >= 0 ? a->s->flow_refs[flow] : a->s->iter_ref);
     lua_rawgeti(L, LUA_REGISTRYINDEX, a->s->data_ref);
     lua_pushinteger(L, a->i);
     group_launch(L, a->s->g, a->slot, 2);
@@ -288,6 +333,7 @@ static void scen_close(void *ctx)
     for (int64_t k = 0; s->jars && k < s->w->slots; k++)
         jar_free(&s->jars[k]);
     free(s->jars);
+    free(s->flow_refs);
     free(s);
 }
 

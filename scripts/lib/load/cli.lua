@@ -21,9 +21,12 @@ local EPILOG = [[
 A scenario is a Lua file returning {setup = function(args) ... end (optional),
 iteration = function(data, i) ... end, options = {rate = 100, duration = 10}
 (optional defaults; the command line wins)}. ARGS after -- go to setup.
+Instead of iteration, flows = {NAME = {iteration = fn, weight = 9}, ...}
+(each iteration picks one by weight, from (seed, i)) or flows with their own
+model ({iteration = fn, rate = 5, duration = "1m", start = "30s"}).
 
-Thresholds: METRIC:STAT OP VALUE, METRIC chain, start_lag or a request tag
-(GET /users), STAT count, rate, min, mean, max or pNN (p95, p99.9), times in
+Thresholds: METRIC:STAT OP VALUE, METRIC chain, start_lag, flow:NAME or a
+request tag (GET /users), STAT count, rate, min, mean, max or pNN (p95, p99.9), times in
 s, ms or us; or errors (failed / (done + failed), as % or a fraction),
 dropped, failed, done, rate. OP < <= > >= ==. Examples: chain:p99<1.2s,
 "GET /users:p95<300ms", errors<0.1%, dropped<=0, rate>=990.

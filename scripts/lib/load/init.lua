@@ -7,6 +7,7 @@
 -- The worker threads are C (the `runner` module); this file checks the
 -- options, reads the scenario, and turns the raw result into the report.
 local data = require "load.data"
+local flows = require "load.flows"
 local options = require "load.options"
 local report_mod = require "load.report"
 local summary = require "load.summary"
@@ -57,7 +58,7 @@ local function read_scenario(path)
     fail(string.format("scenario %s returns %s, not a table {setup =, iteration =, options =}",
       path, sc == nil and "nothing" or "a " .. type(sc)), 1)
   end
-  if type(sc.iteration) ~= "function" then
+  if sc.flows == nil and type(sc.iteration) ~= "function" then
     fail("scenario " .. path .. " has no iteration function (iteration = function(data, i) ... end)", 1)
   end
   if sc.setup ~= nil and type(sc.setup) ~= "function" then
@@ -110,8 +111,15 @@ local function prepare(spec)
   if package.path:sub(1, #entry) ~= entry then package.path = entry .. package.path end
   data.reset()
   local sc = read_scenario(path)
-  local o = options.resolve(options.merge(options.from_spec(spec, PLUMBING), sc.options))
+  local caller = options.from_spec(spec, PLUMBING)
+  local fl = flows.read(sc, path, fail)
+  flows.check_options(fl, caller, sc.options, fail)
+  local merged = options.merge(caller, sc.options)
+  local o = options.resolve(merged)
   local parsed = threshold.parse_all(o.thresholds, fail)
+  flows.check_thresholds(parsed, fl, fail)
+  local flow_models, parts
+  if fl and fl.kind == "models" then flow_models, parts = flows.resolve(fl, sc, merged, options) end
   if o.json then check_json_target(o.json) end
   local base = o.baseline and read_baseline(o.baseline)
   threshold.need_baseline(parsed, base ~= nil, fail)
@@ -119,7 +127,8 @@ local function prepare(spec)
   if o.junit then check_output_target("--junit", o.junit) end
   return { o = o, sc = sc, path = path, thresholds = parsed, args = spec.args or {},
            limit = data.limit(),
-           collect = spec.collect and true or false, baseline = base, html = o.html }
+           collect = spec.collect and true or false, baseline = base, html = o.html,
+           flows = fl, flow_models = flow_models, parts = parts }
 end
 
 -- The spec runner.run takes: the options the table sends to the engine,
@@ -129,7 +138,16 @@ local function config(p, progress)
   cfg.scenario, cfg.args, cfg.collect, cfg.progress = p.path, p.args, p.collect, progress
   cfg.path, cfg.scripts = package.path, sys.scripts
   cfg.limit = p.limit and p.limit.rows
+  if p.flows then cfg.flows, cfg.parts = p.flows.list, p.parts end
   return cfg
+end
+
+-- The options as the report records them: with flows of their own model,
+-- each flow's.
+local function recorded_options(o, flow_models)
+  if not flow_models then return options.recorded(o) end
+  return { model = "flows", flows = flows.recorded(flow_models), seed = o.seed,
+           degraded_factor = o.degraded_factor }
 end
 
 -- Progress -------------------------------------------------------------------
@@ -186,13 +204,15 @@ local function execute(p, show_progress)
   local result, err, code = runner.run(config(p, progress))
   if progress then io.stderr:write("\r\27[K") end
   if not result then fail(first_line(err), code) end
+  for _, t in ipairs(result.threads) do flows.split(t, report_mod) end
   local raw = report_mod.merge(result.threads)
   for _, t in ipairs(result.threads) do
     if t.ran_out then raw.data_ran_out = { data = p.limit.name, rows = p.limit.rows } end
   end
   raw.scenario = p.path:match("[^/]*$")
   raw.args = p.args
-  raw.options = options.recorded(p.o)
+  raw.options = recorded_options(p.o, p.flow_models)
+  if p.flow_models then raw.model = "flows" end
   raw.interrupted = result.interrupted or nil
   raw.start = result.start
   late_start(p.o.start_at, result.start)

@@ -63,6 +63,44 @@ end
 -- Epoch seconds to the millisecond: a wall clock is not finer.
 local function ms(t) return math.floor(t * 1000 + 0.5) / 1000 end
 
+-- A request tag's row of the report.
+local function request_row(q, w)
+  local row = latency(q.histogram, w)
+  row.count = q.count -- the request count (a transport error has no latency)
+  row.rate = per_second(q.count, w)
+  row.bytes, row.status, row.errors = q.bytes, copy(q.status), copy(q.errors)
+  if q.outside then
+    row.server_timing = {}
+    for name, h in pairs(q.server_timing or {}) do row.server_timing[name] = latency(h, w) end
+    row.outside = latency(q.outside, w)
+  end
+  return row
+end
+
+-- A second of the series; start: the run's epoch start, for its wall clock.
+local function second_row(s, start)
+  local row = { t = s.t, iterations = s.iterations, requests = s.requests, errors = s.errors,
+                inflight = s.inflight, histogram = s.histogram:encode() }
+  if start then row.wall = ms(start + s.t - 1) end
+  if s.histogram:count() > 0 then
+    row.p50, row.p90 = s.histogram:percentile(50), s.histogram:percentile(90)
+    row.p99 = s.histogram:percentile(99)
+  end
+  if s.start_lag then row.start_lag = start_lag(s.start_lag) end
+  if s.tags and next(s.tags) then
+    row.tags = {}
+    for tag, q in pairs(s.tags) do
+      local t = { requests = q.requests, errors = q.errors, histogram = q.histogram:encode() }
+      if q.histogram:count() > 0 then
+        t.p50, t.p90, t.p99 = q.histogram:percentile(50), q.histogram:percentile(90),
+          q.histogram:percentile(99)
+      end
+      row.tags[tag] = t
+    end
+  end
+  return row
+end
+
 -- The report of a raw result (runner.run's, or M.merge's). raw.options
 -- (the resolved options), raw.scenario and raw.args are load.lua's.
 function M.build(raw)
@@ -78,18 +116,7 @@ function M.build(raw)
     requests = {}, errors = {}, series = {},
   }
   r.start_lag = start_lag(raw.start_lag)
-  for tag, q in pairs(raw.requests or {}) do
-    local row = latency(q.histogram, w)
-    row.count = q.count -- the request count (a transport error has no latency)
-    row.rate = per_second(q.count, w)
-    row.bytes, row.status, row.errors = q.bytes, copy(q.status), copy(q.errors)
-    if q.outside then
-      row.server_timing = {}
-      for name, h in pairs(q.server_timing or {}) do row.server_timing[name] = latency(h, w) end
-      row.outside = latency(q.outside, w)
-    end
-    r.requests[tag] = row
-  end
+  for tag, q in pairs(raw.requests or {}) do r.requests[tag] = request_row(q, w) end
   for i, e in ipairs(raw.errors or {}) do
     r.errors[i] = { message = e.message, count = e.count, first = e.first }
   end
@@ -98,28 +125,9 @@ function M.build(raw)
   r.data_ran_out = raw.data_ran_out
   r.planned = raw.planned
   r.start = raw.start and ms(raw.start)
-  for i, s in ipairs(raw.series or {}) do
-    local row = { t = s.t, iterations = s.iterations, requests = s.requests, errors = s.errors,
-                  inflight = s.inflight, histogram = s.histogram:encode() }
-    if raw.start then row.wall = ms(raw.start + s.t - 1) end
-    if s.histogram:count() > 0 then
-      row.p50, row.p90 = s.histogram:percentile(50), s.histogram:percentile(90)
-      row.p99 = s.histogram:percentile(99)
-    end
-    if s.start_lag then row.start_lag = start_lag(s.start_lag) end
-    if s.tags and next(s.tags) then
-      row.tags = {}
-      for tag, q in pairs(s.tags) do
-        local t = { requests = q.requests, errors = q.errors, histogram = q.histogram:encode() }
-        if q.histogram:count() > 0 then
-          t.p50, t.p90, t.p99 = q.histogram:percentile(50), q.histogram:percentile(90),
-            q.histogram:percentile(99)
-        end
-        row.tags[tag] = t
-      end
-    end
-    r.series[i] = row
-  end
+  for i, s in ipairs(raw.series or {}) do r.series[i] = second_row(s, raw.start) end
+  r.flows = require("load.flows").build(raw, { window = w, latency = latency, request = request_row,
+    second = second_row })
   r.results = raw.results
   M.explain(r, raw)
   return r
@@ -155,7 +163,8 @@ end
 function M.histograms(raw)
   local req = {}
   for tag, q in pairs(raw.requests or {}) do req[tag] = q.histogram end
-  return { chain = raw.chain, start_lag = raw.start_lag, requests = req }
+  return { chain = raw.chain, start_lag = raw.start_lag, requests = req,
+           flows = require("load.flows").histograms(raw) }
 end
 
 -- lua-cjson 2.1 writes an empty table as {}: lists that may be empty get a
@@ -199,11 +208,54 @@ local function counts(t, what)
   return out
 end
 
+-- A report's requests and series back as raw ones (the run's and each
+-- flow's).
+local function read_requests(requests)
+  local out = {}
+  for tag, q in pairs(type(requests) == "table" and requests or {}) do
+    out[tag] = { count = int(q.count) or 0, bytes = int(q.bytes) or 0,
+      histogram = hist(q.histogram, tag), status = counts(q.status, tag .. ": status"),
+      errors = counts(q.errors, tag .. ": errors") }
+    if type(q.outside) == "table" then
+      local t = out[tag]
+      t.outside = hist(q.outside.histogram, tag .. ": outside")
+      t.server_timing = {}
+      for name, m in pairs(type(q.server_timing) == "table" and q.server_timing or {}) do
+        t.server_timing[name] = hist(type(m) == "table" and m.histogram, tag .. ": " .. name)
+      end
+    end
+  end
+  return out
+end
+
+local function read_series(series)
+  local out = {}
+  for i, s in ipairs(type(series) == "table" and series or {}) do
+    out[i] = { t = int(s.t) or error("series: t is not an integer", 0),
+      iterations = int(s.iterations) or 0, requests = int(s.requests) or 0,
+      errors = int(s.errors) or 0, inflight = tonumber(s.inflight) or 0,
+      histogram = hist(s.histogram, "series " .. i) }
+    if type(s.start_lag) == "table" then
+      out[i].start_lag = hist(s.start_lag.histogram, "series " .. i .. " start_lag")
+    end
+    if type(s.tags) == "table" then
+      out[i].tags = {}
+      for tag, q in pairs(s.tags) do
+        out[i].tags[tag] = { requests = int(q.requests) or 0, errors = int(q.errors) or 0,
+          histogram = hist(q.histogram, "series " .. i .. " " .. tag) }
+      end
+    end
+  end
+  return out
+end
+
 local function raw_of(r)
   if type(r) ~= "table" or r.format ~= M.FORMAT then
     error("not a dockscript load run (no \"format\": \"" .. M.FORMAT .. "\")", 0)
   end
-  if r.model ~= "open" and r.model ~= "closed" then error("model: not open or closed", 0) end
+  if r.model ~= "open" and r.model ~= "closed" and r.model ~= "flows" then
+    error("model: not open, closed or flows", 0)
+  end
   local shard = type(r.shard) == "table" and { int(r.shard[1]), int(r.shard[2]) }
   if not shard or not shard[1] or not shard[2] then error("no shard [I, N]", 0) end
   local it = type(r.iterations) == "table" and r.iterations or error("no iterations", 0)
@@ -223,40 +275,14 @@ local function raw_of(r)
   if not (raw.iterations.done and raw.iterations.failed and raw.iterations.dropped) then
     error("iterations: done, failed and dropped must be counts", 0)
   end
-  for tag, q in pairs(type(r.requests) == "table" and r.requests or {}) do
-    raw.requests[tag] = { count = int(q.count) or 0, bytes = int(q.bytes) or 0,
-      histogram = hist(q.histogram, tag), status = counts(q.status, tag .. ": status"),
-      errors = counts(q.errors, tag .. ": errors") }
-    if type(q.outside) == "table" then
-      local t = raw.requests[tag]
-      t.outside = hist(q.outside.histogram, tag .. ": outside")
-      t.server_timing = {}
-      for name, m in pairs(type(q.server_timing) == "table" and q.server_timing or {}) do
-        t.server_timing[name] = hist(type(m) == "table" and m.histogram, tag .. ": " .. name)
-      end
-    end
-  end
+  raw.requests = read_requests(r.requests)
+  raw.series = read_series(r.series)
+  raw.flows = require("load.flows").read_json(r.flows, hist, read_requests, read_series)
   for i, e in ipairs(type(r.errors) == "table" and r.errors or {}) do
     raw.errors[i] = { message = tostring(e.message), count = int(e.count) or 0,
                       first = int(e.first) }
   end
   raw.checks = require("load.checks").read(r.checks)
-  for i, s in ipairs(type(r.series) == "table" and r.series or {}) do
-    raw.series[i] = { t = int(s.t) or error("series: t is not an integer", 0),
-      iterations = int(s.iterations) or 0, requests = int(s.requests) or 0,
-      errors = int(s.errors) or 0, inflight = tonumber(s.inflight) or 0,
-      histogram = hist(s.histogram, "series " .. i) }
-    if type(s.start_lag) == "table" then
-      raw.series[i].start_lag = hist(s.start_lag.histogram, "series " .. i .. " start_lag")
-    end
-    if type(s.tags) == "table" then
-      raw.series[i].tags = {}
-      for tag, q in pairs(s.tags) do
-        raw.series[i].tags[tag] = { requests = int(q.requests) or 0, errors = int(q.errors) or 0,
-          histogram = hist(q.histogram, "series " .. i .. " " .. tag) }
-      end
-    end
-  end
   return raw
 end
 
@@ -397,6 +423,8 @@ local function merge_requests(raws)
   return out
 end
 
+M.merge_requests, M.merge_series = merge_requests, merge_series
+
 -- One raw result of several: the figures of raws[1]'s run (scenario,
 -- model, options, shard) with everything added up.
 function M.merge(raws)
@@ -425,6 +453,7 @@ function M.merge(raws)
   m.errors = merge_errors(raws)
   m.checks = require("load.checks").merge(raws)
   m.series = merge_series(raws)
+  m.flows = require("load.flows").merge(raws, M)
   return m
 end
 

@@ -54,7 +54,9 @@ end
 local function header(r)
   local o = r.options or {}
   local what
-  if r.model == "open" then
+  if r.model == "flows" then
+    what = require("load.flows").describe(o, M)
+  elseif r.model == "open" then
     what = o.stages and string.format("open model, %s stages over %gs", #o.stages, o.duration)
       or string.format("open model, %g/s for %gs", o.rate or 0, o.duration or 0)
   else
@@ -258,9 +260,10 @@ function M.lines(r)
       100 * r.iterations.dropped / (r.iterations.dropped + r.iterations.done + r.iterations.failed))
   end
   for _, l in ipairs(table_lines(r)) do out[#out + 1] = l end
+  for _, l in ipairs(require("load.flows").summary_lines(r, M)) do out[#out + 1] = l end
   for _, l in ipairs(require("load.checks").lines(r.checks)) do out[#out + 1] = l end
   for _, l in ipairs(error_lines(r)) do out[#out + 1] = l end
-  if r.model == "open" then
+  if r.model == "open" or (r.model == "flows" and (r.start_lag.count or 0) > 0) then
     local l = r.start_lag
     out[#out + 1] = string.format("start lag: p50 %s, p99 %s, max %s", M.time(l.p50),
       M.time(l.p99), M.time(l.max))

@@ -137,9 +137,14 @@ local function figure(t, report, hists)
   end
   if checks.metric(t.metric) then return checks.figure(t, report) end
   local row, h
-  if t.metric == "chain" or t.metric == "start_lag" then
+  local flow = t.metric:match("^flow:(.*)$")
+  if flow then
+    local f = report.flows and report.flows[flow]
+    if not f then return nil, string.format("the run has no flow '%s'", flow), true end
+    row, h = f.chain, hists.flows[flow]
+  elseif t.metric == "chain" or t.metric == "start_lag" then
     row, h = report[t.metric], hists[t.metric]
-    if t.metric == "start_lag" and report.model ~= "open" then
+    if t.metric == "start_lag" and report.model ~= "open" and report.model ~= "flows" then
       return nil, "start_lag is measured in the open model only", true
     end
   else

@@ -14,6 +14,7 @@ local PCTS = { { "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.9 } }
 
 local function model_text(r)
   local o = r.options or {}
+  if r.model == "flows" then return require("load.flows").describe(o, require("load.summary")) end
   if r.model == "open" then
     if type(o.stages) == "table" and #o.stages > 0 then
       local parts = {}
@@ -132,7 +133,7 @@ local function summary(r, hists)
   local html = { "<h2>Summary</h2>", util.table({ "", "count", "rate", "min", "p50", "p90", "p99", "p99.9",
     "max", "status" }, rows, "grid num") }
   local lag = r.start_lag
-  if r.model == "open" and type(lag) == "table" and (lag.count or 0) > 0 then
+  if (r.model == "open" or r.model == "flows") and type(lag) == "table" and (lag.count or 0) > 0 then
     html[#html + 1] = "<h3>Start lag: how late the open model's iterations started</h3>"
       .. util.table({ "", "count", "p50", "p99", "max" }, { { "start lag", util.count(lag.count),
         percentile_cell(lag, "p50", 50, hists.start_lag), percentile_cell(lag, "p99", 99, hists.start_lag),
@@ -276,6 +277,18 @@ function M.page(r, opts)
   add(thresholds(r))
   add(summary(r, hists))
   add(require("report.checks").section(r))
+  local flows = require("report.flows").section(r, function(row, key, p)
+    return percentile_cell(row, key, p, charts.decoded(row))
+  end, opts.max_points)
+  if flows then
+    add(flows.html)
+    if #flows.charts > 0 then
+      add("<h3>Chain latency per second of each flow</h3>")
+      add('<div class="grid-charts">')
+      for _, ch in ipairs(flows.charts) do chart(ch) end
+      add("</div>")
+    end
+  end
   local cmp = comparison(r.comparison)
   if cmp then
     add(cmp)
