@@ -3,7 +3,8 @@
 # npm), skipping what is already there. Run as root (or it uses sudo).
 #   tools/deps.sh           build + run the experiment
 #   tools/deps.sh --test    also what every test needs (Java for hist_compat,
-#                             Dredd for server_dredd, valgrind, clang, ...)
+#                             Dredd for server_dredd, valgrind, clang, nginx
+#                             and nghttpd for the TLS and HTTP/2 tests, ...)
 #   tools/deps.sh --bench   also what tools/bench/ runs (curl, wrk, hey,
 #                             nginx, uWSGI + Flask, aiohttp, /usr/bin/time, ss)
 # A step that fails prints its error, then what failed and how to retry.
@@ -34,6 +35,7 @@ packages_build() {
     echo cmake pkg-config gcc make
     echo liblua5.4-dev lua-cjson-dev lua-argparse        # Lua 5.4, its JSON, the scripts' options
     echo libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev
+    echo libgnutls28-dev                                 # serve --tls-self-signed: the key and certificate
     echo libjs-chart.js                                  # report.lua, --html: Chart.js, inlined in the page
     echo man-db                                          # `man dockscript` after cmake --install
 }
@@ -49,6 +51,9 @@ packages_test() {
     echo curl wrk hey iproute2                           # doc_examples: the docs' curl and bench_client.sh
                                                          # --url examples; ip for its namespaces
     echo groff-base man-db                               # man_page (groff -ww), install (man -w)
+    echo openssl                                         # server_tls, client_tls: test keys and certificates
+    echo nginx-light                                     # tls_client, http2: TLS, mutual TLS, HTTP/2 peer
+    echo nghttp2-server                                  # http2: nghttpd, the h2c peer
     command -v npm >/dev/null 2>&1 || echo nodejs npm    # server_dredd: Dredd comes from npm
 }
 
