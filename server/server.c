@@ -38,6 +38,7 @@ static struct ds_server *fail(struct ds_server *srv, enum ds_server_err *kind,
     if (srv) {
         ds_delay_stop(srv->delay);
         ds_store_free(srv->store);
+        ds_tls_free(&srv->tls);
         if (srv->listen_fd >= 0)
             close(srv->listen_fd);
         free(srv);
@@ -70,6 +71,13 @@ static struct MHD_Daemon *start_mhd(struct ds_server *srv, int ipv6, double time
 {
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME
                    | MHD_USE_TURBO | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls.cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls.key_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (srv->tls.cert_pem)
+        flags |= MHD_USE_TLS;
     return MHD_start_daemon(
         flags, 0, NULL, NULL, ds_on_request, srv,
         /* first, or libmicrohttpd logs its complaint about the order itself */
@@ -84,6 +92,7 @@ static struct MHD_Daemon *start_mhd(struct ds_server *srv, int ipv6, double time
         MHD_OPTION_URI_LOG_CALLBACK, ds_on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, ds_on_completed, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, ds_keep_escapes, NULL,
+        MHD_OPTION_ARRAY, srv->tls.cert_pem ? tls : tls + 2,
         MHD_OPTION_END);
 }
 
@@ -166,6 +175,11 @@ struct ds_server *ds_server_start(const struct ds_server_opts *o, char *err,
         ds_store_free(o->store);
         return fail(srv, kind, DS_SERVER_EUSAGE);
     }
+    /* a bad certificate or key file is the user's to fix: exit 2 */
+    if (ds_tls_load(o, &srv->tls, err, errlen) != 0) {
+        ds_store_free(o->store);
+        return fail(srv, kind, DS_SERVER_EUSAGE);
+    }
     srv->store = o->store ? o->store : ds_store_seed();
     if (!srv->store) {
         snprintf(err, errlen, "out of memory");
@@ -186,10 +200,16 @@ unsigned ds_server_port(const struct ds_server *s)
     return s->port;
 }
 
-void ds_server_url(const char *host, unsigned port, char *buf, size_t len)
+int ds_server_tls(const struct ds_server *s)
+{
+    return s->tls.cert_pem != NULL;
+}
+
+void ds_server_url(const char *host, unsigned port, int tls, char *buf, size_t len)
 {
     int v6 = strchr(host, ':') != NULL;
-    snprintf(buf, len, "http://%s%.256s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
+    snprintf(buf, len, "%s://%s%.256s%s:%u", tls ? "https" : "http", v6 ? "[" : "", host,
+             v6 ? "]" : "", port);
 }
 
 static void nap_ms(long ms)
@@ -268,5 +288,6 @@ void ds_server_stop(struct ds_server *s, struct ds_server_stats *final)
     }
     ds_delay_stop(s->delay);
     ds_store_free(s->store);
+    ds_tls_free(&s->tls);
     free(s);
 }

@@ -13,6 +13,7 @@
 #include "route.h"
 #include "stats.h"
 #include "store.h"
+#include "tls.h"
 
 struct ds_server {
     struct MHD_Daemon *mhd;
@@ -20,6 +21,7 @@ struct ds_server {
     struct ds_delay *delay;      /* NULL when no request can wait */
     struct ds_planner planner;   /* used by the libmicrohttpd thread only */
     struct ds_stats stats;
+    struct ds_tls tls;           /* PEM for libmicrohttpd; empty: plain HTTP */
     int listen_fd;               /* ours again after MHD_quiesce_daemon */
     unsigned port;
     int log;
