@@ -36,6 +36,7 @@ packages_build() {
     echo liblua5.4-dev lua-cjson-dev lua-argparse        # Lua 5.4, its JSON, the scripts' options
     echo libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev
     echo libgnutls28-dev                                 # serve --tls-self-signed: the key and certificate
+    echo libssl-dev                                      # r.tls: the TLS version and cipher of curl's OpenSSL
     echo libjs-chart.js                                  # report.lua, --html: Chart.js, inlined in the page
     echo man-db                                          # `man dockscript` after cmake --install
 }

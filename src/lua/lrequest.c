@@ -159,11 +159,60 @@ static void set_name(lua_State *L, struct ds_xfer *x, int opts)
     lua_pop(L, 1);
 }
 
+/* opts.NAME: a non-empty string, or NULL when absent; it stays on the
+ * stack (anchored by opts anyway) until the caller's settop. */
+static const char *opt_string(lua_State *L, int opts, const char *name)
+{
+    if (lua_getfield(L, opts, name) == LUA_TNIL)
+        return NULL;
+    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (!s || !*s)
+        luaL_error(L, "opts.%s: expected a non-empty string, got %s", name,
+                   s ? "\"\"" : luaL_typename(L, -1));
+    return s;
+}
+
+/* opts.http_version: "1.1", "2" (ALPN over TLS) or "h2c" (prior knowledge). */
+static enum xfer_http opt_http_version(lua_State *L, int opts)
+{
+    static const char *const names[] = {"1.1", "2", "h2c", NULL};
+    static const enum xfer_http values[] = {XFER_HTTP_1_1, XFER_HTTP_2, XFER_HTTP_H2C};
+    if (lua_getfield(L, opts, "http_version") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return XFER_HTTP_DEFAULT;
+    }
+    const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    for (int i = 0; v && names[i]; i++)
+        if (strcmp(v, names[i]) == 0) {
+            lua_pop(L, 1);
+            return values[i];
+        }
+    return luaL_error(L, "opts.http_version: expected \"1.1\", \"2\" or \"h2c\", got %s",
+                      v ? lua_pushfstring(L, "'%s'", v) : luaL_typename(L, -1));
+}
+
+/* opts.insecure, cafile, capath, cert, key: the strings stay on the stack
+ * until xfer_setup has given them to curl. */
+static void opt_tls(lua_State *L, int opts, struct xfer_tls *t)
+{
+    int type = lua_getfield(L, opts, "insecure");
+    if (type != LUA_TNIL && type != LUA_TBOOLEAN)
+        luaL_error(L, "opts.insecure: expected a boolean, got %s", luaL_typename(L, -1));
+    t->insecure = lua_toboolean(L, -1);
+    t->cafile = opt_string(L, opts, "cafile");
+    t->capath = opt_string(L, opts, "capath");
+    t->cert = opt_string(L, opts, "cert");
+    t->key = opt_string(L, opts, "key");
+    if (t->key && !t->cert)
+        luaL_error(L, "opts.key needs opts.cert (the client certificate)");
+}
+
 struct ds_xfer *request_new(lua_State *L, struct ds_xfer_env *env, const char *method,
                             const char *url, int opts)
 {
     static const char *const known[] = {"params", "headers", "body", "timeout", "follow",
-                                        "name", NULL};
+                                        "name", "http_version", "insecure", "cafile",
+                                        "capath", "cert", "key", NULL};
     if (opts && !lua_isnoneornil(L, opts)) {
         luaL_checktype(L, opts, LUA_TTABLE);
         opts_check_keys(L, opts, known);
@@ -197,6 +246,8 @@ struct ds_xfer *request_new(lua_State *L, struct ds_xfer_env *env, const char *m
                 luaL_error(L, "opts.body: expected a string, got %s", luaL_typename(L, -1));
         }
         set_name(L, x, opts);
+        o.http = opt_http_version(L, opts);
+        opt_tls(L, opts, &o.tls);
     }
     if (xfer_setup(x, &o) != 0)
         luaL_error(L, "out of memory");
@@ -240,6 +291,39 @@ static void push_headers(lua_State *L, const char *p, size_t len)
     }
 }
 
+/* {dns, connect, tls, wait, receive, total, first_byte} (core/xfer.h). */
+static void push_timings(lua_State *L, const struct ds_xfer *x)
+{
+    struct xfer_phases p;
+    xfer_phases(x, &p);
+    lua_createtable(L, 0, 7);
+    lua_pushnumber(L, p.dns);
+    lua_setfield(L, -2, "dns");
+    lua_pushnumber(L, p.connect);
+    lua_setfield(L, -2, "connect");
+    lua_pushnumber(L, p.tls);
+    lua_setfield(L, -2, "tls");
+    lua_pushnumber(L, p.wait);
+    lua_setfield(L, -2, "wait");
+    lua_pushnumber(L, p.receive);
+    lua_setfield(L, -2, "receive");
+    lua_pushnumber(L, p.total);
+    lua_setfield(L, -2, "total");
+    lua_pushnumber(L, x->t_first_byte);
+    lua_setfield(L, -2, "first_byte");
+}
+
+static void push_http_version(lua_State *L, long v)
+{
+    switch (v) {
+    case CURL_HTTP_VERSION_1_0: lua_pushliteral(L, "1.0"); break;
+    case CURL_HTTP_VERSION_1_1: lua_pushliteral(L, "1.1"); break;
+    case CURL_HTTP_VERSION_2_0: lua_pushliteral(L, "2"); break;
+    case CURL_HTTP_VERSION_3: lua_pushliteral(L, "3"); break;
+    default: lua_pushnil(L); break;
+    }
+}
+
 int request_push_result(lua_State *L, struct ds_xfer *x)
 {
     if (x->result != CURLE_OK) {
@@ -249,21 +333,29 @@ int request_push_result(lua_State *L, struct ds_xfer *x)
         lua_pushfstring(L, "%s %s: %s", x->method, x->url, why);
         return lua_error(L);
     }
-    lua_createtable(L, 0, 6);
+    lua_createtable(L, 0, 9);
     lua_pushinteger(L, x->status);
     lua_setfield(L, -2, "status");
     lua_pushlstring(L, x->body.p ? x->body.p : "", x->body.len);
     lua_setfield(L, -2, "body");
     lua_pushnumber(L, x->elapsed);
     lua_setfield(L, -2, "elapsed");
-    lua_createtable(L, 0, 3);
-    lua_pushnumber(L, x->t_connect);
-    lua_setfield(L, -2, "connect");
-    lua_pushnumber(L, x->t_first_byte);
-    lua_setfield(L, -2, "first_byte");
-    lua_pushnumber(L, x->elapsed);
-    lua_setfield(L, -2, "total");
+    push_timings(L, x);
     lua_setfield(L, -2, "timings");
+    push_http_version(L, x->http_version);
+    lua_setfield(L, -2, "http_version");
+    lua_pushinteger(L, x->connects);
+    lua_setfield(L, -2, "connects");
+    if (x->tls_version) {
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, x->tls_version);
+        lua_setfield(L, -2, "version");
+        if (x->tls_cipher) {
+            lua_pushstring(L, x->tls_cipher);
+            lua_setfield(L, -2, "cipher");
+        }
+        lua_setfield(L, -2, "tls");
+    }
     lua_pushstring(L, x->url);
     lua_setfield(L, -2, "url");
     lua_pushstring(L, x->method);
