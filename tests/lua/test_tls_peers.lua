@@ -136,4 +136,38 @@ T.test("GOAWAY after 10 requests a connection loses no request", function()
   T.ok(conns >= 10, "at least 100 / 10 connections, got " .. conns)
 end)
 
+T.test("a load run: phases and connections per tag, certificate failures counted", function()
+  local runner = require "runner"
+  local report = require "load.report"
+  local path = dir .. "/scenario.lua"
+  local f = assert(io.open(path, "w"))
+  f:write([[return { iteration = function(args)
+    http.get(args[1], { name = "one", cafile = args[2], http_version = args[3] })
+  end }]])
+  f:close()
+  local function run(args, vus)
+    local result, err = runner.run({ scenario = path, model = "closed", vus = vus,
+      iterations = 200, duration = 0, threads = 1, grace = 5, args = args, shard = { 1, 1 },
+      path = package.path, scripts = sys.scripts })
+    assert(result, err)
+    local raw = report.merge(result.threads)
+    return report.build(raw), raw
+  end
+  -- a fresh host name: this run's connections are its own
+  local lh = h2:gsub("127%.0%.0%.1", "localhost") .. "load"
+  local r = run({ lh, ca, "2" }, 20)
+  local q = r.requests.one
+  T.eq(r.iterations.done, 200, "done")
+  T.eq(q.connections, 1, "20 VUs multiplexed on one HTTP/2 connection")
+  T.eq(q.phases.tls.count, 200, "a tls phase per response")
+  T.ok(q.phases.tls.max > 0 and q.phases.tls.p50 == 0, "one handshake, 199 without")
+  T.ok(q.phases.wait.p50 > 0, "wait")
+  r = run({ lh:gsub("localhost", "127.0.0.1"), otherca, "2" }, 4)
+  T.eq(r.iterations.failed, 200, "every iteration fails verification")
+  T.eq(#r.errors, 1, "one message")
+  T.ok(r.errors[1].message:find("127.0.0.1", 1, true)
+       and r.errors[1].message:find("SSL certificate problem", 1, true), r.errors[1].message)
+  T.eq(r.errors[1].count, 200, "counted")
+end)
+
 T.done()

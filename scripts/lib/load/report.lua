@@ -73,6 +73,11 @@ function M.build(raw)
       for name, h in pairs(q.server_timing or {}) do row.server_timing[name] = latency(h, w) end
       row.outside = latency(q.outside, w)
     end
+    row.connections = q.connections -- opened by the tag's requests
+    if q.phases then
+      row.phases = {}
+      for name, h in pairs(q.phases) do row.phases[name] = latency(h, w) end
+    end
     r.requests[tag] = row
   end
   for i, e in ipairs(raw.errors or {}) do
@@ -207,6 +212,14 @@ local function raw_of(r)
       for name, m in pairs(type(q.server_timing) == "table" and q.server_timing or {}) do
         t.server_timing[name] = hist(type(m) == "table" and m.histogram, tag .. ": " .. name)
       end
+    end
+    raw.requests[tag].connections = int(q.connections)
+    if type(q.phases) == "table" then
+      local phases = {}
+      for name, m in pairs(q.phases) do
+        phases[name] = hist(type(m) == "table" and m.histogram, tag .. ": phase " .. name)
+      end
+      raw.requests[tag].phases = phases
     end
   end
   for i, e in ipairs(type(r.errors) == "table" and r.errors or {}) do
@@ -355,6 +368,14 @@ local function merge_requests(raws)
         for name, h in pairs(q.server_timing or {}) do
           t.server_timing[name] = t.server_timing[name] or metrics.histogram(h:sigfigs())
           t.server_timing[name]:merge(h)
+        end
+      end
+      if q.connections then t.connections = (t.connections or 0) + q.connections end
+      if q.phases then
+        t.phases = t.phases or {}
+        for name, h in pairs(q.phases) do
+          t.phases[name] = t.phases[name] or metrics.histogram(h:sigfigs())
+          t.phases[name]:merge(h)
         end
       end
     end
