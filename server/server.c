@@ -70,14 +70,15 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static struct MHD_Daemon *start_mhd(struct ds_server *srv, int ipv6, double timeout)
 {
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME
-                   | MHD_USE_TURBO | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+                   | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls.cert_pem},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls.key_pem},
         {MHD_OPTION_END, 0, NULL},
     };
-    if (srv->tls.cert_pem)
-        flags |= MHD_USE_TLS;
+    /* libmicrohttpd 0.9.75 with TURBO spins its thread while a TLS
+     * handshake waits for the client, and never times it out */
+    flags |= srv->tls.cert_pem ? MHD_USE_TLS : MHD_USE_TURBO;
     return MHD_start_daemon(
         flags, 0, NULL, NULL, ds_on_request, srv,
         /* first, or libmicrohttpd logs its complaint about the order itself */
