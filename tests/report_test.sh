@@ -59,6 +59,8 @@ kill -TERM "$serve_pid"
 wait "$serve_pid" 2>/dev/null
 serve_pid=
 report "a real run" real.json -o real.html
+grep -q '<h2>Phases</h2>' real.html && ok "a real run's page shows the phases of its requests" ||
+    fail "a real run's page has no Phases section"
 
 out=$(timeout 120 "$ds" bench.lua --sweep 1,2,5 --delay 0.05 --quiet --json sweep.json --html sweep.html 2>&1)
 rc=$?
