@@ -25,7 +25,11 @@ for t in openssl nginx nghttpd curl-config /usr/bin/python3; do
 done
 
 # ---- certificates --------------------------------------------------------
-ssl() { openssl "$@" >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; die "openssl $1 failed"; }; }
+ssl() {
+    openssl "$@" >"$d/openssl.log" 2>&1 && return 0
+    cat "$d/openssl.log" >&2
+    die "openssl $1 failed"
+}
 ca() { # NAME
     ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
         -subj "/CN=$1" -keyout "$d/$1.key" -out "$d/$1.pem" \
@@ -51,7 +55,8 @@ cp "$d/ca.pem" "$d/capath/$(openssl x509 -noout -hash -in "$d/ca.pem").0"
 
 # ---- servers -------------------------------------------------------------
 free_port() {
-    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
 }
 h2=$(free_port) mtls=$(free_port) goaway=$(free_port) wrong=$(free_port) h2c=$(free_port)
 mkdir "$d/www" "$d/nginx"
@@ -101,18 +106,24 @@ nghttpd -a 127.0.0.1 --no-tls -d "$d/www" "$h2c" >"$d/nghttpd.log" 2>&1 &
 nghttpd_pid=$!
 
 listening() {
-    /usr/bin/python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null
+    /usr/bin/python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null
 }
 i=0
 until listening "$h2" && listening "$mtls" && listening "$goaway" && listening "$wrong" \
     && listening "$h2c"; do
     i=$((i + 1))
-    [ $i -lt 100 ] || { cat "$d/nginx/error.log" "$d/nghttpd.log" >&2; die "nginx or nghttpd did not start within 10 s"; }
+    if [ $i -ge 100 ]; then
+        cat "$d/nginx/error.log" "$d/nghttpd.log" >&2
+        die "nginx or nghttpd did not start within 10 s"
+    fi
     kill -0 "$nginx_pid" 2>/dev/null || { cat "$d/nginx/error.log" >&2; die "nginx died"; }
     kill -0 "$nghttpd_pid" 2>/dev/null || { cat "$d/nghttpd.log" >&2; die "nghttpd died"; }
     sleep 0.1
 done
 
-export TLS_DIR=$d TLS_H2_PORT=$h2 TLS_MTLS_PORT=$mtls TLS_GOAWAY_PORT=$goaway \
-    TLS_WRONGNAME_PORT=$wrong H2C_PORT=$h2c LIBCURL_VERNUM=$(curl-config --vernum)
+vernum=$(curl-config --vernum) || die "curl-config --vernum failed"
+TLS_DIR=$d TLS_H2_PORT=$h2 TLS_MTLS_PORT=$mtls TLS_GOAWAY_PORT=$goaway TLS_WRONGNAME_PORT=$wrong
+H2C_PORT=$h2c LIBCURL_VERNUM=$vernum
+export TLS_DIR TLS_H2_PORT TLS_MTLS_PORT TLS_GOAWAY_PORT TLS_WRONGNAME_PORT H2C_PORT LIBCURL_VERNUM
 timeout "${TEST_TIMEOUT:-120}" "$@"

@@ -38,11 +38,13 @@ end)
 T.test("verification: cafile and capath pass, the system's CAs and another CA fail", function()
   local r = http.get(h2, { cafile = ca })
   T.eq(r.status, 200, "status")
-  T.ok(r.tls.version == "TLSv1.3" or r.tls.version == "TLSv1.2", "version " .. tostring(r.tls.version))
+  T.ok(r.tls.version == "TLSv1.3" or r.tls.version == "TLSv1.2",
+       "version " .. tostring(r.tls.version))
   T.ok(type(r.tls.cipher) == "string" and #r.tls.cipher > 0, "cipher")
   T.eq(http.get(h2, { capath = dir .. "/capath" }).status, 200, "capath")
   T.raises(function() http.get(h2) end, "GET " .. h2 .. ": ", "SSL certificate problem")
-  T.raises(function() http.get(h2, { cafile = otherca }) end, "127.0.0.1", "SSL certificate problem")
+  T.raises(function() http.get(h2, { cafile = otherca }) end, "127.0.0.1",
+           "SSL certificate problem")
   T.eq(http.get(h2, { insecure = true }).status, 200, "insecure")
   T.eq(http.get(h2c, { http_version = "h2c" }).tls, nil, "no r.tls without TLS")
 end)
@@ -84,7 +86,8 @@ T.test("HTTP/2 by ALPN: r.http_version, and 50 concurrent requests on one connec
   local lh = h2:gsub("127%.0%.0%.1", "localhost")
   local items = {}
   for i = 1, 50 do items[i] = i end
-  local rs = http.map(function() return http.get(lh, { cafile = ca, http_version = "2" }) end, items)
+  local rs = http.map(function() return http.get(lh, { cafile = ca, http_version = "2" }) end,
+                      items)
   T.eq(sum(rs, function(r) return r.status == 200 and 1 or 0 end), 50, "answered")
   T.eq(sum(rs, function(r) return r.http_version == "2" and 1 or 0 end), 50, "all HTTP/2")
   T.eq(sum(rs, function(r) return r.connects end), 1, "connections opened")

@@ -45,8 +45,10 @@ until grep -q "http://" "$tmp/serve.out" || [ $i -ge 100 ]; do sleep 0.1; i=$((i
 url=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n 1)
 [ -n "$url" ] || { echo "$me: dockscript serve did not start" >&2; exit 1; }
 
+# shellcheck disable=SC2046 # two numbers
 set -- $(instructions "$ds")
 with=$1 rec_with=$2
+# shellcheck disable=SC2046 # two numbers
 set -- $(instructions "$base")
 without=$1 rec_without=$2
 awk -v w="$with" -v o="$without" -v rw="$rec_with" -v ro="$rec_without" -v n="$n" 'BEGIN {

@@ -214,7 +214,9 @@ local function phase_lines(r)
       local parts = {}
       for _, name in ipairs(PHASES) do
         local m = q.phases[name]
-        if m then parts[#parts + 1] = string.format("%s %s/%s", name, M.time(m.p50), M.time(m.p99)) end
+        if m then
+          parts[#parts + 1] = string.format("%s %s/%s", name, M.time(m.p50), M.time(m.p99))
+        end
       end
       local conns = q.connections or 0
       out[#out + 1] = string.format("  %s: %s; %d connection%s%s", tag, table.concat(parts, ", "),
