@@ -52,9 +52,9 @@ packages_test() {
     echo curl wrk hey iproute2                           # doc_examples: the docs' curl and bench_client.sh
                                                          # --url examples; ip for its namespaces
     echo groff-base man-db                               # man_page (groff -ww), install (man -w)
-    echo openssl                                         # server_tls, client_tls: test keys and certificates
-    echo nginx-light                                     # tls_client, http2: TLS, mutual TLS, HTTP/2 peer
-    echo nghttp2-server                                  # http2: nghttpd, the h2c peer
+    echo openssl                                         # server_tls, tls_peers: test keys and certificates
+    echo nginx-light                                     # tls_peers: TLS, mutual TLS, HTTP/2 peer
+    echo nghttp2-server                                  # tls_peers: nghttpd, the h2c peer
     command -v npm >/dev/null 2>&1 || echo nodejs npm    # server_dredd: Dredd comes from npm
 }
 
