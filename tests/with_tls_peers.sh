@@ -1,12 +1,13 @@
 #!/bin/sh
 # usage: with_tls_peers.sh COMMAND...
 # Makes a CA, a server certificate for 127.0.0.1 and localhost, a client
-# certificate and an unrelated CA (openssl), starts nginx (TLS with HTTP/2,
-# mutual TLS, and HTTP/2 with keepalive_requests 10) and nghttpd (h2c) on
-# free 127.0.0.1 ports with configurations written here, exports where
-# they are, runs COMMAND (bounded by TEST_TIMEOUT seconds, default 120),
-# stops both, exits with COMMAND's status. A missing tool fails: tools/
-# deps.sh --test installs them.
+# certificate, one for another name and an unrelated CA (openssl); starts
+# nginx (TLS 1.2 with HTTP/2; TLS 1.3 with mutual TLS; the other name's
+# certificate; HTTP/2 with keepalive_requests 10) and nghttpd (h2c) on free
+# 127.0.0.1 ports with configurations written here; exports where they are;
+# runs COMMAND (bounded by TEST_TIMEOUT seconds, default 120); stops both;
+# exits with COMMAND's status. A missing tool fails: tools/deps.sh --test
+# installs them.
 set -u
 d=$(mktemp -d)
 nginx_pid='' nghttpd_pid=''
@@ -79,10 +80,12 @@ http {
     http2_max_concurrent_streams 128;
     server {
         listen 127.0.0.1:$h2 ssl http2;
+        ssl_protocols TLSv1.2;
         location / { return 200 "ok\n"; }
     }
     server {
         listen 127.0.0.1:$mtls ssl;
+        ssl_protocols TLSv1.3;
         ssl_verify_client on;
         ssl_client_certificate $d/ca.pem;
         location / { return 200 "client \$ssl_client_s_dn\n"; }
