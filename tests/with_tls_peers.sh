@@ -3,7 +3,8 @@
 # Makes a CA, a server certificate for 127.0.0.1 and localhost, a client
 # certificate, one for another name and an unrelated CA (openssl); starts
 # nginx (TLS 1.2 with HTTP/2; TLS 1.3 with mutual TLS; the other name's
-# certificate; HTTP/2 with keepalive_requests 10) and nghttpd (h2c) on free
+# certificate; HTTP/2 with keepalive_requests 10; TLS without keep-alive and
+# plain HTTP, for tools/bench/bench_tls.sh) and nghttpd (h2c) on free
 # 127.0.0.1 ports with configurations written here; exports where they are;
 # runs COMMAND (bounded by TEST_TIMEOUT seconds, default 120); stops both;
 # exits with COMMAND's status. A missing tool fails: tools/deps.sh --test
@@ -60,6 +61,7 @@ free_port() {
 print(s.getsockname()[1])'
 }
 h2=$(free_port) mtls=$(free_port) goaway=$(free_port) wrong=$(free_port) h2c=$(free_port)
+close=$(free_port) plain=$(free_port)
 mkdir "$d/www" "$d/nginx"
 echo hello >"$d/www/index.html"
 cat >"$d/nginx.conf" <<EOF
@@ -97,6 +99,15 @@ http {
         location / { return 200 "ok\n"; }
     }
     server {
+        listen 127.0.0.1:$plain;
+        location / { return 200 "ok\n"; }
+    }
+    server {
+        listen 127.0.0.1:$close ssl;
+        keepalive_timeout 0;
+        location / { return 200 "ok\n"; }
+    }
+    server {
         listen 127.0.0.1:$goaway ssl http2;
         keepalive_requests 10;
         location / { return 200 "ok\n"; }
@@ -114,7 +125,7 @@ socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/de
 }
 i=0
 until listening "$h2" && listening "$mtls" && listening "$goaway" && listening "$wrong" \
-    && listening "$h2c"; do
+    && listening "$close" && listening "$plain" && listening "$h2c"; do
     i=$((i + 1))
     if [ $i -ge 100 ]; then
         cat "$d/nginx/error.log" "$d/nghttpd.log" >&2
@@ -127,6 +138,7 @@ done
 
 vernum=$(curl-config --vernum) || die "curl-config --vernum failed"
 TLS_DIR=$d TLS_H2_PORT=$h2 TLS_MTLS_PORT=$mtls TLS_GOAWAY_PORT=$goaway TLS_WRONGNAME_PORT=$wrong
-H2C_PORT=$h2c LIBCURL_VERNUM=$vernum
-export TLS_DIR TLS_H2_PORT TLS_MTLS_PORT TLS_GOAWAY_PORT TLS_WRONGNAME_PORT H2C_PORT LIBCURL_VERNUM
+TLS_CLOSE_PORT=$close PLAIN_PORT=$plain H2C_PORT=$h2c LIBCURL_VERNUM=$vernum
+export TLS_DIR TLS_H2_PORT TLS_MTLS_PORT TLS_GOAWAY_PORT TLS_WRONGNAME_PORT TLS_CLOSE_PORT \
+    PLAIN_PORT H2C_PORT LIBCURL_VERNUM
 timeout "${TEST_TIMEOUT:-120}" "$@"
