@@ -83,6 +83,7 @@ http {
     server {
         listen 127.0.0.1:$h2 ssl http2;
         ssl_protocols TLSv1.2;
+        keepalive_requests 1000000; # no GOAWAY within a benchmark's run
         location / { return 200 "ok\n"; }
     }
     server {

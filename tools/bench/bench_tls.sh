@@ -1,7 +1,7 @@
 #!/bin/sh
 # The client's cost over HTTPS and HTTP/2 beside bare libcurl: instructions
 # per request (callgrind, so the figure does not depend on what else the
-# machine does) of dockscript's http.map (64 in flight) and of curl_floor
+# machine does) of dockscript's http.gather (64 tasks) and of curl_floor
 # (the same GETs from bare libcurl on one multi) in four modes, after plain
 # HTTP/1.1 as the reference:
 #   0. HTTP/1.1 without TLS, connections reused (nginx)
@@ -35,13 +35,21 @@ instructions() {
     grep -E "^(summary|totals):" "$tmp/cg.out" | head -1 | awk '{print $2}'
 }
 
-# ds URL COUNT OPTS: COUNT GETs by http.map, 64 at a time, each a 200
+# ds URL COUNT OPTS: COUNT GETs by 64 tasks of one http.gather (as
+# bench_throughput.lua), each a 200
 ds() {
     instructions "$build/dockscript" -e "
-local items = {}
-for i = 1, $2 do items[i] = i end
-local st = http.map(function() return http.get('$1', $3).status end, items, {limit = 64})
-for i = 1, $2 do assert(st[i] == 200, 'status ' .. tostring(st[i])) end"
+local left, opts = $2, $3
+local function worker()
+  while left > 0 do
+    left = left - 1
+    local st = http.get('$1', opts).status
+    assert(st == 200, 'status ' .. st)
+  end
+end
+local tasks = {}
+for i = 1, 64 do tasks[i] = worker end
+http.gather(tasks)"
 }
 
 # floor URL COUNT ARGS...: curl_floor's COUNT GETs, 64 in flight
