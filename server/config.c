@@ -8,6 +8,7 @@
 
 #include "options.h"
 #include "schedule.h"
+#include "tls.h"
 #include "server_opts.h"
 
 /* --schedule-from's word, and the schedule with every phase. */
@@ -35,9 +36,10 @@ static int check_schedule(const struct ds_server_opts *o, enum ds_opt_naming nam
 int ds_server_opts_check(const struct ds_server_opts *o, enum ds_opt_naming naming, char *err,
                          size_t errlen)
 {
-    if (ds_options_check_fields(o, naming, err, errlen) != 0)
+    if (ds_options_check_fields(o, naming, err, errlen) != 0 ||
+        check_schedule(o, naming, err, errlen) != 0)
         return -1;
-    return check_schedule(o, naming, err, errlen);
+    return ds_tls_check(o, naming, err, errlen);
 }
 
 int ds_config_check(const struct ds_server_opts *o, struct ds_plan_cfg *cfg,

@@ -12,6 +12,7 @@
 
 #include "server_opts.h"
 #include "suggest.h"
+#include "tls.h"
 
 _Static_assert(DS_SERVER_ROUTES == DS_API_ROUTES, "server.h and route.h name the same routes");
 
@@ -82,6 +83,13 @@ static const struct ds_server_opt table[] = {
      "close idle or stalled connections; 0 = never", FIXED},
     {"log", "log", "quiet", FLAG(log), 0, 0, NULL, NULL,
      "access log on stderr on / off (default off)", FIXED},
+    {"tls_cert", "tls-cert", NULL, TEXT(tls_cert), 0, 0, NULL, "FILE",
+     "serve HTTPS with this PEM certificate (chain); needs --tls-key", FIXED},
+    {"tls_key", "tls-key", NULL, TEXT(tls_key), 0, 0, NULL, "FILE",
+     "the certificate's PEM private key (unencrypted)", FIXED},
+    {"tls_self_signed", "tls-self-signed", NULL, TEXT(tls_self_signed), 0, 0, NULL, "DIR",
+     "serve HTTPS with a key and certificate made at start (for 127.0.0.1, ::1, localhost "
+     "and the host), the certificate written to DIR/cert.pem for clients to trust", FIXED},
 };
 #define ROWS (sizeof table / sizeof *table)
 
@@ -451,6 +459,12 @@ void ds_server_opt_unknown(const char *typed, enum ds_opt_naming naming, char *e
                  guess);
     else
         snprintf(err, errlen, "unknown option '%.64s'", typed);
+}
+
+const char *ds_server_opt_name(const struct ds_server_opt *r, enum ds_opt_naming naming,
+                               char *buf, size_t len)
+{
+    return name(r, -1, naming, buf, len);
 }
 
 int ds_server_route_find(const char *name)

@@ -40,6 +40,7 @@ static struct ds_server *fail(struct ds_server *srv, enum ds_server_err *kind,
         ds_delay_stop(srv->delay);
         ds_sessions_free(srv->sessions);
         ds_store_free(srv->store);
+        ds_tls_free(&srv->tls);
         if (srv->listen_fd >= 0)
             close(srv->listen_fd);
         free(srv);
@@ -71,7 +72,15 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static struct MHD_Daemon *start_mhd(struct ds_server *srv, int ipv6, double timeout)
 {
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME
-                   | MHD_USE_TURBO | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+                   | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls.cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls.key_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    /* libmicrohttpd 0.9.75 with TURBO spins its thread while a TLS
+     * handshake waits for the client, and never times it out */
+    flags |= srv->tls.cert_pem ? MHD_USE_TLS : MHD_USE_TURBO;
     return MHD_start_daemon(
         flags, 0, NULL, NULL, ds_on_request, srv,
         /* first, or libmicrohttpd logs its complaint about the order itself */
@@ -86,6 +95,7 @@ static struct MHD_Daemon *start_mhd(struct ds_server *srv, int ipv6, double time
         MHD_OPTION_URI_LOG_CALLBACK, ds_on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, ds_on_completed, srv,
         MHD_OPTION_UNESCAPE_CALLBACK, ds_keep_escapes, NULL,
+        MHD_OPTION_ARRAY, srv->tls.cert_pem ? tls : tls + 2,
         MHD_OPTION_END);
 }
 
@@ -168,6 +178,11 @@ struct ds_server *ds_server_start(const struct ds_server_opts *o, char *err,
         ds_store_free(o->store);
         return fail(srv, kind, DS_SERVER_EUSAGE);
     }
+    /* a bad certificate or key file is the user's to fix: exit 2 */
+    if (ds_tls_load(o, &srv->tls, err, errlen) != 0) {
+        ds_store_free(o->store);
+        return fail(srv, kind, DS_SERVER_EUSAGE);
+    }
     srv->store = o->store ? o->store : ds_store_seed();
     srv->sessions = ds_sessions_new(DS_SESSIONS_MAX);
     if (!srv->store || !srv->sessions) {
@@ -189,10 +204,16 @@ unsigned ds_server_port(const struct ds_server *s)
     return s->port;
 }
 
-void ds_server_url(const char *host, unsigned port, char *buf, size_t len)
+int ds_server_tls(const struct ds_server *s)
+{
+    return s->tls.cert_pem != NULL;
+}
+
+void ds_server_url(const char *host, unsigned port, int tls, char *buf, size_t len)
 {
     int v6 = strchr(host, ':') != NULL;
-    snprintf(buf, len, "http://%s%.256s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
+    snprintf(buf, len, "%s://%s%.256s%s:%u", tls ? "https" : "http", v6 ? "[" : "", host,
+             v6 ? "]" : "", port);
 }
 
 static void nap_ms(long ms)
@@ -272,5 +293,6 @@ void ds_server_stop(struct ds_server *s, struct ds_server_stats *final)
     ds_delay_stop(s->delay);
     ds_sessions_free(s->sessions);
     ds_store_free(s->store);
+    ds_tls_free(&s->tls);
     free(s);
 }

@@ -14,6 +14,7 @@
 #include "session.h"
 #include "stats.h"
 #include "store.h"
+#include "tls.h"
 
 struct ds_server {
     struct MHD_Daemon *mhd;
@@ -22,6 +23,7 @@ struct ds_server {
     struct ds_planner planner;   /* used by the libmicrohttpd thread only */
     struct ds_stats stats;
     struct ds_sessions *sessions; /* POST /login's (session.h) */
+    struct ds_tls tls;           /* PEM for libmicrohttpd; empty: plain HTTP */
     int listen_fd;               /* ours again after MHD_quiesce_daemon */
     unsigned port;
     int log;

@@ -33,6 +33,11 @@ static int usage_error(const char *msg)
  * cursor is. */
 static void wrap(FILE *f, int col, const char *text)
 {
+    /* a left column too wide for the gap: the text starts on the next line */
+    if (col >= HELP_COL) {
+        fputc('\n', f);
+        col = 0;
+    }
     while (*text) {
         size_t word = strcspn(text, " ");
         if (col > HELP_COL && col + 1 + (int)word > WIDTH) {
@@ -223,11 +228,11 @@ static int parse_args(int argc, char **argv, struct ds_server_opts *o)
 
 /* The start line: the URL (tests and scripts read it), then the settings
  * that shape the answers. */
-static void print_listening(const struct ds_server_opts *o, unsigned port)
+static void print_listening(const struct ds_server_opts *o, const struct ds_server *srv)
 {
     char url[300], more[512] = "";
     size_t n = 0;
-    ds_server_url(o->host, port, url, sizeof url);
+    ds_server_url(o->host, ds_server_port(srv), ds_server_tls(srv), url, sizeof url);
     for (int i = 0; i < DS_SERVER_ROUTES; i++)
         if (o->route_delay[i])
             n += (size_t)snprintf(more + n, sizeof more - n, ", %s delay %.64s",
@@ -336,7 +341,7 @@ int cmd_serve(int argc, char **argv)
     struct ds_server *srv = start(&o, &rc);
     if (!srv)
         return rc;
-    print_listening(&o, ds_server_port(srv));
+    print_listening(&o, srv);
     int sig = 0;
     sigwait(&stop, &sig);
     if (o.log)

@@ -70,6 +70,8 @@ report "a real run" real.json -o real.html
 report "a run of flows" flows.json -o flows.html
 grep -q '<h2>Flows</h2>.*flow late.*flow steady' flows.html && ok "flows.html: a flows table" ||
     fail "flows.html: a flows table"
+grep -q '<h2>Phases</h2>' real.html && ok "a real run's page shows the phases of its requests" ||
+    fail "a real run's page has no Phases section"
 
 out=$(timeout 120 "$ds" bench.lua --sweep 1,2,5 --delay 0.05 --quiet --json sweep.json --html sweep.html 2>&1)
 rc=$?

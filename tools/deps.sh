@@ -3,7 +3,8 @@
 # npm), skipping what is already there. Run as root (or it uses sudo).
 #   tools/deps.sh           build + run the experiment
 #   tools/deps.sh --test    also what every test needs (Java for hist_compat,
-#                             Dredd for server_dredd, valgrind, clang, ...)
+#                             Dredd for server_dredd, valgrind, clang, nginx
+#                             and nghttpd for the TLS and HTTP/2 tests, ...)
 #   tools/deps.sh --bench   also what tools/bench/ runs (curl, wrk, hey,
 #                             nginx, uWSGI + Flask, aiohttp, /usr/bin/time, ss)
 # A step that fails prints its error, then what failed and how to retry.
@@ -36,6 +37,8 @@ packages_build() {
     echo liblua5.4-dev lua-cjson-dev lua-argparse        # Lua 5.4, its JSON, the scripts' options
     echo libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev
     echo libcsv-dev                                      # load.data: CSV data files (RFC 4180)
+    echo libgnutls28-dev                                 # serve --tls-self-signed: the key and certificate
+    echo libssl-dev                                      # r.tls: the TLS version and cipher of curl's OpenSSL
     echo libjs-chart.js                                  # report.lua, --html: Chart.js, inlined in the page
     echo man-db                                          # `man dockscript` after cmake --install
 }
@@ -54,6 +57,9 @@ packages_test() {
                                                          # --url examples; ip for its namespaces
     echo groff-base man-db                               # man_page (groff -ww), install (man -w)
     echo prometheus                                      # server_metrics: promtool check metrics
+    echo openssl                                         # server_tls, tls_peers: test keys and certificates
+    echo nginx-light                                     # tls_peers: TLS, mutual TLS, HTTP/2 peer
+    echo nghttp2-server                                  # tls_peers: nghttpd, the h2c peer
     command -v npm >/dev/null 2>&1 || echo nodejs npm    # server_dredd: Dredd comes from npm
 }
 

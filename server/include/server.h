@@ -69,6 +69,11 @@ struct ds_server_opts {
     const char *schedule_from; /* "first-request" (default): the phases' times
                               count from the first API request; "start":
                               from the server's start */
+    const char *tls_cert;  /* PEM certificate (chain) file: serve HTTPS */
+    const char *tls_key;   /* its PEM private key file, unencrypted */
+    const char *tls_self_signed; /* a directory: serve HTTPS with a key and
+                              certificate made at start, the certificate
+                              written to DIR/cert.pem for clients to trust */
 };
 
 enum ds_server_err { DS_SERVER_OK = 0, DS_SERVER_EUSAGE = 2, DS_SERVER_ERUNTIME = 1 };
@@ -90,8 +95,11 @@ struct ds_server *ds_server_start(const struct ds_server_opts *o, char *err,
 /* The port actually bound (useful with port 0). */
 unsigned ds_server_port(const struct ds_server *s);
 
-/* "http://HOST:PORT", with an IPv6 host in brackets. */
-void ds_server_url(const char *host, unsigned port, char *buf, size_t len);
+/* Whether it serves HTTPS. */
+int ds_server_tls(const struct ds_server *s);
+
+/* "http://HOST:PORT" ("https://" when tls), with an IPv6 host in brackets. */
+void ds_server_url(const char *host, unsigned port, int tls, char *buf, size_t len);
 
 /* What GET /_stats shows, as numbers. */
 #define DS_SERVER_STATUSES 500      /* by_status[i] counts status 100 + i */

@@ -76,6 +76,10 @@ int ds_server_opt_route(struct ds_server_opts *o, const char *route, struct ds_o
 int ds_server_opts_check(const struct ds_server_opts *o, enum ds_opt_naming naming, char *err,
                          size_t errlen);
 
+/* How messages name r: "--tls-cert" or "'tls_cert'" (buf, returned). */
+const char *ds_server_opt_name(const struct ds_server_opt *r, enum ds_opt_naming naming,
+                               char *buf, size_t len);
+
 /* v as the text of a DS_VAL_NUMBER: the shortest that reads back as v. */
 void ds_server_opt_number(double v, char *buf, size_t len);
 

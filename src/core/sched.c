@@ -330,6 +330,9 @@ static int shard_new(struct ds_sched *s)
      * default (4 x handles added) shrinks as handles leave and then walks the
      * cache to close the oldest. */
     curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, (long)SHARD_CAP);
+    /* HTTP/2 transfers of a shard share a connection (curl's default since
+     * 7.62, said here because a gather's connection count depends on it) */
+    curl_multi_setopt(sh->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     return s->nshards++;
 }
 

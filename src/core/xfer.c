@@ -1,6 +1,7 @@
 /* HTTP transfers on the thread's scheduler: the easy handle's options,
  * collecting the response, and what a finished transfer reports. */
 #include "core/xfer.h"
+#include "core/tlsinfo.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -90,6 +91,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
         x->head.len = 0;
         x->body.len = 0;
+        /* while the connection is the transfer's: curl forgets it at the end */
+        if (x->https)
+            tlsinfo_read(x->easy, &x->tls_version, &x->tls_cipher);
     }
     /* the jar may hold cookies now: the next iteration empties it */
     if (x->jar && n > 11 && (p[0] == 'S' || p[0] == 's') && strncasecmp(p, "Set-Cookie:", 11) == 0)
@@ -153,6 +157,7 @@ int xfer_set_url(struct ds_xfer *x, const char *url)
         memcpy(u + at + ns, q->p, q->len);
     memcpy(u + at + ns + q->len, url + at, len - at + 1); /* the fragment and the NUL */
     x->url = u;
+    x->https = strncasecmp(u, "https://", 8) == 0;
     q->len = 0;
     if (x->env->observe)
         set_tag(x);
@@ -206,6 +211,50 @@ static int set_method(struct ds_xfer *x, const struct xfer_opts *o)
     return 0;
 }
 
+static void set_http(CURL *e, enum xfer_http v)
+{
+    static const long versions[] = {
+        [XFER_HTTP_1_1] = CURL_HTTP_VERSION_1_1,
+        [XFER_HTTP_2] = CURL_HTTP_VERSION_2TLS,
+        [XFER_HTTP_H2C] = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE,
+    };
+    if (v == XFER_HTTP_DEFAULT)
+        return;
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, versions[v]);
+    /* Before 8.0.0 (Debian 12 has 7.88.1) curl puts a second HTTP/2 layer
+     * on a prior-knowledge connection it reuses, and the request fails
+     * ("Error in the HTTP2 framing layer", curl issue 10634): there, each
+     * h2c request gets a connection of its own. */
+    if (v == XFER_HTTP_H2C && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000) {
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+        return;
+    }
+    /* a transfer that finds a connection being set up waits to multiplex
+     * on it rather than open its own */
+    if (v != XFER_HTTP_1_1)
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+}
+
+/* curl copies the strings. -1 when out of memory. */
+static int set_tls(CURL *e, const struct xfer_tls *t)
+{
+    if (t->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    CURLcode rc = CURLE_OK;
+    if (t->cafile && rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_CAINFO, t->cafile);
+    if (t->capath && rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_CAPATH, t->capath);
+    if (t->cert && rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_SSLCERT, t->cert);
+    if (t->key && rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_SSLKEY, t->key);
+    return rc == CURLE_OK ? 0 : -1;
+}
+
 int xfer_setup(struct ds_xfer *x, const struct xfer_opts *o)
 {
     CURL *e = x->easy;
@@ -228,7 +277,8 @@ int xfer_setup(struct ds_xfer *x, const struct xfer_opts *o)
      * answer is a few hundred bytes. Measured: 10,000 lookups peak at 177 MB
      * RSS with 2 KB (197 MB with 4 KB); a 10 MB body takes 14 ms (12 ms). */
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 2048L);
-    if (set_method(x, o) != 0)
+    set_http(e, o->http);
+    if (set_tls(e, &o->tls) != 0 || set_method(x, o) != 0)
         return -1;
     if (o->jar) {
         if (jar_attach(o->jar, e) != 0)
@@ -282,8 +332,12 @@ static void xfer_complete(struct ds_transfer *t, CURLcode result, const char *wh
         snprintf(x->errbuf, sizeof x->errbuf, "%s", why);
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &x->status);
     x->elapsed = info_seconds(e, CURLINFO_TOTAL_TIME_T);
+    x->t_dns = info_seconds(e, CURLINFO_NAMELOOKUP_TIME_T);
     x->t_connect = info_seconds(e, CURLINFO_CONNECT_TIME_T);
+    x->t_tls = info_seconds(e, CURLINFO_APPCONNECT_TIME_T);
     x->t_first_byte = info_seconds(e, CURLINFO_STARTTRANSFER_TIME_T);
+    curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &x->http_version);
+    curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &x->connects);
     struct ds_xfer_env *env = x->env;
     if (env->observe) {
         curl_off_t body = 0;
@@ -296,4 +350,31 @@ static void xfer_complete(struct ds_transfer *t, CURLcode result, const char *wh
     }
     if (x->waiter)
         sched_make_ready(env->sched, x->waiter);
+}
+
+static double since(double t, double from)
+{
+    return t > from ? t - from : 0.0;
+}
+
+/* curl's times are cumulative from the start. A transfer that opened no
+ * connection (reused one, or multiplexed on one) has no lookup, connect or
+ * handshake: all of its time before the first byte is wait. With follow,
+ * the phases are the last request's connection's and wait holds the
+ * redirects. */
+void xfer_phases(const struct ds_xfer *x, struct xfer_phases *p)
+{
+    /* curl still times a lookup in its cache on reuse: that is wait too */
+    int fresh = x->connects > 0;
+    double dns = fresh ? x->t_dns : 0.0, conn = fresh ? x->t_connect : 0.0;
+    double tls = fresh ? x->t_tls : 0.0;
+    double ready = conn > dns ? conn : dns;
+    ready = tls > ready ? tls : ready;
+    double first = x->t_first_byte > ready ? x->t_first_byte : ready;
+    p->dns = dns;
+    p->connect = since(conn, dns);
+    p->tls = tls > 0 ? since(tls, conn) : 0.0;
+    p->wait = since(first, ready);
+    p->receive = since(x->elapsed, first);
+    p->total = x->elapsed;
 }

@@ -58,7 +58,14 @@ struct ds_xfer {
     CURLcode result;
     long status;              /* HTTP status; 0 if no response came */
     double elapsed;           /* curl's total time */
-    double t_connect, t_first_byte; /* curl's, from the start */
+    /* curl's clock, seconds from the start: name looked up, TCP connected,
+     * TLS handshake done (0 without one), first byte in */
+    double t_dns, t_connect, t_tls, t_first_byte;
+    long http_version;        /* CURL_HTTP_VERSION_1_0, _1_1, _2_0, _3; 0: none */
+    long connects;            /* connections it opened: 0 when it reused one */
+    int https;                /* the URL says https:// */
+    const char *tls_version;  /* "TLSv1.3" (the TLS library's static text), */
+    const char *tls_cipher;   /* its cipher; NULL for plain HTTP */
     /* For the observer (set only when there is one): */
     double finished_at;       /* ds_now() at completion */
     int64_t bytes;            /* headers and body received */
@@ -84,6 +91,20 @@ int xfer_set_url(struct ds_xfer *x, const char *url);
 /* Adds a custom header line ("Name: value"; the caller has checked it has no
  * CR or LF). -1 when out of memory. */
 int xfer_add_header(struct ds_xfer *x, const char *line);
+/* Which HTTP: curl's default (HTTP/2 by ALPN over TLS, else 1.1), 1.1
+ * only, HTTP/2 by ALPN over TLS, or HTTP/2 without TLS by prior
+ * knowledge (h2c). */
+enum xfer_http { XFER_HTTP_DEFAULT, XFER_HTTP_1_1, XFER_HTTP_2, XFER_HTTP_H2C };
+
+/* The TLS side of a request; NULL strings are curl's defaults. */
+struct xfer_tls {
+    int insecure;       /* verify neither the peer's certificate nor its name */
+    const char *cafile; /* PEM CA certificates to trust instead of the system's */
+    const char *capath; /* a directory of them (c_rehash'ed) */
+    const char *cert;   /* the client's PEM certificate (mutual TLS) */
+    const char *key;    /* its private key, when not in cert's file */
+};
+
 /* What a request may carry besides its URL, method and headers. */
 struct xfer_opts {
     double timeout;   /* seconds, > 0 */
@@ -91,7 +112,22 @@ struct xfer_opts {
     const char *body; /* NULL: none */
     size_t body_len;
     struct ds_jar *jar; /* the cookies it sends and stores; NULL: none */
+    enum xfer_http http;
+    struct xfer_tls tls;
 };
+
+/* A finished transfer's time by phase, seconds; they add up to total. */
+struct xfer_phases {
+    double dns;     /* name lookup */
+    double connect; /* TCP connect */
+    double tls;     /* TLS handshake */
+    double wait;    /* from connected (or start, on a reused connection) to
+                       the first byte of the answer: sending the request and
+                       the server's time */
+    double receive; /* from the first byte to the last */
+    double total;
+};
+void xfer_phases(const struct ds_xfer *x, struct xfer_phases *p);
 /* Sets every curl option of the transfer. -1 when out of memory. */
 int xfer_setup(struct ds_xfer *x, const struct xfer_opts *o);
 /* Adds the transfer to the scheduler, on the shard `preferred` if it has

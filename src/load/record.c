@@ -23,6 +23,8 @@ static void tag_free(struct ds_tagstat *t)
     hist_free(t->latency);
     hist_free(t->now);
     hist_free(t->outside);
+    for (int i = 0; i < REC_PHASES; i++)
+        hist_free(t->phase[i]);
     for (int i = 0; i < t->nst; i++)
         hist_free(t->st[i]);
     for (size_t i = 0; i < t->nsecs; i++)
@@ -189,25 +191,48 @@ static void record_timing(struct ds_tagstat *t, double latency, const struct st_
     hist_record(t->outside, (int64_t)(st_outside(latency, st, nst) * 1e6 + 0.5));
 }
 
-int rec_request(struct ds_rec *r, const char *tag, double now, double latency, long status,
-                CURLcode result, int64_t bytes, const struct st_metric *st, int nst)
+const char *rec_phase_name(int i)
+{
+    static const char *const names[REC_PHASES] = {"dns", "connect", "tls", "wait", "receive"};
+    return names[i];
+}
+
+/* 2 digits, like a Server-Timing metric: a phase is read as p50 and p99. */
+static void record_phases(struct ds_tagstat *t, const struct xfer_phases *p)
+{
+    if (!t->phase[REC_PHASES - 1]) {
+        for (int i = 0; i < REC_PHASES; i++)
+            if (!t->phase[i] && !(t->phase[i] = hist_new(2)))
+                return; /* out of memory: tag_free frees what was made */
+    }
+    hist_record(t->phase[0], (int64_t)(p->dns * 1e6 + 0.5));
+    hist_record(t->phase[1], (int64_t)(p->connect * 1e6 + 0.5));
+    hist_record(t->phase[2], (int64_t)(p->tls * 1e6 + 0.5));
+    hist_record(t->phase[3], (int64_t)(p->wait * 1e6 + 0.5));
+    hist_record(t->phase[4], (int64_t)(p->receive * 1e6 + 0.5));
+}
+
+int rec_request(struct ds_rec *r, const char *tag, const struct rec_req *q)
 {
     struct ds_tagstat *t = tag_find(r, tag);
-    if (!t || count_second(r, now, 1) != 0)
+    if (!t || count_second(r, q->now, 1) != 0)
         return -1;
-    int64_t us = (int64_t)(latency * 1e6 + 0.5);
-    count_in_second(r, t, now, result == CURLE_OK, us);
+    int64_t us = (int64_t)(q->latency * 1e6 + 0.5);
+    count_in_second(r, t, q->now, q->result == CURLE_OK, us);
     atomic_fetch_add_explicit(&r->requests, 1, memory_order_relaxed);
     t->count++;
-    t->bytes += bytes;
-    if (result != CURLE_OK) {
-        t->errors[result >= 0 && result < CURL_LAST ? result : CURLE_OK]++;
+    t->bytes += q->bytes;
+    t->connections += q->connects;
+    if (q->result != CURLE_OK) {
+        t->errors[q->result >= 0 && q->result < CURL_LAST ? q->result : CURLE_OK]++;
         return 0;
     }
-    t->status[status > 0 && status < REC_STATUS_MAX ? status : 0]++;
+    t->status[q->status > 0 && q->status < REC_STATUS_MAX ? q->status : 0]++;
     hist_record(t->latency, us);
-    if (nst > 0)
-        record_timing(t, latency, st, nst);
+    if (q->nst > 0)
+        record_timing(t, q->latency, q->st, q->nst);
+    if (q->phases)
+        record_phases(t, q->phases);
     return 0;
 }
 

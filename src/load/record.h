@@ -10,12 +10,14 @@
 #include <curl/curl.h>
 
 #include "core/servertiming.h"
+#include "core/xfer.h"
 #include "hist/hist.h"
 #include "load/checks.h"
 
 #define REC_TAG_MAX 96     /* longer tags are cut */
 #define REC_MAX_TAGS 100   /* beyond: one "(other)" tag; see rec_request */
 #define REC_STATUS_MAX 600
+#define REC_PHASES 5       /* dns, connect, tls, wait, receive (core/xfer.h) */
 
 /* One second of a tag: its requests, transport errors, and the latencies
  * as the non-empty buckets of a 2-digit histogram (value, count): a
@@ -44,6 +46,10 @@ struct ds_tagstat {
     struct ds_hist *st[ST_MAX];
     int nst;
     struct ds_hist *outside;
+    /* the responses' time by phase (rec_phase_name), made on the first
+     * response; and the connections the requests opened (answered or not) */
+    struct ds_hist *phase[REC_PHASES];
+    int64_t connections;
 };
 
 struct ds_rec {
@@ -59,11 +65,21 @@ struct ds_rec {
 /* t0 may be set later, before the first request. */
 struct ds_rec *rec_new(double t0);
 void rec_free(struct ds_rec *r);
-/* One finished request: status 0 and result != CURLE_OK for a transport
- * error; st: its Server-Timing metrics (nst of them, maybe 0). -1 when out
- * of memory (nothing recorded). */
-int rec_request(struct ds_rec *r, const char *tag, double now, double latency, long status,
-                CURLcode result, int64_t bytes, const struct st_metric *st, int nst);
+/* What a finished request brings besides its tag. */
+struct rec_req {
+    double now, latency;      /* when it ended (ds_now), curl's total time */
+    long status;              /* 0 for a transport error */
+    CURLcode result;
+    int64_t bytes;
+    const struct st_metric *st; /* its Server-Timing metrics, nst of them */
+    int nst;
+    const struct xfer_phases *phases; /* NULL: none */
+    long connects;            /* connections it opened */
+};
+/* One finished request. -1 when out of memory (nothing recorded). */
+int rec_request(struct ds_rec *r, const char *tag, const struct rec_req *q);
+/* "dns", "connect", "tls", "wait", "receive" for 0..REC_PHASES-1. */
+const char *rec_phase_name(int i);
 int64_t rec_requests_in(const struct ds_rec *r, size_t sec);
 /* The non-empty buckets of h in a new array (*b, NULL when none; the caller
  * frees it); -1 when out of memory. */

@@ -418,7 +418,8 @@ static void push_counts(lua_State *L, const int64_t *counts, int n, int as_statu
 }
 
 /* {[tag] = {count, bytes, histogram, status = {["200"] = n}, errors =
- * {[reason] = n}}}; the histograms move into Lua. */
+ * {[reason] = n}, connections, phases = {dns = histogram, ...}}}; the
+ * histograms move into Lua. */
 static void push_requests(lua_State *L, struct ds_rec *r)
 {
     lua_createtable(L, 0, r->ntags);
@@ -442,6 +443,15 @@ static void push_requests(lua_State *L, struct ds_rec *r)
             lua_setfield(L, -2, "server_timing");
             push_hist(L, &t->outside, 3);
             lua_setfield(L, -2, "outside");
+        }
+        set_int(L, "connections", t->connections);
+        if (t->phase[REC_PHASES - 1]) {
+            lua_createtable(L, 0, REC_PHASES);
+            for (int k = 0; k < REC_PHASES; k++) {
+                push_hist(L, &t->phase[k], 2);
+                lua_setfield(L, -2, rec_phase_name(k));
+            }
+            lua_setfield(L, -2, "phases");
         }
         lua_setfield(L, -2, t->name);
     }

@@ -191,8 +191,11 @@ static void record_request(void *ud, const struct ds_xfer *x)
     char tag[REC_TAG_MAX];
     int nst = x->result == CURLE_OK && x->head.p ? st_from_headers(x->head.p, x->head.len, st, ST_MAX)
                                                  : 0;
-    (void)rec_request(s->w->rec, flow_tag(s, x, tag, sizeof tag), x->finished_at, x->elapsed,
-                      x->result == CURLE_OK ? x->status : 0, x->result, x->bytes, st, nst);
+    struct xfer_phases ph;
+    xfer_phases(x, &ph);
+    struct rec_req q = {x->finished_at, x->elapsed, x->result == CURLE_OK ? x->status : 0,
+                        x->result, x->bytes, st, nst, &ph, x->connects};
+    (void)rec_request(s->w->rec, flow_tag(s, x, tag, sizeof tag), &q);
 }
 
 static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char *err,

@@ -145,7 +145,7 @@ static int l_start(lua_State *L)
     /* each of its connections takes a descriptor from the client's table */
     rt_get(L)->servers++;
     s->port = ds_server_port(s->srv);
-    ds_server_url(o.host, s->port, s->url, sizeof s->url);
+    ds_server_url(o.host, s->port, ds_server_tls(s->srv), s->url, sizeof s->url);
     return 1;
 }
 

@@ -4,16 +4,18 @@
 #include <lauxlib.h>
 #include <string.h>
 
-static int is_known(const char *k, const char *const known[])
+/* k's index in known, or -1. */
+static int known_index(const char *k, const char *const known[])
 {
     for (int i = 0; known[i]; i++)
         if (strcmp(k, known[i]) == 0)
-            return 1;
-    return 0;
+            return i;
+    return -1;
 }
 
-void opts_check_keys(lua_State *L, int idx, const char *const known[])
+unsigned opts_check_keys(lua_State *L, int idx, const char *const known[])
 {
+    unsigned present = 0;
     idx = lua_absindex(L, idx);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
@@ -23,7 +25,10 @@ void opts_check_keys(lua_State *L, int idx, const char *const known[])
                                                   luaL_typename(L, -1)));
         }
         const char *k = lua_tostring(L, -1);
-        if (!is_known(k, known))
+        int i = known_index(k, known);
+        if (i < 0)
             luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s'", k));
+        present |= i < 32 ? 1u << i : 0;
     }
+    return present;
 }

@@ -174,4 +174,23 @@ T.test("an unknown option key is an error naming it, not silently ignored", func
   T.eq(http.get(base .. "/status/200", { timeout = 5, follow = false }).status, 200, "known keys")
 end)
 
+T.test("timings, http_version, connects and tls: the same before and after r.headers", function()
+  local r = http.get(base .. "/echo", { http_version = "1.1" })
+  T.eq(r.headers["content-type"], "application/json", "headers first")
+  local t = r.timings
+  T.eq(t.total, r.elapsed, "total")
+  T.lt(math.abs(t.dns + t.connect + t.tls + t.wait + t.receive - t.total), 1e-6, "sum - total")
+  T.eq(rawequal(r.timings, t), true, "made once")
+  T.eq(r.http_version, "1.1", "http_version")
+  T.ok(r.connects == 0 or r.connects == 1, "connects")
+  T.eq(r.tls, nil, "no tls over plain HTTP")
+  local again = http.get(base .. "/echo")
+  T.eq(again.connects, 0, "a reused connection")
+  T.eq(again.timings.connect, 0, "no connect on it")
+  T.eq(again.headers["content-type"], "application/json", "headers after")
+  local seen = {}
+  for k in pairs(again) do seen[k] = true end
+  T.ok(seen.timings and seen.connects and seen.headers, "read fields are then in pairs(r)")
+end)
+
 T.done()

@@ -12,7 +12,7 @@ import time
 
 EXE = os.environ.get("DOCKSCRIPT", "dockscript")
 HOST = "127.0.0.1"
-LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+) ")
+LISTEN_RE = re.compile(r"listening on (https?)://127\.0\.0\.1:(\d+) ")
 
 
 class Server:
@@ -35,8 +35,8 @@ class Server:
             self.proc.kill()
             err = self.proc.communicate(timeout=5)[1]
             raise AssertionError("server did not start: %r %r" % (line, err))
-        self.port = int(m.group(1))
-        self.url = "http://%s:%d" % (HOST, self.port)
+        self.port = int(m.group(2))
+        self.url = "%s://%s:%d" % (m.group(1), HOST, self.port)
         return self
 
     def stop(self, sig=signal.SIGTERM, timeout=10.0):
@@ -90,7 +90,7 @@ class LuaServer(Server):
         self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         line = (read_line(self.proc.stdout, self.start_timeout) or "").strip()
-        m = re.match(r"^http://127\.0\.0\.1:(\d+)$", line)
+        m = re.match(r"^https?://127\.0\.0\.1:(\d+)$", line)
         if not m:
             self.proc.kill()
             err = self.proc.communicate(timeout=5)[1]

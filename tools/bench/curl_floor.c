@@ -6,13 +6,16 @@
  * dockscript's cost over libcurl is the difference to this; the kernel's and
  * the server's is floor_client's figure.
  *
- *   curl_floor [--shard-cap C] URL [COUNT [LIMIT]]
+ *   curl_floor [OPTIONS] URL [COUNT [LIMIT]]
  *       COUNT GETs of URL (20000), LIMIT in flight (64), after one GET that
  *       opens the first connection
- *   curl_floor [--shard-cap C] --chain BASE_URL N [LIMIT]
+ *   curl_floor [OPTIONS] --chain BASE_URL N [LIMIT]
  *       N chains of two GETs on one handle each, BASE_URL/users?name=John
  *       then BASE_URL/customers?salesId=1 (floor_client's chains), LIMIT in
  *       flight (N)
+ *   OPTIONS: --shard-cap C; --cafile FILE (the CAs to trust for https);
+ *       --http 1.1|2|h2c (as dockscript's http_version, with PIPEWAIT for
+ *       2 and h2c); --fresh (a new connection for every GET)
  *
  * The handles are split into multis of at most C (256) on the one epoll set,
  * as src/core/sched.c splits its transfers: libcurl 7.88 walks a multi's
@@ -57,6 +60,9 @@ struct job {
 
 struct run {
     int ep;
+    const char *cafile; /* NULL: the system's CAs */
+    long http;          /* CURL_HTTP_VERSION_*; 0: curl's default */
+    int fresh;          /* no connection reuse */
     struct shard *shards;
     long nshards;
     const char *urls[2];
@@ -298,6 +304,16 @@ static struct job *jobs_new(struct run *r, long n, long cap)
          * receive buffer the size of an API answer, not 16 KB per transfer */
         curl_easy_setopt(j->easy, CURLOPT_PROXY, "");
         curl_easy_setopt(j->easy, CURLOPT_BUFFERSIZE, 2048L);
+        if (r->cafile)
+            curl_easy_setopt(j->easy, CURLOPT_CAINFO, r->cafile);
+        if (r->http) {
+            curl_easy_setopt(j->easy, CURLOPT_HTTP_VERSION, r->http);
+            curl_easy_setopt(j->easy, CURLOPT_PIPEWAIT, r->http != CURL_HTTP_VERSION_1_1);
+        }
+        if (r->fresh) {
+            curl_easy_setopt(j->easy, CURLOPT_FRESH_CONNECT, 1L);
+            curl_easy_setopt(j->easy, CURLOPT_FORBID_REUSE, 1L);
+        }
     }
     return jobs;
 }
@@ -351,8 +367,9 @@ static int measure(struct run *r, struct job *jobs, long count, long limit)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: curl_floor [--shard-cap C] URL [COUNT [LIMIT]]\n"
-                    "       curl_floor [--shard-cap C] --chain BASE_URL N [LIMIT]\n");
+    fprintf(stderr, "usage: curl_floor [OPTIONS] URL [COUNT [LIMIT]]\n"
+                    "       curl_floor [OPTIONS] --chain BASE_URL N [LIMIT]\n"
+                    "OPTIONS: --shard-cap C, --cafile FILE, --http 1.1|2|h2c, --fresh\n");
     return 2;
 }
 
@@ -396,15 +413,48 @@ static int run_all(struct run *r, long count, long limit, long cap)
     return rc < 0 ? 1 : rc;
 }
 
+/* "1.1", "2", "h2c" as curl's version, or -1. */
+static long http_arg(const char *s)
+{
+    return strcmp(s, "1.1") == 0 ? CURL_HTTP_VERSION_1_1
+         : strcmp(s, "2") == 0   ? CURL_HTTP_VERSION_2TLS
+         : strcmp(s, "h2c") == 0 ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE : -1;
+}
+
+/* The options before the URL into r and *cap; the next argument's index,
+ * or -1. */
+static int options(int argc, char **argv, struct run *r, long *cap)
+{
+    int a = 1;
+    while (a < argc && strncmp(argv[a], "--", 2) == 0 && strcmp(argv[a], "--chain") != 0) {
+        const char *o = argv[a++];
+        if (strcmp(o, "--fresh") == 0) {
+            r->fresh = 1;
+            continue;
+        }
+        if (a == argc)
+            return -1;
+        const char *v = argv[a++];
+        if (strcmp(o, "--shard-cap") == 0 && (*cap = count_arg(v, 0)) >= 0)
+            continue;
+        if (strcmp(o, "--cafile") == 0) {
+            r->cafile = v;
+            continue;
+        }
+        if (strcmp(o, "--http") == 0 && (r->http = http_arg(v)) >= 0)
+            continue;
+        return -1;
+    }
+    return a;
+}
+
 int main(int argc, char **argv)
 {
     long cap = 256;
-    int a = 1; /* the next argument */
-    if (argc > 2 && strcmp(argv[1], "--shard-cap") == 0) {
-        if ((cap = count_arg(argv[2], 0)) < 0)
-            return usage();
-        a = 3;
-    }
+    struct run r = {.ep = -1};
+    int a = options(argc, argv, &r, &cap); /* the next argument */
+    if (a < 0)
+        return usage();
     int chain = argc > a && strcmp(argv[a], "--chain") == 0;
     a += chain; /* the URL's index */
     if (argc <= a + chain || argc > a + 3 || argv[a][0] == '-')
@@ -418,7 +468,7 @@ int main(int argc, char **argv)
     if (cap == 0 || cap > limit)
         cap = limit;
 
-    struct run r = {.ep = -1, .steps = chain ? 2 : 1};
+    r.steps = chain ? 2 : 1;
     char users[URL_MAX], customers[URL_MAX];
     snprintf(users, sizeof users, "%s/users?name=John", argv[a]);
     snprintf(customers, sizeof customers, "%s/customers?salesId=1", argv[a]);

@@ -74,6 +74,11 @@ local function request_row(q, w)
     for name, h in pairs(q.server_timing or {}) do row.server_timing[name] = latency(h, w) end
     row.outside = latency(q.outside, w)
   end
+  row.connections = q.connections -- opened by the tag's requests
+  if q.phases then
+    row.phases = {}
+    for name, h in pairs(q.phases) do row.phases[name] = latency(h, w) end
+  end
   return row
 end
 
@@ -223,6 +228,14 @@ local function read_requests(requests)
       for name, m in pairs(type(q.server_timing) == "table" and q.server_timing or {}) do
         t.server_timing[name] = hist(type(m) == "table" and m.histogram, tag .. ": " .. name)
       end
+    end
+    out[tag].connections = int(q.connections)
+    if type(q.phases) == "table" then
+      local phases = {}
+      for name, m in pairs(q.phases) do
+        phases[name] = hist(type(m) == "table" and m.histogram, tag .. ": phase " .. name)
+      end
+      out[tag].phases = phases
     end
   end
   return out
@@ -416,6 +429,14 @@ local function merge_requests(raws)
         for name, h in pairs(q.server_timing or {}) do
           t.server_timing[name] = t.server_timing[name] or metrics.histogram(h:sigfigs())
           t.server_timing[name]:merge(h)
+        end
+      end
+      if q.connections then t.connections = (t.connections or 0) + q.connections end
+      if q.phases then
+        t.phases = t.phases or {}
+        for name, h in pairs(q.phases) do
+          t.phases[name] = t.phases[name] or metrics.histogram(h:sigfigs())
+          t.phases[name]:merge(h)
         end
       end
     end

@@ -217,6 +217,31 @@ function M.degraded_counts(p)
     p.kind == "errors" and "failed" or "slower than the run's p90", p.expected or 0)
 end
 
+-- Per tag: where its requests spent their time (each phase's p50 and p99,
+-- r.timings' phases) and how many connections they opened.
+local PHASES = { "dns", "connect", "tls", "wait", "receive" }
+local function phase_lines(r)
+  local out = {}
+  for _, tag in ipairs(sorted_tags(r.requests)) do
+    local q = r.requests[tag]
+    if q.phases then
+      local parts = {}
+      for _, name in ipairs(PHASES) do
+        local m = q.phases[name]
+        if m then
+          parts[#parts + 1] = string.format("%s %s/%s", name, M.time(m.p50), M.time(m.p99))
+        end
+      end
+      local conns = q.connections or 0
+      out[#out + 1] = string.format("  %s: %s; %d connection%s%s", tag, table.concat(parts, ", "),
+        conns, conns == 1 and "" or "s",
+        conns > 0 and string.format(", %.4g requests each", q.count / conns) or "")
+    end
+  end
+  if #out > 0 then table.insert(out, 1, "phases (p50/p99; connections opened):") end
+  return out
+end
+
 -- Degraded periods and the capacity knee, one line each.
 local function explain_lines(r)
   local out = {}
@@ -270,6 +295,7 @@ function M.lines(r)
   end
   for _, l in ipairs(interval_lines(r)) do out[#out + 1] = l end
   for _, l in ipairs(server_timing_lines(r)) do out[#out + 1] = l end
+  for _, l in ipairs(phase_lines(r)) do out[#out + 1] = l end
   if r.comparison then
     for _, l in ipairs(require("load.compare").lines(r.comparison)) do out[#out + 1] = l end
   end

@@ -1,5 +1,6 @@
 -- The report's sections for what the measurements explain: per tag the
--- server's own Server-Timing and what lay outside it; degraded periods
+-- server's own Server-Timing and what lay outside it, and the phases of its
+-- requests; degraded periods
 -- (where they began, how long until three good seconds); the capacity
 -- knee of a ramp. Each returns "" when the run has none of it.
 local util = require "report.util"
@@ -39,6 +40,34 @@ local function degraded_rule(base)
     .. "Typical is the median second's.", esc(util.time(base.p90)),
     esc(util.pct(base.errors or 0, 2)), esc(util.pct(base.slow or 0, 1)), base.seconds or 0,
     base.alpha or 0, esc(util.time(base.p99)))
+end
+
+-- Per tag: each phase of its requests (r.timings) and the connections
+-- they opened, so that "p99 is new TLS handshakes" shows.
+local PHASES = { "dns", "connect", "tls", "wait", "receive" }
+function M.phases(r)
+  local rows = {}
+  for _, tag in ipairs(util.sorted_keys(r.requests)) do
+    local q = r.requests[tag]
+    if type(q.phases) == "table" then
+      for _, name in ipairs(PHASES) do
+        local m = q.phases[name]
+        if type(m) == "table" then
+          rows[#rows + 1] = { esc(tag), name, util.count(m.count), esc(util.time(m.p50)),
+            esc(util.time(m.p99)), esc(util.time(m.p999)), esc(util.time(m.max)),
+            name == "dns" and util.count(q.connections or 0) or "" }
+        end
+      end
+    end
+  end
+  if #rows == 0 then return "" end
+  return "<h2>Phases</h2><p>Where each request's time went, from curl's clock: name lookup, TCP "
+    .. "connect, TLS handshake, <em>wait</em> (from connected to the answer's first byte: "
+    .. "sending the request and the server's time) and <em>receive</em> (first byte to last). "
+    .. "A request on a reused or multiplexed connection has no lookup, connect or handshake "
+    .. "(0), so a p99 far above the p50 there is the new connections'.</p>"
+    .. util.table({ "tag", "phase", "count", "p50", "p99", "p99.9", "max", "connections" }, rows,
+      "grid num")
 end
 
 function M.degraded(r)

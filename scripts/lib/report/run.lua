@@ -329,6 +329,7 @@ function M.page(r, opts)
   end
   local explain = require "report.explain"
   add(explain.server_timing(r))
+  add(explain.phases(r))
   add(explain.degraded(r))
   add(explain.capacity(r))
   add(status_table(r))
