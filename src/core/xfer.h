@@ -31,6 +31,11 @@ struct ds_xfer_env {
      * (a load run's recorder), or NULL. */
     void (*observe)(void *ud, const struct ds_xfer *x);
     void *observe_ud;
+    /* Every request's HTTP version and TLS settings unless its own options
+     * say otherwise (a load run's --http-version, --cafile, ...); the
+     * strings are the caller's and outlive the env. Zero: curl's. */
+    int http;                 /* enum xfer_http */
+    const struct xfer_tls *tls; /* NULL: none */
 };
 
 /* Frees the pooled handles and headers; not the scheduler. */

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "core/xfer.h"
 #include "hist/hist.h"
 #include "load/record.h"
 
@@ -64,6 +65,9 @@ struct ds_runspec {
      * that gives each row once (require("load").data, queue or shuffle) */
     int64_t limit;
     double start_at;         /* epoch seconds the run starts at, after setup (0: at once) */
+    /* every request's HTTP version and TLS unless its options say otherwise */
+    enum xfer_http http;
+    struct xfer_tls tls;
     uint64_t seed;           /* also the flows' picks (0 when not seeded) */
     const struct ds_flow *flows; /* the scenario's flows; none: its iteration */
     int nflows;

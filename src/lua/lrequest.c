@@ -202,18 +202,25 @@ static enum xfer_http opt_http_version(lua_State *L, int opts)
                       v ? lua_pushfstring(L, "'%s'", v) : luaL_typename(L, -1));
 }
 
-/* opts.insecure, cafile, capath, cert, key: the strings stay on the stack
- * until xfer_setup has given them to curl. */
+/* opts.insecure, cafile, capath, cert, key over t's defaults (a load
+ * run's): the strings stay on the stack until xfer_setup has given them to
+ * curl. */
 static void opt_tls(lua_State *L, int opts, struct xfer_tls *t)
 {
     int type = lua_getfield(L, opts, "insecure");
     if (type != LUA_TNIL && type != LUA_TBOOLEAN)
         luaL_error(L, "opts.insecure: expected a boolean, got %s", luaL_typename(L, -1));
-    t->insecure = lua_toboolean(L, -1);
-    t->cafile = opt_string(L, opts, "cafile");
-    t->capath = opt_string(L, opts, "capath");
-    t->cert = opt_string(L, opts, "cert");
-    t->key = opt_string(L, opts, "key");
+    if (type != LUA_TNIL)
+        t->insecure = lua_toboolean(L, -1);
+    const char *v;
+    if ((v = opt_string(L, opts, "cafile")))
+        t->cafile = v;
+    if ((v = opt_string(L, opts, "capath")))
+        t->capath = v;
+    if ((v = opt_string(L, opts, "cert")))
+        t->cert = v;
+    if ((v = opt_string(L, opts, "key")))
+        t->key = v;
     if (t->key && !t->cert)
         luaL_error(L, "opts.key needs opts.cert (the client certificate)");
 }
@@ -268,6 +275,9 @@ struct ds_xfer *request_new(lua_State *L, struct ds_xfer_env *env, const char *m
     }
     struct xfer_opts o = {0};
     o.jar = request_jar(L);
+    o.http = (enum xfer_http)env->http;
+    if (env->tls)
+        o.tls = *env->tls;
     o.timeout = HAS(set, O_TIMEOUT) ? opt_number(L, opts, "timeout", 30.0) : 30.0;
     if (!(o.timeout > 0 && o.timeout <= 1e6)) /* and fits curl's long milliseconds */
         luaL_error(L, "opts.timeout: must be a number of seconds in (0, 1e6]");

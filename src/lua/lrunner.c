@@ -70,6 +70,34 @@ static int str(struct reader *r, const char *k, const char **out)
     return 0;
 }
 
+/* An optional string field: *out stays NULL when it is absent. */
+static int opt_str(struct reader *r, const char *k, const char **out)
+{
+    int type = lua_getfield(r->L, r->t, k);
+    lua_pop(r->L, 1);
+    return type == LUA_TNIL ? 0 : str(r, k, out);
+}
+
+/* The run's HTTP version and TLS options, every request's defaults. */
+static int read_http(struct reader *r, struct ds_runspec *s)
+{
+    static const char *const names[] = {"1.1", "2", "h2c"};
+    const char *v = NULL;
+    lua_getfield(r->L, r->t, "insecure");
+    s->tls.insecure = lua_toboolean(r->L, -1);
+    lua_pop(r->L, 1);
+    if (opt_str(r, "http_version", &v) || opt_str(r, "cafile", &s->tls.cafile) ||
+        opt_str(r, "capath", &s->tls.capath) || opt_str(r, "cert", &s->tls.cert) ||
+        opt_str(r, "key", &s->tls.key))
+        return -1;
+    for (int i = 0; v && i < 3; i++)
+        if (strcmp(v, names[i]) == 0)
+            s->http = (enum xfer_http)(XFER_HTTP_1_1 + i);
+    if (v && s->http == XFER_HTTP_DEFAULT)
+        return bad(r, "runner.run: '%s' must be \"1.1\", \"2\" or \"h2c\"", "http_version");
+    return 0;
+}
+
 /* A field the spec may leave out (an option without a value). */
 static int absent(struct reader *r, const char *k)
 {
@@ -292,7 +320,7 @@ static int read_spec(struct reader *r, struct ds_runspec *s)
     lua_getfield(r->L, r->t, "keep_cookies");
     s->keep_cookies = lua_toboolean(r->L, -1);
     lua_pop(r->L, 2);
-    if (read_seed(r, s) != 0 || read_limit(r, s) != 0)
+    if (read_seed(r, s) != 0 || read_limit(r, s) != 0 || read_http(r, s) != 0)
         return -1;
     if (lua_getfield(r->L, r->t, "start_at") != LUA_TNIL && num(r, "start_at", &s->start_at, 1, 1e11))
         return -1;

@@ -222,6 +222,8 @@ static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char 
     rt->waiting = runner_waiting;
     rt->waiting_ud = w;
     rt->checks = &w->rec->checks;
+    rt->xfers.http = spec->http;
+    rt->xfers.tls = &spec->tls;
     lua_pushcfunction(s->L, open_protected);
     lua_pushlightuserdata(s->L, s);
     if (lua_pcall(s->L, 1, 0, 0) != LUA_OK) {

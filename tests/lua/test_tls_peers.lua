@@ -174,4 +174,36 @@ T.test("a load run: phases and connections per tag, certificate failures counted
   T.eq(r.errors[1].count, 200, "counted")
 end)
 
+T.test("a load run's --cafile, --http-version, --cert and --key: every request's defaults", function()
+  local load = require "load"
+  local path = dir .. "/plain_scenario.lua"
+  local f = assert(io.open(path, "w"))
+  f:write([[return { iteration = function(args)
+    local r = http.get(args[1], { name = "one" })
+    if r.status ~= 200 then error("HTTP " .. r.status, 0) end
+    if args[2] and r.http_version ~= args[2] then error("HTTP/" .. r.http_version, 0) end
+  end }]])
+  f:close()
+  local lh = h2:gsub("127%.0%.0%.1", "localhost") .. "runwide"
+  local r = load.run({ scenario = path, vus = 20, iterations = 200, threads = 1, args = { lh, "2" },
+                       cafile = ca, http_version = "2" })
+  T.eq(r.iterations.done, 200, "done with the run's CA and HTTP/2")
+  T.eq(r.requests.one.connections, 1, "multiplexed on one connection")
+  T.eq(r.options.http_version, "2", "recorded")
+  T.eq(r.options.cafile, ca, "recorded")
+  r = load.run({ scenario = path, vus = 2, iterations = 10, threads = 1, args = { mtls },
+                 cafile = ca, cert = dir .. "/client.pem", key = dir .. "/client.key" })
+  T.eq(r.iterations.done, 10, "mutual TLS from the run's --cert and --key")
+  r = load.run({ scenario = path, vus = 2, iterations = 10, threads = 1, args = { mtls },
+                 cafile = ca })
+  T.eq(r.iterations.failed, 10, "no client certificate: nginx's 400")
+  r = load.run({ scenario = path, vus = 2, iterations = 10, threads = 1, args = { wrong },
+                 insecure = true })
+  T.eq(r.iterations.done, 10, "--insecure: a certificate for another name passes")
+  T.raises(function() load.run({ scenario = path, vus = 1, cafile = dir .. "/nosuch.pem" }) end,
+    "--cafile: " .. dir .. "/nosuch.pem: No such file or directory")
+  T.raises(function() load.run({ scenario = path, vus = 1, http_version = "3" }) end,
+    "--http-version: expected 1.1, 2 or h2c, got '3'")
+end)
+
 T.done()

@@ -150,6 +150,33 @@ M.rows = {
   { name = "baseline", arg = "BASE.json", scenario = false,
     help = "Compare the run with BASE.json (an earlier --json): p50/p90/p99 then and now, "
       .. "what changed significantly; relative thresholds (chain:p99<+10%)." },
+  { name = "http_version", arg = "V", record = true, engine = true,
+    help = "Every request's HTTP version unless its own options say: 1.1, 2 (HTTP/2 by ALPN "
+      .. "over TLS, multiplexed) or h2c (HTTP/2 without TLS, by prior knowledge).",
+    parse = function(v, _, row)
+      if v ~= "1.1" and v ~= "2" and v ~= "h2c" then
+        values.fail(string.format("%s: expected 1.1, 2 or h2c, got '%s'", row.flag, tostring(v)))
+      end
+      return v
+    end },
+  { name = "insecure", record = true, engine = true, default = false,
+    help = "Do not verify the servers' TLS certificates (a test server's own, say).",
+    parse = function(v) return v and true or false end },
+  { name = "cafile", arg = "FILE", record = true, engine = true,
+    help = "Trust the CA certificates in FILE (PEM) instead of the system's.",
+    parse = function(v, _, row) return values.readable(row.flag, v) end },
+  { name = "capath", arg = "DIR", record = true, engine = true,
+    help = "Trust the CA certificates in DIR (c_rehash'ed) instead of the system's.",
+    parse = function(v, _, row) return values.readable(row.flag, v) end },
+  { name = "cert", arg = "FILE", record = true, engine = true,
+    help = "Present the client certificate in FILE (PEM): mutual TLS.",
+    parse = function(v, _, row) return values.readable(row.flag, v) end },
+  { name = "key", arg = "FILE", record = true, engine = true,
+    help = "The client certificate's private key, when not in --cert's file.",
+    parse = function(v, get, row)
+      if not get("cert") then values.fail(row.flag .. " needs --cert (the client certificate)") end
+      return values.readable(row.flag, v)
+    end },
   { name = "junit", arg = "FILE", with_merge = true, scenario = false,
     help = "Write the thresholds and checks as JUnit XML test cases to FILE (for CI "
       .. "systems' test reports)." },

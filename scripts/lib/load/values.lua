@@ -99,6 +99,18 @@ function M.stages(v)
   return list
 end
 
+-- A file or folder the run will read (a certificate, a CA): its name, or a
+-- load failure saying why it cannot be read, before the run.
+function M.readable(flag, v)
+  if type(v) ~= "string" or v == "" then
+    M.fail(string.format("%s: expected a file name, got '%s'", flag, tostring(v)))
+  end
+  local f, err = io.open(v)
+  if not f then M.fail(string.format("%s: %s", flag, err)) end
+  f:close()
+  return v
+end
+
 -- "I/N" (or {I, N}) as I, N with 1 <= I <= N; "auto" from the engine's
 -- variables (load/shard_auto.lua).
 function M.shard(v)
