@@ -8,17 +8,6 @@ ds=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-# jcheck NAME FILE LUA-CONDITION: the condition holds for j, the decoded
-# file (and s, the server's /_stats in $tmp/stats.json when present).
-jcheck() {
-    res=$("$ds" -e '
-        local j = json.decode(io.open(arg[1]):read("a"))
-        local sf = io.open(arg[3])
-        local s = sf and json.decode(sf:read("a"))
-        local f = assert(load("local j, s = ...; return " .. arg[2]))
-        print(f(j, s) and "yes" or "no")' "$2" "$3" "$tmp/stats.json" 2>&1)
-    [ "$res" = yes ] && ok "$1" || fail "$1: $3: $res" "$(head -c 1500 "$2")"
-}
 
 cat >"$tmp/checked.lua" <<'LUA'
 return {
@@ -44,10 +33,10 @@ jcheck "a failed check does not fail the iteration" "$tmp/a.json" \
     'j.iterations.done == 1000 and j.iterations.failed == 0'
 jcheck "check fails equal the server's own count of injected 500s" "$tmp/a.json" \
     'j.checks["is 200"].fails == s.faults.fail and j.checks["is 200"].passes == 1000 - s.faults.fail
-     and j.checks["has a body"].passes == 1000'
+     and j.checks["has a body"].passes == 1000' "$tmp/stats.json"
 jcheck "the pass rate's 95% Wilson interval holds the injected 90%" "$tmp/a.json" \
     'j.checks["is 200"].rate_ci[1] <= 0.9 and j.checks["is 200"].rate_ci[2] >= 0.9
-     and math.abs(j.checks["is 200"].rate - (1000 - s.faults.fail) / 1000) < 1e-12'
+     and math.abs(j.checks["is 200"].rate - (1000 - s.faults.fail) / 1000) < 1e-12' "$tmp/stats.json"
 grep -Eq '^is 200 +[0-9]+ +[0-9]+ +[0-9.]+% +[0-9.]+%-[0-9.]+%$' "$tmp/a.out" &&
     grep -q '^checks  *passes  *fails  *rate  *95% interval$' "$tmp/a.out" &&
     ok "the summary's checks table" || fail "summary: no checks table" "$(cat "$tmp/a.out")"
@@ -104,7 +93,7 @@ curl -s "$serve_url/_stats" >"$tmp/stats.json"
     fail "--merge of 2 shards"
 jcheck "2 shards x 2 threads merge to the server's exact counts" "$tmp/merged.json" \
     'j.checks["is 200"].passes + j.checks["is 200"].fails == 400
-     and j.checks["is 200"].fails == s.faults.fail and j.checks["has a body"].passes == 400'
+     and j.checks["is 200"].fails == s.faults.fail and j.checks["has a body"].passes == 400' "$tmp/stats.json"
 kill $serve_pid; wait $serve_pid 2>/dev/null
 
 # check outside a load run, and bad input

@@ -9,14 +9,6 @@ set -u
 ds=$(realpath "$1")
 . "$(dirname "$0")/lib.sh"
 
-# jcheck NAME FILE LUA-CONDITION: the condition holds for j, the decoded file.
-jcheck() {
-    res=$("$ds" -e '
-        local j = json.decode(io.open(arg[1]):read("a"))
-        local f = assert(load("local j = ...; return " .. arg[2]))
-        print(f(j) and "yes" or "no")' "$2" "$3" 2>&1)
-    [ "$res" = yes ] && ok "$1" || fail "$1: $3: $res" "$(head -c 2000 "$2")"
-}
 
 # 200 users; the data file lives beside the scenario, which names it
 # relative to itself (the runs start from another directory)

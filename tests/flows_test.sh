@@ -10,14 +10,6 @@ set -u
 ds=$(realpath "$1")
 . "$(dirname "$0")/lib.sh"
 
-# jcheck NAME FILE LUA-CONDITION: the condition holds for j, the decoded file.
-jcheck() {
-    res=$("$ds" -e '
-        local j = json.decode(io.open(arg[1]):read("a"))
-        local f = assert(load("local j = ...; return " .. arg[2]))
-        print(f(j) and "yes" or "no")' "$2" "$3" 2>&1)
-    [ "$res" = yes ] && ok "$1" || fail "$1: $3: $res" "$(head -c 2000 "$2")"
-}
 
 # usage_error NAME PATTERN ARGS...: one line on stderr, nothing on
 # stdout, exit 2, and no request reached the server (before the run).

@@ -33,6 +33,17 @@ check() {
     fi
 }
 
+# jcheck NAME FILE LUA-CONDITION [OTHER]: the condition holds for j, the
+# decoded JSON file (and s, the decoded OTHER file, when given).
+jcheck() {
+    res=$("$ds" -e '
+        local j = json.decode(io.open(arg[1]):read("a"))
+        local s = arg[3] ~= "" and json.decode(io.open(arg[3]):read("a")) or nil
+        local f = assert(load("local j, s = ...; return " .. arg[2]))
+        print(f(j, s) and "yes" or "no")' "$2" "$3" "${4:-}" 2>&1)
+    [ "$res" = yes ] && ok "$1" || fail "$1: $3: $res" "$(head -c 2000 "$2")"
+}
+
 # lines NAME COUNT COMMAND...: the command's stderr has exactly COUNT lines
 lines() {
     name=$1 want=$2

@@ -9,14 +9,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 fixture=$here/lua/load_fixture.lua
 
-# jcheck NAME FILE LUA-CONDITION: the condition holds for j, the decoded file.
-jcheck() {
-    res=$("$ds" -e '
-        local j = json.decode(io.open(arg[1]):read("a"))
-        local f = assert(load("local j = ...; return " .. arg[2]))
-        print(f(j) and "yes" or "no")' "$2" "$3" 2>&1)
-    [ "$res" = yes ] && ok "$1" || fail "$1: $3: $res" "$(head -c 2000 "$2")"
-}
 
 # usage_error NAME CODE PATTERN ARGS...: one line on stderr matching
 # PATTERN, nothing on stdout, exit CODE.
