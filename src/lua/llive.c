@@ -105,6 +105,8 @@ static void push_fragment(lua_State *L, const struct ds_run *run, struct ds_live
     lua_setfield(L, -2, "model");
     set_int(L, "threads", 0);
     set_int(L, "duration", 0); /* the caller's elapsed says */
+    lua_pushnumber(L, run->t0_epoch);
+    lua_setfield(L, -2, "start");
     lua_createtable(L, 2, 0);
     lua_pushinteger(L, s->shard_i);
     lua_rawseti(L, -2, 1);

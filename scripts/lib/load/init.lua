@@ -125,10 +125,12 @@ local function prepare(spec)
   threshold.need_baseline(parsed, base ~= nil, fail)
   if o.html then check_html_target(o.html) end
   if o.junit then check_output_target("--junit", o.junit) end
-  return { o = o, sc = sc, path = path, thresholds = parsed, args = spec.args or {},
-           limit = data.limit(),
-           collect = spec.collect and true or false, baseline = base, html = o.html,
-           flows = fl, flow_models = flow_models, parts = parts }
+  if o.out then check_output_target("--out", o.out) end
+  local p = { o = o, sc = sc, path = path, thresholds = parsed, args = spec.args or {},
+              limit = data.limit(),
+              collect = spec.collect and true or false, baseline = base, html = o.html,
+              flows = fl, flow_models = flow_models, parts = parts }
+  return p
 end
 
 -- The spec runner.run takes: the options the table sends to the engine,
@@ -197,13 +199,28 @@ local function late_start(start_at, start)
   end
 end
 
+-- The --out stream's writer (load/stream.lua), its header written.
+local function open_stream(p)
+  local o = p.o
+  local w, err = require("load.stream").writer(o.out, {
+    scenario = p.path:match("[^/]*$"), args = p.args, model = p.flow_models and "flows" or o.model,
+    options = recorded_options(o, p.flow_models), shard = o.shard, threads = o.threads,
+    date = os.date("!%Y-%m-%dT%H:%M:%SZ") })
+  if not w then fail("--out " .. o.out .. ": " .. tostring(err), 2) end
+  return w
+end
+
 -- One raw result per worker thread, merged as shards are.
 local function execute(p, show_progress)
   local runner = require "runner"
   local progress = show_progress and progress_line(p.o.model == "open" and p.o.duration) or nil
-  local result, err, code = runner.run(config(p, progress))
+  local cfg = config(p, progress)
+  local stream = p.o.out and open_stream(p)
+  if stream then cfg.live = stream.live end
+  local result, err, code = runner.run(cfg)
   if progress then io.stderr:write("\r\27[K") end
   if not result then fail(first_line(err), code) end
+  if stream then stream.close(result.interrupted) end
   for _, t in ipairs(result.threads) do flows.split(t, report_mod) end
   local raw = report_mod.merge(result.threads)
   for _, t in ipairs(result.threads) do
@@ -268,7 +285,7 @@ local function merge_files(paths, thresholds)
   local parsed = threshold.parse_all(thresholds, fail)
   local raws = {}
   for i, path in ipairs(paths) do
-    local raw, err = report_mod.read(path)
+    local raw, err = require("load.stream").read(path)
     if not raw then fail("--merge: " .. err, 2) end
     raws[i] = raw
   end
