@@ -173,7 +173,11 @@ void llive_call(lua_State *L, int fn, struct ds_run *run, double elapsed, int fi
     push_deltas(L, run, final);
     lua_pushnumber(L, run_length(run, elapsed, final));
     lua_pushboolean(L, final);
-    if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+    int64_t inflight = 0;
+    for (int j = 0; j < run->nworkers; j++)
+        inflight += atomic_load(&run->workers[j].inflight);
+    lua_pushinteger(L, inflight);
+    if (lua_pcall(L, 4, 0, 0) != LUA_OK) {
         *broken = 1;
         lua_pop(L, 1);
     }

@@ -7,7 +7,7 @@
 #include "load/runner.h"
 
 /* Calls fn (a stack index; 0: none) with ({fragment, ...}, elapsed,
- * final): what the workers recorded since the last call, as raw result
+ * final, in flight): what the workers recorded since the last call, as raw result
  * fragments; on the main thread, once a second while the run goes and
  * once after (final, elapsed then the run's duration). An error in fn
  * sets *broken and stops the calls, not the run. */

@@ -100,6 +100,16 @@ end
 
 -- load.run's fields that are not options (load/optable.lua).
 local PLUMBING = { scenario = true, args = true, collect = true, progress = true }
+-- A page server for --metrics or --dashboard, listening before the run
+-- (a port in use is a usage error, said before minutes of load); its
+-- address on stderr, where a person or a script finds it.
+local function listen(option, addr, path)
+  local prom = require "load.prom"
+  local s, host = prom.listen(addr, option)
+  if not s then fail(host, 2) end
+  io.stderr:write(string.format("load.lua: %s at http://%s:%d%s\n", option:sub(3), host, s:port(), path))
+  return s
+end
 
 -- The options of spec (load.run's fields; the command line's) merged
 -- over the scenario's, checked: {o = resolved options, sc = scenario,
@@ -130,6 +140,7 @@ local function prepare(spec)
               limit = data.limit(),
               collect = spec.collect and true or false, baseline = base, html = o.html,
               flows = fl, flow_models = flow_models, parts = parts }
+  if o.metrics then p.metrics = listen("--metrics", o.metrics, "/metrics") end
   return p
 end
 
@@ -216,7 +227,13 @@ local function execute(p, show_progress)
   local progress = show_progress and progress_line(p.o.model == "open" and p.o.duration) or nil
   local cfg = config(p, progress)
   local stream = p.o.out and open_stream(p)
-  if stream then cfg.live = stream.live end
+  local export = p.metrics and require("load.prom").exporter(p.metrics)
+  if stream or export then
+    cfg.live = function(fragments, elapsed, final, inflight)
+      if stream then stream.live(fragments, elapsed, final) end
+      if export then export(fragments, elapsed, final, inflight) end
+    end
+  end
   local result, err, code = runner.run(cfg)
   if progress then io.stderr:write("\r\27[K") end
   if not result then fail(first_line(err), code) end
