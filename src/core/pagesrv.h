@@ -21,7 +21,7 @@ int pagesrv_port(const struct ds_pagesrv *p);
 int pagesrv_set(struct ds_pagesrv *p, const char *path, const char *type, const char *csp,
                 const char *body, size_t len);
 /* path becomes an event stream; every client connected gets `data` as one
- * event (data must hold no blank line). -1 when out of memory. */
+ * event (data must hold no newline: JSON on one line). -1 when out of memory. */
 int pagesrv_event(struct ds_pagesrv *p, const char *path, const char *data, size_t len);
 /* Ends every stream and stops the server. */
 void pagesrv_stop(struct ds_pagesrv *p);

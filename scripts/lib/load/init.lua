@@ -15,6 +15,7 @@ local threshold = require "load.threshold"
 
 local load = {}
 local fail = options.fail
+local serving -- the page servers of the run (--metrics, --dashboard), for load.linger
 
 -- Scenario loading ---------------------------------------------------------
 
@@ -140,7 +141,12 @@ local function prepare(spec)
               limit = data.limit(),
               collect = spec.collect and true or false, baseline = base, html = o.html,
               flows = fl, flow_models = flow_models, parts = parts }
+  if o.dashboard then
+    local can, why = require("report.html").check()
+    if not can then fail("--dashboard: " .. why, 1) end
+  end
   if o.metrics then p.metrics = listen("--metrics", o.metrics, "/metrics") end
+  if o.dashboard then p.dashboard = listen("--dashboard", o.dashboard, "/") end
   return p
 end
 
@@ -228,10 +234,14 @@ local function execute(p, show_progress)
   local cfg = config(p, progress)
   local stream = p.o.out and open_stream(p)
   local export = p.metrics and require("load.prom").exporter(p.metrics)
-  if stream or export then
+  local dash = p.dashboard and require("load.dashboard").new(p.dashboard, {
+    scenario = p.path:match("[^/]*$"), args = p.args, model = p.o.model,
+    options = recorded_options(p.o, p.flow_models), shard = p.o.shard, threads = p.o.threads })
+  if stream or export or dash then
     cfg.live = function(fragments, elapsed, final, inflight)
       if stream then stream.live(fragments, elapsed, final) end
       if export then export(fragments, elapsed, final, inflight) end
+      if dash then dash.live(fragments, elapsed, final) end
     end
   end
   local result, err, code = runner.run(cfg)
@@ -250,7 +260,9 @@ local function execute(p, show_progress)
   raw.interrupted = result.interrupted or nil
   raw.start = result.start
   late_start(p.o.start_at, result.start)
-  return finish(raw, p.thresholds, p.baseline), raw
+  local report = finish(raw, p.thresholds, p.baseline)
+  if dash then dash.finish(report) end
+  return report, raw
 end
 
 -- JUnit XML of the thresholds and checks, for CI systems' test reports.
@@ -270,6 +282,7 @@ end
 -- Raises a one-line error for any mistake.
 local function run(spec, show_progress)
   local p = prepare(spec)
+  serving = { p.metrics, p.dashboard, linger = p.o.linger or 0 }
   local report, raw = execute(p, show_progress)
   if p.o.json then
     local ok, err = report_mod.write(report, p.o.json)
@@ -278,6 +291,20 @@ local function run(spec, show_progress)
   if p.html then write_html(report, p.html) end
   if p.o.junit then write_junit(report, p.o.junit) end
   return report, raw
+end
+
+-- After the run and its output: --dashboard and --metrics stay up
+-- --linger seconds (a person reads the final page, Prometheus scrapes the
+-- last figures), then stop.
+function load.linger()
+  local s = serving
+  serving = nil
+  if not s or not (s[1] or s[2]) then return end
+  if s.linger > 0 then
+    io.stderr:write(string.format("load.lua: serving the final figures for %gs (Ctrl-C ends it)\n", s.linger))
+    pcall(clock.sleep, s.linger)
+  end
+  for i = 1, 2 do if s[i] then s[i]:stop() end end
 end
 
 function load.run(spec)

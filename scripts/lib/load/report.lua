@@ -511,6 +511,21 @@ function M.finish(m, sparse)
   return m
 end
 
+-- What m holds so far as a merged raw, m left as it was (so more can be
+-- added): the live page's report of a run still going. It shares m's
+-- histograms: read it, do not add to it.
+function M.view(m)
+  local v = {}
+  for k, x in pairs(m) do v[k] = x end
+  local errs = {}
+  for i, e in ipairs(m.adding.errors.list) do errs[i] = { message = e.message, count = e.count, first = e.first } end
+  v.errors = sorted_errors({ list = errs })
+  v.series = series_list(m.adding.series)
+  v.flows = require("load.flows").merge(m.adding.flows, M)
+  v.adding = nil
+  return v
+end
+
 -- One raw result of several: the figures of raws[1]'s run (scenario,
 -- model, options, shard) with everything added up.
 function M.merge(raws, sparse)
