@@ -114,7 +114,7 @@ function M.render(report, opts)
     "<title>", util.esc(page.title), "</title>\n<style>\n", css, "\n</style></head>\n<body>\n",
     '<main>\n', page.body, "\n</main>\n",
     '<footer>Written by dockscript; charts by Chart.js (MIT License). This page loads nothing '
-      .. "from the network.</footer>\n",
+      .. (opts.live and "but its own event stream.</footer>\n" or "from the network.</footer>\n"),
     '<script type="application/json" id="report-charts">', script_json(page.charts), "</script>\n",
     "<script>\n", lib, "\n</script>\n<script>\n", js, "\n</script>\n", livejs, "</body></html>\n",
   })
