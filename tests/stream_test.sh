@@ -21,12 +21,17 @@ jcheck() {
 }
 
 serve_start --delay 0.005 --quiet
-# two tags, and failures with three messages (every 7th iteration)
+# two tags, checks (one made in setup), and failures with three messages
+# (every 7th iteration)
 cat >"$tmp/scen.lua" <<'LUA'
 return {
-  setup = function(args) return { url = args[1] } end,
+  setup = function(args)
+    check(1, { ["setup ran"] = true })
+    return { url = args[1] }
+  end,
   iteration = function(d, i)
-    http.get(d.url .. "/users", { name = "users" })
+    local r = http.get(d.url .. "/users", { name = "users" })
+    check(r, { ["status 200"] = function(x) return x.status == 200 end, ["odd i"] = i % 2 == 1 })
     if i % 7 == 0 then error("boom " .. i % 3, 0) end
     http.get(d.url .. "/customers", { name = "customers" })
   end,
@@ -56,6 +61,7 @@ same() {
 same "open model" --rate 200 --duration 3 --threads 2
 same "closed model" --vus 4 --duration 3 --threads 2
 jcheck "the run failed some iterations" "$tmp/r.json" 'j.iterations.failed > 0 and #j.errors == 3'
+jcheck "... and made checks, setup's too" "$tmp/r.json" 'j.checks["odd i"].fails > 0 and j.checks["setup ran"].passes == 2'
 
 # A run killed with SIGKILL once its stream holds 3 seconds.
 "$ds" load.lua "$tmp/scen.lua" --quiet --rate 200 --duration 60 --threads 2 \

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct ds_live *live_new(double t0)
 {
@@ -37,13 +38,29 @@ void live_free(struct ds_live *l)
     free(l);
 }
 
+/* The checks of the worker's setup (it waits for the start meanwhile). */
+static int setup_checks(struct ds_live *l, const struct ds_checks *c)
+{
+    if (!c->n)
+        return 0;
+    l->rec->checks.v = malloc(c->n * sizeof *c->v);
+    if (!l->rec->checks.v)
+        return -1;
+    memcpy(l->rec->checks.v, c->v, c->n * sizeof *c->v);
+    l->rec->checks.n = l->rec->checks.cap = c->n;
+    return 0;
+}
+
 int live_begin(struct ds_run *run)
 {
     for (int j = 0; j < run->nworkers; j++) {
+        struct ds_worker *w = &run->workers[j];
         struct ds_live *l = live_new(run->t0);
-        if (!l)
+        if (!l || (w->rec && setup_checks(l, &w->rec->checks) != 0)) {
+            live_free(l);
             return -1;
-        live_free(live_take(&run->workers[j], l));
+        }
+        live_free(live_take(w, l));
     }
     return 0;
 }
@@ -137,6 +154,15 @@ void live_dropped(struct ds_worker *w, int64_t n)
     pthread_mutex_lock(&w->series_lock);
     if (w->live)
         w->live->dropped += n;
+    pthread_mutex_unlock(&w->series_lock);
+}
+
+void live_check(void *ud, const char *name, size_t len, int pass)
+{
+    struct ds_worker *w = ud;
+    pthread_mutex_lock(&w->series_lock);
+    if (w->live)
+        (void)checks_add(&w->live->rec->checks, name, len, pass);
     pthread_mutex_unlock(&w->series_lock);
 }
 

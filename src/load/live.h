@@ -34,7 +34,7 @@ struct ds_live *live_new(double t0);
 void live_free(struct ds_live *l);
 
 /* The main thread, before the workers start: every worker gets its first
- * delta. -1 when out of memory. */
+ * delta, holding the checks its setup made. -1 when out of memory. */
 int live_begin(struct ds_run *run);
 /* Worker w's delta so far, replaced by `fresh` (NULL: no more deltas). */
 struct ds_live *live_take(struct ds_worker *w, struct ds_live *fresh);
@@ -45,6 +45,8 @@ void live_finished(struct ds_worker *w, double from, double started, double now,
                    const char *msg, int64_t i);
 void live_lag(struct ds_worker *w, double due, int64_t us);
 void live_dropped(struct ds_worker *w, int64_t n);
+/* A check() result (lua/rt.h's on_check; ud the worker). */
+void live_check(void *ud, const char *name, size_t len, int pass);
 void live_request(struct ds_worker *w, const char *tag, const struct rec_req *q);
 
 #endif

@@ -129,6 +129,8 @@ static void push_fragment(lua_State *L, const struct ds_run *run, struct ds_live
     lua_setfield(L, -2, "requests");
     push_errors(L, l);
     lua_setfield(L, -2, "errors");
+    push_checks(L, &l->rec->checks);
+    lua_setfield(L, -2, "checks");
 }
 
 /* {fragment, ...}: each worker's delta, replaced by an empty one (none

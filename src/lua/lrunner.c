@@ -550,7 +550,7 @@ static void push_results(lua_State *L, const struct ds_worker *w)
 }
 
 /* {[name] = {passes, fails}} */
-static void push_checks(lua_State *L, const struct ds_checks *c)
+void push_checks(lua_State *L, const struct ds_checks *c)
 {
     lua_createtable(L, 0, (int)c->n);
     for (size_t i = 0; i < c->n; i++) {

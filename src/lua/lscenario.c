@@ -226,6 +226,10 @@ static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char 
     rt->waiting = runner_waiting;
     rt->waiting_ud = w;
     rt->checks = &w->rec->checks;
+    if (w->run->spec->live) {
+        rt->on_check = live_check;
+        rt->on_check_ud = w;
+    }
     lua_pushcfunction(s->L, open_protected);
     lua_pushlightuserdata(s->L, s);
     if (lua_pcall(s->L, 1, 0, 0) != LUA_OK) {

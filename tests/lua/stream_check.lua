@@ -1,7 +1,7 @@
 -- Compares two load-run JSON files (a run's --json and the --merge of its
 -- --out stream) figure by figure: iterations, the chain and start lag
 -- histograms, every tag's counts, statuses, errors and histogram, the
--- failure messages and every second of the series. Prints what differs;
+-- checks, the failure messages and every second of the series. Prints what differs;
 -- exit 0 when nothing does. With --sums STREAM instead of a second JSON
 -- file, checks the first file's counts against the sums of the stream's
 -- lines (a stream cut short: what it holds is what was merged).
@@ -72,6 +72,13 @@ for tag, q in pairs(a.requests) do
   end
 end
 for tag in pairs(b.requests) do if not a.requests[tag] then differ("tag " .. tag, "absent", "present") end end
+for name, c in pairs(a.checks or {}) do
+  local d = (b.checks or {})[name] or {}
+  same_counts("check " .. name, { passes = c.passes, fails = c.fails }, { passes = d.passes, fails = d.fails })
+end
+for name in pairs(b.checks or {}) do
+  if not (a.checks or {})[name] then differ("check " .. name, "absent", "present") end
+end
 if #a.errors ~= #b.errors then differ("failure messages", #a.errors, #b.errors) end
 for i, e in ipairs(a.errors) do
   local f = b.errors[i] or {}

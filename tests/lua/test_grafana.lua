@@ -1,8 +1,8 @@
 -- docs/grafana-load-dashboard.json, checked structurally: a dashboard
 -- with panels, each with a grid position and Prometheus targets, and every
 -- metric an expression names is one load.lua --metrics serves (the names
--- of load/prom.lua's exposition of a run with a tag, a status, a failure
--- and a request without a response). Run by dockscript with the path of
+-- of load/prom.lua's exposition of a run with a tag, a status, a failure,
+-- a check and a request without a response). Run by dockscript with the path of
 -- the dashboard.
 local T = require "testlib"
 local prom = require "load.prom"
@@ -15,7 +15,7 @@ local function served()
   local h = metrics.histogram(3)
   h:record(0.01)
   local m = { iterations = { done = 1, failed = 1, dropped = 0 }, chain = h,
-    errors = { { message = "boom", count = 1 } },
+    errors = { { message = "boom", count = 1 } }, checks = { ["status 200"] = { passes = 1, fails = 1 } },
     requests = { ["GET /a"] = { count = 2, bytes = 10, status = { ["200"] = 1 },
                                 errors = { ["Timeout was reached"] = 1 }, histogram = h } } }
   local names = {}

@@ -79,6 +79,12 @@ function M.text(m, inflight, elapsed)
   for _, e in ipairs(m.errors or {}) do
     sample(out, "failures_total", '{message="' .. label(e.message) .. '"}', e.count)
   end
+  family(out, "checks_total", "counter", "check() results, by check name and result (pass or fail).")
+  for _, name in ipairs(sorted_keys(m.checks or {})) do
+    local c = m.checks[name]
+    sample(out, "checks_total", '{check="' .. label(name) .. '",result="pass"}', c.passes)
+    sample(out, "checks_total", '{check="' .. label(name) .. '",result="fail"}', c.fails)
+  end
   family(out, "in_flight_iterations", "gauge", "Iterations running.")
   sample(out, "in_flight_iterations", "", inflight or 0)
   family(out, "elapsed_seconds", "gauge", "Time since the run started (0 during setup).")
@@ -123,8 +129,10 @@ function M.exporter(server)
   return function(fragments, elapsed, final, inflight)
     for _, f in ipairs(fragments) do -- the totals only: no series kept over an hour
       report.add(m, { threads = 0, duration = 0, iterations = f.iterations, chain = f.chain,
-                      start_lag = f.start_lag, requests = f.requests, errors = f.errors })
+                      start_lag = f.start_lag, requests = f.requests, errors = f.errors,
+                      checks = f.checks })
     end
+    shown.checks = m.checks
     local errs = m.adding.errors.list
     shown.errors = errs
     server:set("/metrics", M.TYPE, M.text(shown, final and 0 or inflight, elapsed))

@@ -33,7 +33,8 @@ local function encoded(h) return { histogram = h:encode() } end
 -- the figures that histograms give).
 local function line_of(m, elapsed)
   local r = { elapsed = elapsed, iterations = m.iterations, chain = encoded(m.chain),
-              start_lag = encoded(m.start_lag), requests = {}, errors = m.errors, series = {} }
+              start_lag = encoded(m.start_lag), requests = {}, errors = m.errors, series = {},
+              checks = m.checks and next(m.checks) and m.checks or nil }
   for tag, q in pairs(m.requests) do
     local row = encoded(q.histogram)
     row.count, row.bytes, row.status, row.errors = q.count, q.bytes, q.status, q.errors
