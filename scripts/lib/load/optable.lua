@@ -165,16 +165,16 @@ M.rows = {
     help = "Stream the run to FILE as it goes: one JSON line a second, flushed, so that a "
       .. "run killed midway still merges (--merge FILE) into the report of what ran." },
   { name = "metrics", arg = "[ADDR:]PORT", scenario = false,
-    help = "Serve GET /metrics for Prometheus while the run goes, on ADDR (default "
-      .. "127.0.0.1) PORT (0: any free one; the address is said on stderr).",
+    help = "Serve GET /metrics for Prometheus while the run goes, on PORT (0: any free "
+      .. "one; the address is said on stderr) of 127.0.0.1, or of ADDR if given.",
     parse = function(v, _, row) return addr(row.flag, v) end },
   { name = "dashboard", arg = "[ADDR:]PORT", scenario = false,
     help = "Serve the HTML report page while the run goes, updated each second; at the end "
       .. "it holds the final report (address as --metrics).",
     parse = function(v, _, row) return addr(row.flag, v) end },
-  { name = "linger", arg = "S", scenario = false, default = 0,
+  { name = "linger", arg = "S", scenario = false,
     help = "After the run, its summary and files, keep serving --dashboard and --metrics for "
-      .. "S seconds (30, 5m); Ctrl-C ends the wait.",
+      .. "S seconds (30, 5m; Ctrl-C ends the wait); without it the process ends with the run.",
     parse = function(v, _, row)
       local s = values.seconds(v)
       if not s or s ~= s or s < 0 or s > 86400 then
