@@ -239,6 +239,9 @@ local function execute(p, show_progress)
     options = recorded_options(p.o, p.flow_models), shard = p.o.shard, threads = p.o.threads })
   if stream or export or dash then
     cfg.live = function(fragments, elapsed, final, inflight)
+      if p.flows then
+        for _, f in ipairs(fragments) do flows.run_tags(f, report_mod) end
+      end
       if stream then stream.live(fragments, elapsed, final) end
       if export then export(fragments, elapsed, final, inflight) end
       if dash then dash.live(fragments, elapsed, final) end
