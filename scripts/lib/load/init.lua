@@ -245,6 +245,9 @@ local function execute(p, show_progress)
       if stream then stream.live(fragments, elapsed, final) end
       if export then export(fragments, elapsed, final, inflight) end
       if dash then dash.live(fragments, elapsed, final) end
+      -- the deltas' histograms are C memory the collector does not see
+      -- (a few MB a second): collected here, else they pile up
+      collectgarbage()
     end
   end
   local result, err, code = runner.run(cfg)
