@@ -38,6 +38,8 @@ local function main(argv)
     report = load.run_spec(spec, tty)
   end
   io.write(load.summary(report))
+  io.stdout:flush()
+  load.linger()
   -- the summary and the JSON are out; now the verdict
   if report.interrupted then return 130 end
   local why = load.no_success(report)

@@ -2,6 +2,7 @@
  * them together, watches them (progress, interrupts) and joins them. Their
  * figures stay per worker: one merge, in Lua, serves threads and shards. */
 #include "load/runner.h"
+#include "load/live.h"
 #include "core/interrupt.h"
 #include "core/sched.h"
 #include "load/flows.h"
@@ -259,6 +260,10 @@ static void start_together(struct ds_run *run, ds_progress_fn *progress, void *u
         run->t0 = ds_now();
         run->t0_epoch = wall_now();
     }
+    if (!run->fatal && run->spec->live && live_begin(run) != 0) {
+        run->fatal = strdup("out of memory for the live figures");
+        atomic_store(&run->abort, 1);
+    }
     pthread_cond_broadcast(&run->cond);
     pthread_mutex_unlock(&run->lock);
 }
@@ -305,6 +310,7 @@ static void worker_free(struct ds_worker *w)
     hist_free(w->lag_now);
     hist_free(w->recent[0]);
     hist_free(w->recent[1]);
+    live_free(w->live);
     free(w->series);
     for (size_t i = 0; i < w->ncollected; i++)
         free(w->collected[i].json);

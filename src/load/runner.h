@@ -16,6 +16,7 @@
 #include "load/record.h"
 
 struct ds_rate_point { double t, rate; };
+struct ds_live;
 struct ds_worker;
 struct ds_runspec;
 struct ds_flowrec;
@@ -77,6 +78,7 @@ struct ds_runspec {
      * `threads` workers side by side; the run ends when all have ended. */
     const struct ds_runspec *parts;
     int nparts;
+    int live;                /* keep deltas for the main thread (load/live.h) */
 };
 
 /* Failure messages kept per thread: more than a report shows (load's
@@ -112,7 +114,7 @@ struct ds_worker {
     pthread_t tid;
     int64_t stride, offset, slots; /* its iterations: offset + 1 + stride * k */
     atomic_llong done, failed, dropped, inflight;
-    pthread_mutex_t series_lock;   /* series and recent, for the progress line */
+    pthread_mutex_t series_lock;   /* series, recent and live, for the main thread */
     struct ds_second *series;
     size_t nseries;
     /* chain latencies by the second they ended in, the last two (slot
@@ -126,6 +128,7 @@ struct ds_worker {
     int64_t lag_sec;
     struct ds_flowrec *flows;      /* per flow of spec->flows */
     struct ds_rec *rec;
+    struct ds_live *live;          /* NULL unless spec->live */
     struct ds_errcount errors[RUN_KEEP_ERRORS + 1];
     int nerrors;
     struct ds_collected *collected;
@@ -180,6 +183,10 @@ void runner_fail(struct ds_run *run, const char *fmt, ...);
 double runner_schedule(const struct ds_runspec *spec, int64_t i);
 /* Iterations scheduled in [0, t]: the integral of the rate. */
 double runner_arrivals(const struct ds_runspec *spec, double t);
+
+/* Counts msg, first failed at iteration i, in the list e of *n messages
+ * (beyond RUN_KEEP_ERRORS, under RUN_OTHER_ERRORS). */
+void runner_count_message(struct ds_errcount *e, int *n, const char *msg, int64_t i);
 
 /* The worker thread (worker.c). */
 void *worker_main(void *arg);

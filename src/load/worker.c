@@ -3,6 +3,7 @@
  * starts (open model: on schedule, dropped when every slot is busy; closed:
  * back to back), and records how each ended. */
 #include "load/runner.h"
+#include "load/live.h"
 #include "core/grow.h"
 #include "core/sched.h"
 #include "load/flows.h"
@@ -32,40 +33,39 @@ static struct ds_second *second_at(struct ds_worker *w, double since)
     return s;
 }
 
-static void count_message(struct ds_worker *w, const char *msg, int64_t i)
+void runner_count_message(struct ds_errcount *e, int *n, const char *msg, int64_t i)
 {
-    for (int k = 0; k < w->nerrors; k++)
-        if (strcmp(w->errors[k].msg, msg) == 0) {
-            w->errors[k].count++;
-            if (i < w->errors[k].first)
-                w->errors[k].first = i;
+    for (int k = 0; k < *n; k++)
+        if (strcmp(e[k].msg, msg) == 0) {
+            e[k].count++;
+            if (i < e[k].first)
+                e[k].first = i;
             return;
         }
-    if (w->nerrors == RUN_KEEP_ERRORS) {
-        count_message(w, RUN_OTHER_ERRORS, i);
+    if (*n == RUN_KEEP_ERRORS) {
+        runner_count_message(e, n, RUN_OTHER_ERRORS, i);
         return;
     }
     char *copy = strdup(msg);
     if (!copy)
         return; /* out of memory: still counted in failed */
-    w->errors[w->nerrors++] = (struct ds_errcount){copy, 1, i};
+    e[(*n)++] = (struct ds_errcount){copy, 1, i};
 }
 
 /* curl puts the time a connect took in its messages ("Failed to connect
  * to 127.0.0.1 port 1 after 0 ms: ..."): one cause would count as many
  * distinct messages. They are grouped without it. */
-static void count_error(struct ds_worker *w, const char *msg, int64_t i)
+static const char *grouped(const char *msg, char *buf, size_t len)
 {
-    char buf[512];
     const char *after = strstr(msg, " after ");
     size_t digits = after ? strspn(after + 7, "0123456789") : 0;
     if (digits && strncmp(after + 7 + digits, " ms", 3) == 0 &&
-        strlen(msg) - 3 - digits < sizeof buf) {
+        strlen(msg) - 3 - digits < len) {
         size_t head = (size_t)(after - msg);
-        snprintf(buf, sizeof buf, "%.*s%s", (int)head, msg, after + 7 + digits + 3);
-        msg = buf;
+        snprintf(buf, len, "%.*s%s", (int)head, msg, after + 7 + digits + 3);
+        return buf;
     }
-    count_message(w, msg, i);
+    return msg;
 }
 
 static int keep_result(struct ds_worker *w, int64_t i, const char *json)
@@ -117,6 +117,9 @@ void worker_finished(struct ds_worker *w, int slot, const char *error, const cha
     /* the open model measures from the scheduled start (wrk2's rule) */
     double from = w->spec->open ? s->due : s->started;
     int64_t us = to_us(now - from);
+    char buf[512];
+    if (error)
+        error = grouped(error, buf, sizeof buf);
     flows_record(w, s->flow, from - w->t0, us, error != NULL);
     pthread_mutex_lock(&w->series_lock);
     struct ds_second *sec = second_at(w, from - w->t0);
@@ -128,9 +131,10 @@ void worker_finished(struct ds_worker *w, int slot, const char *error, const cha
         sec->errors++;
     }
     add_busy(w, s->started - w->t0, now - w->t0);
+    live_finished(w, from - w->t0, s->started - w->t0, now - w->t0, us, error, s->i);
     pthread_mutex_unlock(&w->series_lock);
     if (error) {
-        count_error(w, error, s->i);
+        runner_count_message(w->errors, &w->nerrors, error, s->i);
         atomic_fetch_add(&w->failed, 1);
     } else {
         hist_record(w->chain, us);
@@ -174,6 +178,7 @@ static void record_start_lag(struct ds_worker *w, double due, double now)
     double since = due - w->t0;
     int64_t sec = since > 0 ? (int64_t)since : 0;
     hist_record(w->start_lag, us);
+    live_lag(w, since, us);
     if (sec != w->lag_sec) {
         close_lag_second(w);
         w->lag_sec = sec;
@@ -274,6 +279,7 @@ static double launch_open(struct loop *l, double now)
             if (l->spec->limit && due > within_limit(l))
                 due = within_limit(l);
             atomic_fetch_add(&w->dropped, due - l->k);
+            live_dropped(w, due - l->k);
             l->k = due;
             continue;
         }

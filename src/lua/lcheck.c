@@ -47,7 +47,8 @@ static int l_check(lua_State *L)
     luaL_checkany(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_settop(L, 2);
-    struct ds_checks *counts = rt_get(L)->checks;
+    struct ds_rt *rt = rt_get(L);
+    struct ds_checks *counts = rt->checks;
     int n, all = 1;
     const char **names = sorted_names(L, 2, &n);
     for (int i = 0; i < n; i++) {
@@ -61,6 +62,8 @@ static int l_check(lua_State *L)
         all = all && pass;
         if (counts && checks_add(counts, names[i], strlen(names[i]), pass) != 0)
             return luaL_error(L, "check: out of memory");
+        if (counts && rt->on_check)
+            rt->on_check(rt->on_check_ud, names[i], strlen(names[i]), pass);
     }
     lua_pushboolean(L, all);
     return 1;

@@ -8,10 +8,12 @@
  *   runner.run(spec) -> {threads = {raw, ...}, interrupted = bool, start = epoch seconds}
  *   runner.fd_budget() -> free descriptors, the limit, in-process servers */
 #include "lua/lrunner.h"
+#include "lua/lraw.h"
 #include "core/fdlimit.h"
 #include "load/flows.h"
 #include "load/runner.h"
 #include "lua/ljson.h"
+#include "lua/llive.h"
 #include "lua/lmetrics.h"
 #include "lua/lscenario.h"
 #include "lua/rt.h"
@@ -341,7 +343,7 @@ static int read_spec(struct reader *r, struct ds_runspec *s)
 
 /* ---- progress ---- */
 
-struct progress_ctx { lua_State *L; int fn; int broken; };
+struct progress_ctx { lua_State *L; int fn; int broken; int live, live_broken; };
 
 static void set_int(lua_State *L, const char *k, int64_t v)
 {
@@ -385,7 +387,9 @@ static void on_progress(void *ud, const struct ds_run *run, double elapsed,
                         const struct ds_hist *last, const char *waiting)
 {
     struct progress_ctx *p = ud;
-    if (p->broken)
+    if (last)
+        llive_call(p->L, p->live, (struct ds_run *)run, elapsed, 0, &p->live_broken);
+    if (p->broken || !p->fn)
         return;
     if (!last) {
         setup_progress(p, elapsed, waiting);
@@ -421,7 +425,7 @@ static void on_progress(void *ud, const struct ds_run *run, double elapsed,
 
 /* ---- one raw result per worker ---- */
 
-static void push_hist(lua_State *L, struct ds_hist **h, int digits)
+void push_hist(lua_State *L, struct ds_hist **h, int digits)
 {
     struct ds_hist *own = *h ? *h : hist_new(digits);
     *h = NULL; /* now Lua's */
@@ -448,7 +452,7 @@ static void push_counts(lua_State *L, const int64_t *counts, int n, int as_statu
 /* {[tag] = {count, bytes, histogram, status = {["200"] = n}, errors =
  * {[reason] = n}, connections, phases = {dns = histogram, ...}}}; the
  * histograms move into Lua. */
-static void push_requests(lua_State *L, struct ds_rec *r)
+void push_requests(lua_State *L, struct ds_rec *r)
 {
     lua_createtable(L, 0, r->ntags);
     for (int i = 0; i < r->ntags; i++) {
@@ -496,7 +500,7 @@ static void push_buckets(lua_State *L, const struct ds_bucket *b, int nb)
 
 /* {[tag] = {requests, errors, histogram}} of the tags with requests that
  * ended in second s; cursor[i]: where tag i's list stands. */
-static void push_tag_seconds(lua_State *L, struct ds_rec *r, int64_t s, size_t *cursor)
+void push_tag_seconds(lua_State *L, struct ds_rec *r, int64_t s, size_t *cursor)
 {
     lua_newtable(L);
     for (int i = 0; i < r->ntags; i++) {
@@ -574,7 +578,7 @@ static void push_results(lua_State *L, const struct ds_worker *w)
 }
 
 /* {[name] = {passes, fails}} */
-static void push_checks(lua_State *L, const struct ds_checks *c)
+void push_checks(lua_State *L, const struct ds_checks *c)
 {
     lua_createtable(L, 0, (int)c->n);
     for (size_t i = 0; i < c->n; i++) {
@@ -713,9 +717,12 @@ static int l_run(lua_State *L)
     spec->driver = &lscenario_driver;
     if (read_spec(&r, spec) != 0)
         return fail(L, r.err, SPEC_ERR);
-    struct progress_ctx p = {L, 0, 0};
+    struct progress_ctx p = {L, 0, 0, 0, 0};
     if (lua_getfield(L, 1, "progress") == LUA_TFUNCTION)
         p.fn = lua_gettop(L);
+    if (lua_getfield(L, 1, "live") == LUA_TFUNCTION)
+        p.live = lua_gettop(L);
+    spec->live = p.live != 0;
     struct ds_run *run = lua_newuserdatauv(L, sizeof *run, 0);
     memset(run, 0, sizeof *run);
     if (luaL_newmetatable(L, "dockscript.run")) {
@@ -723,10 +730,11 @@ static int l_run(lua_State *L)
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
-    if (runner_run(run, spec, p.fn ? on_progress : NULL, &p) != 0) {
+    if (runner_run(run, spec, p.fn || p.live ? on_progress : NULL, &p) != 0) {
         int interrupted = atomic_load(&run->stop);
         return fail(L, run->fatal ? run->fatal : "the run failed", interrupted ? 130 : 1);
     }
+    llive_call(L, p.live, run, 0, 1, &p.live_broken);
     push_run(L, run);
     return 1;
 }

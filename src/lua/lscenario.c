@@ -5,6 +5,7 @@
  * here runs under lua_pcall: an error, out of memory included, fails the
  * run with its message and never reaches Lua's panic on a worker thread. */
 #include "lua/lscenario.h"
+#include "load/live.h"
 #include "load/runner.h"
 #include "lua/group.h"
 #include "lua/ljson.h"
@@ -181,7 +182,8 @@ static const char *flow_tag(const struct scen *s, const struct ds_xfer *x, char 
     return buf;
 }
 
-/* The transfers' observer: every finished request into the recorder. */
+/* The transfers' observer: every finished request into the worker's
+ * recorder (and its live delta for --out, --metrics and --dashboard). */
 static void record_request(void *ud, const struct ds_xfer *x)
 {
     /* the recorder cannot fail a request; on out of memory it is one
@@ -195,7 +197,9 @@ static void record_request(void *ud, const struct ds_xfer *x)
     xfer_phases(x, &ph);
     struct rec_req q = {x->finished_at, x->elapsed, x->result == CURLE_OK ? x->status : 0,
                         x->result, x->bytes, st, nst, &ph, x->connects};
-    (void)rec_request(s->w->rec, flow_tag(s, x, tag, sizeof tag), &q);
+    const char *name = flow_tag(s, x, tag, sizeof tag);
+    (void)rec_request(s->w->rec, name, &q);
+    live_request(s->w, name, &q); /* nothing without live figures */
 }
 
 static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char *err,
@@ -224,6 +228,10 @@ static void *scen_open(const struct ds_runspec *spec, struct ds_worker *w, char 
     rt->checks = &w->rec->checks;
     rt->xfers.http = spec->http;
     rt->xfers.tls = &spec->tls;
+    if (w->run->spec->live) {
+        rt->on_check = live_check;
+        rt->on_check_ud = w;
+    }
     lua_pushcfunction(s->L, open_protected);
     lua_pushlightuserdata(s->L, s);
     if (lua_pcall(s->L, 1, 0, 0) != LUA_OK) {

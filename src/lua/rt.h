@@ -30,6 +30,9 @@ struct ds_rt {
     void *waiting_ud;
     /* where check() counts (a load run's thread), or NULL: only returns */
     struct ds_checks *checks;
+    /* told each result check() counted too (load.lua's live figures) */
+    void (*on_check)(void *ud, const char *name, size_t len, int pass);
+    void *on_check_ud;
 };
 
 /* A new runtime stored in L's registry; NULL and a message in err. */

@@ -7,6 +7,7 @@
 #include "lua/ljson.h"
 #include "lua/lmetrics.h"
 #include "lua/lrows.h"
+#include "lua/lpages.h"
 #include "lua/lrunner.h"
 #include "lua/lserver.h"
 #include "lua/lsys.h"
@@ -44,6 +45,8 @@ static int open_all(lua_State *L)
     luaL_requiref(L, "runner", luaopen_runner, 0);
     /* require("load").data's shared rows: not a global either */
     luaL_requiref(L, "rows", luaopen_rows, 0);
+    /* load.lua --metrics and --dashboard: require "pages" */
+    luaL_requiref(L, "pages", luaopen_pages, 0);
     return 0;
 }
 

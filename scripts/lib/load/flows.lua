@@ -189,6 +189,28 @@ local function add_second_tags(series, t, tags)
   for _, q in pairs(tags) do row.requests = row.requests + q.requests end
 end
 
+-- A live delta (load/stream.lua) of a run of flows: its requests filed
+-- under "FLOW\x1fTAG" summed into the run's tags. The deltas carry no
+-- per-flow iterations or chains, so the stream, --metrics and --dashboard
+-- show the run's figures, not each flow's.
+function M.run_tags(raw, report)
+  local names = {}
+  local function note(tag)
+    local name = split_tag(tag)
+    if name then names[name] = true end
+  end
+  for tag in pairs(raw.requests or {}) do note(tag) end
+  for _, s in ipairs(raw.series or {}) do for tag in pairs(s.tags or {}) do note(tag) end end
+  if not next(names) then return raw end
+  raw.flows = {}
+  for name in pairs(names) do
+    raw.flows[name] = { done = 0, failed = 0, dropped = 0, chain = metrics.histogram(3) }
+  end
+  M.split(raw, report)
+  raw.flows = nil
+  return raw
+end
+
 -- raw.requests and each second's tags: the flows' own into raw.flows, the
 -- run's summed over the flows. runner.run's raw.flows[NAME] = {done,
 -- failed, chain, series} becomes {iterations = {done, failed}, chain,

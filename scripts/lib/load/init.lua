@@ -15,6 +15,7 @@ local threshold = require "load.threshold"
 
 local load = {}
 local fail = options.fail
+local serving -- the page servers of the run (--metrics, --dashboard), for load.linger
 
 -- Scenario loading ---------------------------------------------------------
 
@@ -100,6 +101,16 @@ end
 
 -- load.run's fields that are not options (load/optable.lua).
 local PLUMBING = { scenario = true, args = true, collect = true, progress = true }
+-- A page server for --metrics or --dashboard, listening before the run
+-- (a port in use is a usage error, said before minutes of load); its
+-- address on stderr, where a person or a script finds it.
+local function listen(option, addr, path)
+  local prom = require "load.prom"
+  local s, host = prom.listen(addr, option)
+  if not s then fail(host, 2) end
+  io.stderr:write(string.format("load.lua: %s at http://%s:%d%s\n", option:sub(3), host, s:port(), path))
+  return s
+end
 
 -- The options of spec (load.run's fields; the command line's) merged
 -- over the scenario's, checked: {o = resolved options, sc = scenario,
@@ -125,10 +136,18 @@ local function prepare(spec)
   threshold.need_baseline(parsed, base ~= nil, fail)
   if o.html then check_html_target(o.html) end
   if o.junit then check_output_target("--junit", o.junit) end
-  return { o = o, sc = sc, path = path, thresholds = parsed, args = spec.args or {},
-           limit = data.limit(),
-           collect = spec.collect and true or false, baseline = base, html = o.html,
-           flows = fl, flow_models = flow_models, parts = parts }
+  if o.out then check_output_target("--out", o.out) end
+  local p = { o = o, sc = sc, path = path, thresholds = parsed, args = spec.args or {},
+              limit = data.limit(),
+              collect = spec.collect and true or false, baseline = base, html = o.html,
+              flows = fl, flow_models = flow_models, parts = parts }
+  if o.dashboard then
+    local can, why = require("report.html").check()
+    if not can then fail("--dashboard: " .. why, 1) end
+  end
+  if o.metrics then p.metrics = listen("--metrics", o.metrics, "/metrics") end
+  if o.dashboard then p.dashboard = listen("--dashboard", o.dashboard, "/") end
+  return p
 end
 
 -- The spec runner.run takes: the options the table sends to the engine,
@@ -197,13 +216,44 @@ local function late_start(start_at, start)
   end
 end
 
+-- The --out stream's writer (load/stream.lua), its header written.
+local function open_stream(p)
+  local o = p.o
+  local w, err = require("load.stream").writer(o.out, {
+    scenario = p.path:match("[^/]*$"), args = p.args, model = p.flow_models and "flows" or o.model,
+    options = recorded_options(o, p.flow_models), shard = o.shard, threads = o.threads,
+    date = os.date("!%Y-%m-%dT%H:%M:%SZ") })
+  if not w then fail("--out " .. o.out .. ": " .. tostring(err), 2) end
+  return w
+end
+
 -- One raw result per worker thread, merged as shards are.
 local function execute(p, show_progress)
   local runner = require "runner"
   local progress = show_progress and progress_line(p.o.model == "open" and p.o.duration) or nil
-  local result, err, code = runner.run(config(p, progress))
+  local cfg = config(p, progress)
+  local stream = p.o.out and open_stream(p)
+  local export = p.metrics and require("load.prom").exporter(p.metrics)
+  local dash = p.dashboard and require("load.dashboard").new(p.dashboard, {
+    scenario = p.path:match("[^/]*$"), args = p.args, model = p.o.model,
+    options = recorded_options(p.o, p.flow_models), shard = p.o.shard, threads = p.o.threads })
+  if stream or export or dash then
+    cfg.live = function(fragments, elapsed, final, inflight)
+      if p.flows then
+        for _, f in ipairs(fragments) do flows.run_tags(f, report_mod) end
+      end
+      if stream then stream.live(fragments, elapsed, final) end
+      if export then export(fragments, elapsed, final, inflight) end
+      if dash then dash.live(fragments, elapsed, final) end
+      -- the deltas' histograms are C memory the collector does not see
+      -- (a few MB a second): collected here, else they pile up
+      collectgarbage()
+    end
+  end
+  local result, err, code = runner.run(cfg)
   if progress then io.stderr:write("\r\27[K") end
   if not result then fail(first_line(err), code) end
+  if stream then stream.close(result.interrupted) end
   for _, t in ipairs(result.threads) do flows.split(t, report_mod) end
   local raw = report_mod.merge(result.threads)
   for _, t in ipairs(result.threads) do
@@ -216,7 +266,9 @@ local function execute(p, show_progress)
   raw.interrupted = result.interrupted or nil
   raw.start = result.start
   late_start(p.o.start_at, result.start)
-  return finish(raw, p.thresholds, p.baseline), raw
+  local report = finish(raw, p.thresholds, p.baseline)
+  if dash then dash.finish(report) end
+  return report, raw
 end
 
 -- JUnit XML of the thresholds and checks, for CI systems' test reports.
@@ -236,6 +288,7 @@ end
 -- Raises a one-line error for any mistake.
 local function run(spec, show_progress)
   local p = prepare(spec)
+  serving = { p.metrics, p.dashboard, linger = p.o.linger or 0 }
   local report, raw = execute(p, show_progress)
   if p.o.json then
     local ok, err = report_mod.write(report, p.o.json)
@@ -244,6 +297,20 @@ local function run(spec, show_progress)
   if p.html then write_html(report, p.html) end
   if p.o.junit then write_junit(report, p.o.junit) end
   return report, raw
+end
+
+-- After the run and its output: --dashboard and --metrics stay up
+-- --linger seconds (a person reads the final page, Prometheus scrapes the
+-- last figures), then stop.
+function load.linger()
+  local s = serving
+  serving = nil
+  if not s or not (s[1] or s[2]) then return end
+  if s.linger > 0 then
+    io.stderr:write(string.format("load.lua: serving the final figures for %gs (Ctrl-C ends it)\n", s.linger))
+    pcall(clock.sleep, s.linger)
+  end
+  for i = 1, 2 do if s[i] then s[i]:stop() end end
 end
 
 function load.run(spec)
@@ -268,7 +335,7 @@ local function merge_files(paths, thresholds)
   local parsed = threshold.parse_all(thresholds, fail)
   local raws = {}
   for i, path in ipairs(paths) do
-    local raw, err = report_mod.read(path)
+    local raw, err = require("load.stream").read(path)
     if not raw then fail("--merge: " .. err, 2) end
     raws[i] = raw
   end

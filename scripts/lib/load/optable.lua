@@ -27,6 +27,13 @@ local function flag(name) return "--" .. name:gsub("_", "-") end
 local OPEN_CLOSED = "--vus and --iterations are the closed model, --rate, --stages and "
   .. "--max-vus the open one"
 
+-- "[ADDR:]PORT", checked (load/prom.lua parses it again to listen).
+local function addr(flag_name, v)
+  local host, why = require("load.prom").parse_addr(v, flag_name)
+  if not host then values.fail(why) end
+  return tostring(v)
+end
+
 local function shards(get) return get("shard")[2] end
 local function closed(get) return get("model") == "closed" end
 
@@ -180,6 +187,29 @@ M.rows = {
   { name = "junit", arg = "FILE", with_merge = true, scenario = false,
     help = "Write the thresholds and checks as JUnit XML test cases to FILE (for CI "
       .. "systems' test reports)." },
+  -- watching a run (load/stream.lua, load/prom.lua, load/dashboard.lua)
+  { name = "out", arg = "FILE", scenario = false,
+    help = "Stream the run to FILE as it goes: one JSON line a second, flushed, so that a "
+      .. "run killed midway still merges (--merge FILE) into the report of what ran." },
+  { name = "metrics", arg = "[ADDR:]PORT", scenario = false,
+    help = "Serve GET /metrics for Prometheus while the run goes, on PORT (0: any free "
+      .. "one; the address is said on stderr) of 127.0.0.1, or of ADDR if given.",
+    parse = function(v, _, row) return addr(row.flag, v) end },
+  { name = "dashboard", arg = "[ADDR:]PORT", scenario = false,
+    help = "Serve the HTML report page while the run goes, updated each second; at the end "
+      .. "it holds the final report (address as --metrics).",
+    parse = function(v, _, row) return addr(row.flag, v) end },
+  { name = "linger", arg = "S", scenario = false,
+    help = "After the run, its summary and files, keep serving --dashboard and --metrics for "
+      .. "S seconds (30, 5m; Ctrl-C ends the wait); without it the process ends with the run.",
+    parse = function(v, _, row)
+      local s = values.seconds(v)
+      if not s or s ~= s or s < 0 or s > 86400 then
+        values.fail(string.format("%s: expected seconds from 0 to 86400 (30, 30s, 5m), got '%s'",
+          row.flag, tostring(v)))
+      end
+      return s
+    end },
   { name = "keep_cookies", cli = false, engine = true, default = false,
     record = true,
     parse = function(v, _, row)

@@ -14,8 +14,8 @@ local PERCENTILES = { { "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.
 -- A run that lasted under a second has no rate (nil, shown as "-"): n / 0.01 s
 -- would be a figure no second saw.
 local function window(raw)
-  local planned = not raw.interrupted and not raw.data_ran_out and raw.options
-    and raw.options.model == "open" and raw.options.duration
+  local planned = not raw.interrupted and not raw.data_ran_out and not raw.incomplete
+    and raw.options and raw.options.model == "open" and raw.options.duration
   local w = planned or raw.duration
   return (w and w >= 1) and w or nil
 end
@@ -128,6 +128,7 @@ function M.build(raw)
   r.checks = require("load.checks").report(raw.checks)
   r.interrupted = raw.interrupted or nil
   r.data_ran_out = raw.data_ran_out
+  r.incomplete = raw.incomplete or nil -- a stream cut short (load/stream.lua)
   r.planned = raw.planned
   r.start = raw.start and ms(raw.start)
   for i, s in ipairs(raw.series or {}) do r.series[i] = second_row(s, raw.start) end
@@ -142,7 +143,8 @@ end
 -- it hold the stragglers of the grace period).
 local function last_full_second(raw)
   local o = raw.options or {}
-  local planned = not raw.interrupted and not raw.data_ran_out and o.duration or raw.duration or 0
+  local planned = not raw.interrupted and not raw.data_ran_out and not raw.incomplete
+    and o.duration or raw.duration or 0
   return math.floor(math.min(planned, raw.duration or planned) + 1e-9)
 end
 
@@ -262,7 +264,7 @@ local function read_series(series)
   return out
 end
 
-local function raw_of(r)
+function M.raw_of(r)
   if type(r) ~= "table" or r.format ~= M.FORMAT then
     error("not a dockscript load run (no \"format\": \"" .. M.FORMAT .. "\")", 0)
   end
@@ -280,6 +282,7 @@ local function raw_of(r)
     start_lag = hist(type(r.start_lag) == "table" and r.start_lag.histogram, "start_lag"),
     requests = {}, errors = {}, series = {}, interrupted = r.interrupted == true or nil,
     start = tonumber(r.start),
+    incomplete = r.incomplete == true or nil,
   }
   local out = r.data_ran_out
   if type(out) == "table" and type(out.data) == "string" and int(out.rows) then
@@ -309,7 +312,7 @@ function M.read(path)
   if not text then return nil, path .. ": " .. tostring(rerr) end
   local ok, data = pcall(json.decode, text)
   if not ok then return nil, path .. ": not JSON (" .. tostring(data) .. ")" end
-  local ok2, raw = pcall(raw_of, data)
+  local ok2, raw = pcall(M.raw_of, data)
   if not ok2 then return nil, path .. ": " .. tostring(raw) end
   return raw
 end
@@ -330,20 +333,23 @@ local function by_first(a, b)
   return a.message < b.message
 end
 
-local function merge_errors(raws)
-  local by, out = {}, {}
-  for _, raw in ipairs(raws) do
-    for _, e in ipairs(raw.errors or {}) do
-      local m = by[e.message]
-      if not m then
-        m = { message = e.message, count = 0, first = NO_FIRST }
-        by[e.message] = m
-        out[#out + 1] = m
-      end
-      m.count = m.count + e.count
-      m.first = math.min(m.first, e.first or NO_FIRST)
+-- Each message's count and lowest iteration, by text, into acc (by text,
+-- and the list in order of first sight).
+local function add_errors(acc, raw)
+  for _, e in ipairs(raw.errors or {}) do
+    local m = acc.by[e.message]
+    if not m then
+      m = { message = e.message, count = 0, first = NO_FIRST }
+      acc.by[e.message] = m
+      acc.list[#acc.list + 1] = m
     end
+    m.count = m.count + e.count
+    m.first = math.min(m.first, e.first or NO_FIRST)
   end
+end
+
+local function sorted_errors(acc)
+  local out = acc.list
   table.sort(out, by_first)
   for _, e in ipairs(out) do if e.first == NO_FIRST then e.first = nil end end
   return out
@@ -368,114 +374,164 @@ function M.shown_errors(errors)
   return shown
 end
 
-local function merge_series(raws)
-  local by = {}
-  local last = 0
-  for _, raw in ipairs(raws) do
-    for _, s in ipairs(raw.series or {}) do
-      local m = by[s.t]
-      if not m then
-        m = { t = s.t, iterations = 0, requests = 0, errors = 0, inflight = 0,
-              histogram = metrics.histogram(s.histogram:sigfigs()) }
-        by[s.t] = m
-      end
-      m.iterations, m.requests = m.iterations + s.iterations, m.requests + s.requests
-      m.errors = m.errors + s.errors
-      m.inflight = m.inflight + (s.inflight or 0)
-      m.histogram:merge(s.histogram)
-      if s.start_lag then
-        m.start_lag = m.start_lag or metrics.histogram(s.start_lag:sigfigs())
-        m.start_lag:merge(s.start_lag)
-      end
-      for tag, q in pairs(s.tags or {}) do
-        m.tags = m.tags or {}
-        local t = m.tags[tag]
-        if not t then
-          t = { requests = 0, errors = 0, histogram = metrics.histogram(q.histogram:sigfigs()) }
-          m.tags[tag] = t
-        end
-        t.requests, t.errors = t.requests + q.requests, t.errors + q.errors
-        t.histogram:merge(q.histogram)
-      end
-      last = math.max(last, s.t)
+-- The seconds of raw added into acc.by (by t); acc.last the latest.
+local function add_series(acc, raw)
+  local by = acc.by
+  for _, s in ipairs(raw.series or {}) do
+    local m = by[s.t]
+    if not m then
+      m = { t = s.t, iterations = 0, requests = 0, errors = 0, inflight = 0,
+            histogram = metrics.histogram(s.histogram:sigfigs()) }
+      by[s.t] = m
     end
-  end
-  local out = {}
-  for t = 1, last do
-    out[t] = by[t] or { t = t, iterations = 0, requests = 0, errors = 0, inflight = 0,
-                        histogram = metrics.histogram(2) }
-  end
-  return out
-end
-
-local function merge_requests(raws)
-  local out = {}
-  for _, raw in ipairs(raws) do
-    for tag, q in pairs(raw.requests or {}) do
-      local t = out[tag]
+    m.iterations, m.requests = m.iterations + s.iterations, m.requests + s.requests
+    m.errors = m.errors + s.errors
+    m.inflight = m.inflight + (s.inflight or 0)
+    m.histogram:merge(s.histogram)
+    if s.start_lag then
+      m.start_lag = m.start_lag or metrics.histogram(s.start_lag:sigfigs())
+      m.start_lag:merge(s.start_lag)
+    end
+    for tag, q in pairs(s.tags or {}) do
+      m.tags = m.tags or {}
+      local t = m.tags[tag]
       if not t then
-        t = { count = 0, bytes = 0, status = {}, errors = {},
-              histogram = metrics.histogram(q.histogram:sigfigs()) }
-        out[tag] = t
+        t = { requests = 0, errors = 0, histogram = metrics.histogram(q.histogram:sigfigs()) }
+        m.tags[tag] = t
       end
-      t.count, t.bytes = t.count + q.count, t.bytes + q.bytes
-      add_counts(t.status, q.status)
-      add_counts(t.errors, q.errors)
+      t.requests, t.errors = t.requests + q.requests, t.errors + q.errors
       t.histogram:merge(q.histogram)
-      if q.outside then
-        t.outside = t.outside or metrics.histogram(q.outside:sigfigs())
-        t.outside:merge(q.outside)
-        t.server_timing = t.server_timing or {}
-        for name, h in pairs(q.server_timing or {}) do
-          t.server_timing[name] = t.server_timing[name] or metrics.histogram(h:sigfigs())
-          t.server_timing[name]:merge(h)
-        end
-      end
-      if q.connections then t.connections = (t.connections or 0) + q.connections end
-      if q.phases then
-        t.phases = t.phases or {}
-        for name, h in pairs(q.phases) do
-          t.phases[name] = t.phases[name] or metrics.histogram(h:sigfigs())
-          t.phases[name]:merge(h)
-        end
-      end
     end
+    acc.last = math.max(acc.last, s.t)
+  end
+end
+
+-- The series in order: every second 1..last (empty where none was
+-- recorded), or when sparse only those recorded.
+local function series_list(acc, sparse)
+  local out = {}
+  if sparse then
+    for _, s in pairs(acc.by) do out[#out + 1] = s end
+    table.sort(out, function(a, b) return a.t < b.t end)
+    return out
+  end
+  for t = 1, acc.last do
+    out[t] = acc.by[t] or { t = t, iterations = 0, requests = 0, errors = 0, inflight = 0,
+                            histogram = metrics.histogram(2) }
   end
   return out
 end
 
-M.merge_requests, M.merge_series = merge_requests, merge_series
+local function add_requests(out, raw)
+  for tag, q in pairs(raw.requests or {}) do
+    local t = out[tag]
+    if not t then
+      t = { count = 0, bytes = 0, status = {}, errors = {},
+            histogram = metrics.histogram(q.histogram:sigfigs()) }
+      out[tag] = t
+    end
+    t.count, t.bytes = t.count + q.count, t.bytes + q.bytes
+    add_counts(t.status, q.status)
+    add_counts(t.errors, q.errors)
+    t.histogram:merge(q.histogram)
+    if q.outside then
+      t.outside = t.outside or metrics.histogram(q.outside:sigfigs())
+      t.outside:merge(q.outside)
+      t.server_timing = t.server_timing or {}
+      for name, h in pairs(q.server_timing or {}) do
+        t.server_timing[name] = t.server_timing[name] or metrics.histogram(h:sigfigs())
+        t.server_timing[name]:merge(h)
+      end
+    end
+    if q.connections then t.connections = (t.connections or 0) + q.connections end
+    if q.phases then
+      t.phases = t.phases or {}
+      for name, h in pairs(q.phases) do
+        t.phases[name] = t.phases[name] or metrics.histogram(h:sigfigs())
+        t.phases[name]:merge(h)
+      end
+    end
+  end
+end
 
--- One raw result of several: the figures of raws[1]'s run (scenario,
--- model, options, shard) with everything added up.
-function M.merge(raws)
-  local first = raws[1]
-  local m = {
+-- Of lists of raws (load/flows.lua merges each flow's parts with them).
+function M.merge_requests(raws)
+  local out = {}
+  for _, raw in ipairs(raws) do add_requests(out, raw) end
+  return out
+end
+
+function M.merge_series(raws)
+  local acc = { by = {}, last = 0 }
+  for _, raw in ipairs(raws) do add_series(acc, raw) end
+  return series_list(acc)
+end
+
+-- A merge in steps, for raws that come one at a time (a stream's
+-- lines): M.start(first) is empty, M.add(m, raw) adds raw into m in place,
+-- M.finish(m, sparse) is the merged raw (sparse: its series holds only
+-- the seconds recorded, as a stream's line does).
+function M.start(first)
+  return {
     scenario = first.scenario, args = first.args, model = first.model, options = first.options,
     shard = first.shard, threads = 0, duration = 0,
     iterations = { done = 0, failed = 0, dropped = 0 },
     chain = metrics.histogram(first.chain:sigfigs()),
     start_lag = metrics.histogram(first.start_lag:sigfigs()),
+    requests = {},
+    adding = { errors = { by = {}, list = {} }, series = { by = {}, last = 0 }, flows = {} },
   }
-  for _, raw in ipairs(raws) do
-    m.threads = m.threads + raw.threads
-    m.duration = math.max(m.duration, raw.duration)
-    add_counts(m.iterations, raw.iterations)
-    m.chain:merge(raw.chain)
-    m.start_lag:merge(raw.start_lag)
-    m.interrupted = m.interrupted or raw.interrupted
-    m.data_ran_out = m.data_ran_out or raw.data_ran_out
-    if raw.results then
-      m.results = m.results or {}
-      for i, v in pairs(raw.results) do m.results[i] = v end
-    end
+end
+
+function M.add(m, raw)
+  m.threads = m.threads + raw.threads
+  m.duration = math.max(m.duration, raw.duration)
+  add_counts(m.iterations, raw.iterations)
+  m.chain:merge(raw.chain)
+  m.start_lag:merge(raw.start_lag)
+  m.interrupted = m.interrupted or raw.interrupted
+  m.incomplete = m.incomplete or raw.incomplete
+  m.data_ran_out = m.data_ran_out or raw.data_ran_out
+  m.checks = require("load.checks").merge({ { checks = m.checks }, raw })
+  if raw.results then
+    m.results = m.results or {}
+    for i, v in pairs(raw.results) do m.results[i] = v end
   end
-  m.requests = merge_requests(raws)
-  m.errors = merge_errors(raws)
-  m.checks = require("load.checks").merge(raws)
-  m.series = merge_series(raws)
-  m.flows = require("load.flows").merge(raws, M)
+  add_requests(m.requests, raw)
+  add_errors(m.adding.errors, raw)
+  add_series(m.adding.series, raw)
+  if raw.flows then m.adding.flows[#m.adding.flows + 1] = raw end
+end
+
+function M.finish(m, sparse)
+  m.errors = sorted_errors(m.adding.errors)
+  m.series = series_list(m.adding.series, sparse)
+  m.flows = require("load.flows").merge(m.adding.flows, M)
+  m.adding = nil
   return m
+end
+
+-- What m holds so far as a merged raw, m left as it was (so more can be
+-- added): the live page's report of a run still going. It shares m's
+-- histograms: read it, do not add to it.
+function M.view(m)
+  local v = {}
+  for k, x in pairs(m) do v[k] = x end
+  local errs = {}
+  for i, e in ipairs(m.adding.errors.list) do errs[i] = { message = e.message, count = e.count, first = e.first } end
+  v.errors = sorted_errors({ list = errs })
+  v.series = series_list(m.adding.series)
+  v.flows = require("load.flows").merge(m.adding.flows, M)
+  v.adding = nil
+  return v
+end
+
+-- One raw result of several: the figures of raws[1]'s run (scenario,
+-- model, options, shard) with everything added up.
+function M.merge(raws, sparse)
+  local m = M.start(raws[1])
+  for _, raw in ipairs(raws) do M.add(m, raw) end
+  return M.finish(m, sparse)
 end
 
 -- Shards placed by the wall clock: each one's seconds shift by the whole

@@ -278,6 +278,10 @@ function M.lines(r)
     out[#out + 1] = string.format("data '%s' ran out after %s rows: the run ended there", d.data,
       M.count(d.rows))
   end
+  if r.incomplete then
+    table.insert(out, 1, string.format("incomplete: a stream cut off after %.1fs (the process "
+      .. "died); the figures are those of what it holds", r.duration or 0))
+  end
   local o = r.options or {}
   if r.iterations.dropped > 0 and o.max_vus then
     out[#out + 1] = string.format("dropped: %s iterations came due while --max-vus %s were in "

@@ -74,36 +74,58 @@ end
 local CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
   .. "img-src data:; base-uri 'none'; form-action 'none'"
 
+-- The page of report: {title, body, charts}, or nil and why.
+local function page_of(report, opts)
+  if type(report) ~= "table" then return nil, "not a report (expected a JSON object)" end
+  local o = { source = opts.source, max_points = opts.max_points,
+              now = opts.now or os.date("!%Y-%m-%d %H:%M:%S UTC") }
+  if bench.is_bench(report) then return bench.page(report, o) end
+  if type(report.format) == "string" and report.format:match("^dockscript load run") then
+    return run.page(report, o)
+  end
+  return nil, "not a load run (load.lua --json) nor a bench.lua --json file"
+end
+
+-- The live page (load.lua --dashboard) may also open its own event stream.
+M.LIVE_CSP = CSP .. "; connect-src 'self'"
+
+-- opts.live: the live page of load.lua --dashboard (live.js added, and
+-- connect-src 'self' for its event stream).
 function M.render(report, opts)
   opts = opts or {}
-  if type(report) ~= "table" then return nil, "not a report (expected a JSON object)" end
   local lib, err = chartjs(opts.chartjs or M.CHARTJS)
   if not lib then return nil, err end
   local js, jerr = asset("page", "js")
   if not js then return nil, jerr end
   local css, cerr = asset("page", "css")
   if not css then return nil, cerr end
-  local o = { source = opts.source, max_points = opts.max_points,
-              now = opts.now or os.date("!%Y-%m-%d %H:%M:%S UTC") }
-  local page
-  if bench.is_bench(report) then
-    page = bench.page(report, o)
-  elseif type(report.format) == "string" and report.format:match("^dockscript load run") then
-    page = run.page(report, o)
-  else
-    return nil, "not a load run (load.lua --json) nor a bench.lua --json file"
+  local livejs = ""
+  if opts.live then
+    local l, lerr = asset("live", "js")
+    if not l then return nil, lerr end
+    livejs = "<script>\n" .. l .. "\n</script>\n"
   end
+  local page, perr = page_of(report, opts)
+  if not page then return nil, perr end
   return table.concat({
     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
-    '<meta http-equiv="Content-Security-Policy" content="', CSP, '">',
+    '<meta http-equiv="Content-Security-Policy" content="', opts.live and M.LIVE_CSP or CSP, '">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     "<title>", util.esc(page.title), "</title>\n<style>\n", css, "\n</style></head>\n<body>\n",
     '<main>\n', page.body, "\n</main>\n",
     '<footer>Written by dockscript; charts by Chart.js (MIT License). This page loads nothing '
-      .. "from the network.</footer>\n",
+      .. (opts.live and "but its own event stream.</footer>\n" or "from the network.</footer>\n"),
     '<script type="application/json" id="report-charts">', script_json(page.charts), "</script>\n",
-    "<script>\n", lib, "\n</script>\n<script>\n", js, "\n</script>\n</body></html>\n",
+    "<script>\n", lib, "\n</script>\n<script>\n", js, "\n</script>\n", livejs, "</body></html>\n",
   })
+end
+
+-- One event of the live page's stream: the report's body and charts as
+-- JSON on one line (live.js reads it).
+function M.live_event(report, opts, final)
+  local page, err = page_of(report, opts or {})
+  if not page then return nil, err end
+  return (json.encode({ main = page.body, charts = page.charts, final = final or false }))
 end
 
 function M.write(report, path, opts)

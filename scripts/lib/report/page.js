@@ -206,28 +206,38 @@
     }
   }
 
-  var specs = JSON.parse(document.getElementById("report-charts").textContent);
-  state.expected = specs.length;
-  if (typeof Chart === "undefined") {
-    state.errors.push("Chart.js did not load");
-    return;
-  }
-  specs.forEach(function (spec) {
-    var canvas = document.getElementById(spec.id);
-    try {
-      var built = spec.type === "interval" ? intervalConfig(spec) : lineConfig(spec);
-      var once = false;
-      built.config.plugins = [{ id: "dockscript-drawn", afterRender: function (chart) {
-        if (once) return;
-        once = true;
-        var n = drawn(chart);
-        canvas.setAttribute("data-points", String(n));
-        record(spec.id, { points: built.expected, drawn: n, painted: painted(canvas) });
-      } }];
-      new Chart(canvas, built.config);
-    } catch (e) {
-      state.errors.push(spec.id + ": " + (e && e.message ? e.message : String(e)));
-      record(spec.id, { points: 0, drawn: 0, painted: 0, error: String(e) });
+  // Draws the charts #report-charts lists, anew: the live page (live.js)
+  // replaces the report and calls it again each second.
+  function draw() {
+    var specs = JSON.parse(document.getElementById("report-charts").textContent);
+    state.expected = specs.length;
+    state.charts = {};
+    state.done = false;
+    if (typeof Chart === "undefined") {
+      state.errors.push("Chart.js did not load");
+      return;
     }
-  });
+    specs.forEach(function (spec) {
+      var canvas = document.getElementById(spec.id);
+      try {
+        var old = Chart.getChart(canvas);
+        if (old) old.destroy();
+        var built = spec.type === "interval" ? intervalConfig(spec) : lineConfig(spec);
+        var once = false;
+        built.config.plugins = [{ id: "dockscript-drawn", afterRender: function (chart) {
+          if (once) return;
+          once = true;
+          var n = drawn(chart);
+          canvas.setAttribute("data-points", String(n));
+          record(spec.id, { points: built.expected, drawn: n, painted: painted(canvas) });
+        } }];
+        new Chart(canvas, built.config);
+      } catch (e) {
+        state.errors.push(spec.id + ": " + (e && e.message ? e.message : String(e)));
+        record(spec.id, { points: 0, drawn: 0, painted: 0, error: String(e) });
+      }
+    });
+  }
+  state.draw = draw;
+  draw();
 })();

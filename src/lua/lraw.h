@@ -1,0 +1,25 @@
+/* A worker's raw figures into Lua tables, as runner.run returns them
+ * (lrunner.c); shared with the live deltas of llive.c. */
+#ifndef DS_LRAW_H
+#define DS_LRAW_H
+
+#include <lua.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "load/record.h"
+
+/* Pushes *h (a new empty one of `digits` if NULL) as a metrics histogram,
+ * which now owns it: *h becomes NULL. */
+void push_hist(lua_State *L, struct ds_hist **h, int digits);
+/* {[tag] = {count, bytes, histogram, status, errors, ...}}; the
+ * histograms move into Lua. */
+void push_requests(lua_State *L, struct ds_rec *r);
+/* {[tag] = {requests, errors, histogram}} of second s (ascending calls;
+ * cursor[i] where tag i's list stands, REC_MAX_TAGS of them). */
+void push_tag_seconds(lua_State *L, struct ds_rec *r, int64_t s, size_t *cursor);
+
+/* {[name] = {passes, fails}} */
+void push_checks(lua_State *L, const struct ds_checks *c);
+
+#endif
