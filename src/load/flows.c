@@ -38,6 +38,7 @@ int flows_prepare(struct ds_worker *w)
     w->flows = calloc((size_t)n, sizeof *w->flows);
     if (!w->flows)
         return -1;
+    w->nflows = n;
     for (int k = 0; k < n; k++)
         if (!(w->flows[k].chain = hist_new(3)))
             return -1;
@@ -75,7 +76,7 @@ void flows_free(struct ds_worker *w)
 {
     if (!w->flows)
         return;
-    for (int k = 0; k < w->spec->nflows; k++) {
+    for (int k = 0; k < w->nflows; k++) {
         struct ds_flowrec *r = &w->flows[k];
         hist_free(r->chain);
         for (size_t s = 0; s < r->nseries; s++)

@@ -127,6 +127,7 @@ struct ds_worker {
     struct ds_hist *lag_now;
     int64_t lag_sec;
     struct ds_flowrec *flows;      /* per flow of spec->flows */
+    int nflows;                    /* their count: the spec may be gone when they are freed */
     struct ds_rec *rec;
     struct ds_live *live;          /* NULL unless spec->live */
     struct ds_errcount errors[RUN_KEEP_ERRORS + 1];
