@@ -10,11 +10,6 @@
 #include <lauxlib.h>
 #include <string.h>
 
-static void set_int(lua_State *L, const char *k, int64_t v)
-{
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-}
 
 static struct ds_livesec *sec_of(struct ds_live *l, int64_t s)
 {
@@ -61,12 +56,12 @@ static void push_series(lua_State *L, struct ds_live *l, int open)
         if (!sec)
             sec = &none;
         lua_createtable(L, 0, 8);
-        set_int(L, "t", s + 1);
-        set_int(L, "iterations", sec->iterations);
-        set_int(L, "errors", sec->errors);
+        raw_int(L, "t", s + 1);
+        raw_int(L, "iterations", sec->iterations);
+        raw_int(L, "errors", sec->errors);
         lua_pushnumber(L, sec->busy);
         lua_setfield(L, -2, "inflight");
-        set_int(L, "requests", rec_requests_in(l->rec, (size_t)s));
+        raw_int(L, "requests", rec_requests_in(l->rec, (size_t)s));
         push_hist(L, &sec->latency, 2);
         lua_setfield(L, -2, "histogram");
         if (open) {
@@ -90,8 +85,8 @@ static void push_errors(lua_State *L, const struct ds_live *l)
         lua_createtable(L, 0, 3);
         lua_pushstring(L, l->errors[i].msg);
         lua_setfield(L, -2, "message");
-        set_int(L, "count", l->errors[i].count);
-        set_int(L, "first", l->errors[i].first);
+        raw_int(L, "count", l->errors[i].count);
+        raw_int(L, "first", l->errors[i].first);
         lua_rawseti(L, -2, i + 1);
     }
 }
@@ -103,8 +98,8 @@ static void push_fragment(lua_State *L, const struct ds_run *run, struct ds_live
     lua_createtable(L, 0, 10);
     lua_pushstring(L, s->open ? "open" : "closed");
     lua_setfield(L, -2, "model");
-    set_int(L, "threads", 0);
-    set_int(L, "duration", 0); /* the caller's elapsed says */
+    raw_int(L, "threads", 0);
+    raw_int(L, "duration", 0); /* the caller's elapsed says */
     lua_pushnumber(L, run->t0_epoch);
     lua_setfield(L, -2, "start");
     lua_createtable(L, 2, 0);
@@ -114,9 +109,9 @@ static void push_fragment(lua_State *L, const struct ds_run *run, struct ds_live
     lua_rawseti(L, -2, 2);
     lua_setfield(L, -2, "shard");
     lua_createtable(L, 0, 3);
-    set_int(L, "done", l->done);
-    set_int(L, "failed", l->failed);
-    set_int(L, "dropped", l->dropped);
+    raw_int(L, "done", l->done);
+    raw_int(L, "failed", l->failed);
+    raw_int(L, "dropped", l->dropped);
     lua_setfield(L, -2, "iterations");
     push_hist(L, &l->chain, 3);
     lua_setfield(L, -2, "chain");

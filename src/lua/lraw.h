@@ -9,6 +9,10 @@
 
 #include "load/record.h"
 
+/* t[k] = v for the table on top of the stack. */
+void raw_int(lua_State *L, const char *k, int64_t v);
+void raw_num(lua_State *L, const char *k, double v);
+
 /* Pushes *h (a new empty one of `digits` if NULL) as a metrics histogram,
  * which now owns it: *h becomes NULL. */
 void push_hist(lua_State *L, struct ds_hist **h, int digits);
@@ -21,5 +25,10 @@ void push_tag_seconds(lua_State *L, struct ds_rec *r, int64_t s, size_t *cursor)
 
 /* {[name] = {passes, fails}} */
 void push_checks(lua_State *L, const struct ds_checks *c);
+
+/* {threads = {raw, ...}, interrupted, stopped_after, start}: every
+ * worker's figures, which move into Lua (the run keeps none). */
+struct ds_run;
+void push_run(lua_State *L, struct ds_run *run);
 
 #endif
