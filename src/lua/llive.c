@@ -78,19 +78,6 @@ static void push_series(lua_State *L, struct ds_live *l, int open)
     lua_pop(L, 1); /* the cursors */
 }
 
-static void push_errors(lua_State *L, const struct ds_live *l)
-{
-    lua_createtable(L, l->nerrors, 0);
-    for (int i = 0; i < l->nerrors; i++) {
-        lua_createtable(L, 0, 3);
-        lua_pushstring(L, l->errors[i].msg);
-        lua_setfield(L, -2, "message");
-        raw_int(L, "count", l->errors[i].count);
-        raw_int(L, "first", l->errors[i].first);
-        lua_rawseti(L, -2, i + 1);
-    }
-}
-
 /* One worker's delta as a fragment; its histograms move into Lua. */
 static void push_fragment(lua_State *L, const struct ds_run *run, struct ds_live *l)
 {
@@ -122,7 +109,7 @@ static void push_fragment(lua_State *L, const struct ds_run *run, struct ds_live
     lua_setfield(L, -2, "series");
     push_requests(L, l->rec);
     lua_setfield(L, -2, "requests");
-    push_errors(L, l);
+    push_errors(L, l->errors, l->nerrors);
     lua_setfield(L, -2, "errors");
     push_checks(L, &l->rec->checks);
     lua_setfield(L, -2, "checks");

@@ -151,15 +151,15 @@ static void push_series(lua_State *L, const struct ds_run *run, struct ds_worker
     lua_remove(L, -2); /* the cursors */
 }
 
-static void push_errors(lua_State *L, const struct ds_worker *w)
+void push_errors(lua_State *L, const struct ds_errcount *e, int n)
 {
-    lua_createtable(L, w->nerrors, 0);
-    for (int i = 0; i < w->nerrors; i++) {
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
         lua_createtable(L, 0, 3);
-        lua_pushstring(L, w->errors[i].msg);
+        lua_pushstring(L, e[i].msg);
         lua_setfield(L, -2, "message");
-        raw_int(L, "count", w->errors[i].count);
-        raw_int(L, "first", w->errors[i].first);
+        raw_int(L, "count", e[i].count);
+        raw_int(L, "first", e[i].first);
         lua_rawseti(L, -2, i + 1);
     }
 }
@@ -248,7 +248,7 @@ static void push_worker(lua_State *L, const struct ds_run *run, struct ds_worker
     lua_setfield(L, -2, "start_lag");
     push_requests(L, w->rec);
     lua_setfield(L, -2, "requests");
-    push_errors(L, w);
+    push_errors(L, w->errors, w->nerrors);
     lua_setfield(L, -2, "errors");
     push_checks(L, &w->rec->checks);
     lua_setfield(L, -2, "checks");

@@ -23,6 +23,10 @@ void push_requests(lua_State *L, struct ds_rec *r);
  * cursor[i] where tag i's list stands, REC_MAX_TAGS of them). */
 void push_tag_seconds(lua_State *L, struct ds_rec *r, int64_t s, size_t *cursor);
 
+/* [{message, count, first}, ...] of n failure messages. */
+struct ds_errcount;
+void push_errors(lua_State *L, const struct ds_errcount *e, int n);
+
 /* {[name] = {passes, fails}} */
 void push_checks(lua_State *L, const struct ds_checks *c);
 
